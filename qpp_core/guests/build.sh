@@ -45,7 +45,7 @@ build() {
         hello | probe) flags+=(-s) ;;
         memloop)
             # No libc: _start and the loop are inline asm (see memloop.c).
-            flags+=(-nostdlib -no-pie -fno-pie -fno-asynchronous-unwind-tables)
+            flags+=(-nostdlib -no-pie -fno-pie -fno-asynchronous-unwind-tables -Wl,-e,_start)
             case "$arch" in
                 riscv64) flags+=(-mno-relax) ;;
                 mipsel) flags+=(-mno-abicalls -fno-pic) ;;
