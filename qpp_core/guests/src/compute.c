@@ -1,7 +1,7 @@
 /*
  * compute.c - deterministic compute-heavy guest for qpp benchmarks.
  *
- * Usage: compute [rounds]   (default 64 rounds, ~10 million guest instructions)
+ * Usage: compute [rounds]   (default 128 rounds: 7-13 million guest instructions)
  *
  * Each round refills a 4 KiB buffer from an xorshift32 generator seeded by the
  * running state, then hashes it with FNV-1a (bytewise) and a table-driven
@@ -80,7 +80,7 @@ __attribute__((noinline)) void compute_round(uint32_t *state, uint32_t *crc)
 
 int main(int argc, char **argv)
 {
-    long rounds = 64;
+    long rounds = 128;
     if (argc > 1) {
         char *end;
         rounds = strtol(argv[1], &end, 10);
