@@ -1,0 +1,7 @@
+"""``python -m qpp_core`` is ``qpp``."""
+
+import sys
+
+from qpp_core.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""``qpp run``: qemu-user's command line, plus plugins selected by name."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qpp_core.errors import HostError, QppError
+from qpp_core.loading.args import PluginRequest
+
+DESCRIPTION = """\
+Run a static Linux ELF program (x86_64, aarch64, arm, riscv64, mipsel) on unicorn, as
+qemu-user does, with plugins. Without BINARY, runs qpp's built-in guest (a hello program).
+Options use qemu-user's spellings; everything after BINARY goes to the guest."""
+
+EPILOG = """\
+examples:
+  qpp run -p qpp_client                     built-in guest; qpp_srv loads first, automatically
+  qpp run -p insn,inline=off -D insn.log ./prog arg1
+  qpp run -E LANG=C -U HOME -cpu qemu64 -strace ./prog
+Plugin output (qemu_plugin_outs) goes to stderr unless -D FILE is given."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a guest program with plugins",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-p",
+        "-plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="NAME[,ARG=VAL...]",
+        help="load plugin NAME (and what it uses) with arguments; repeatable",
+    )
+    parser.add_argument(
+        "-d",
+        dest="debug",
+        action="append",
+        default=[],
+        metavar="ITEM[,ITEM...]",
+        help="log items: plugin (plugin output; on by default), strace, unimp",
+    )
+    parser.add_argument("-D", dest="log_file", metavar="FILE", help="write plugin output to FILE")
+    parser.add_argument(
+        "-E",
+        dest="env_set",
+        action="append",
+        default=[],
+        metavar="VAR=VALUE",
+        help="set VAR in the guest's environment (default: qpp's own environment)",
+    )
+    parser.add_argument(
+        "-U",
+        dest="env_unset",
+        action="append",
+        default=[],
+        metavar="VAR",
+        help="remove VAR from the guest's environment",
+    )
+    parser.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
+    parser.add_argument("-cpu", dest="cpu", metavar="MODEL", help="CPU model (e.g. qemu64)")
+    parser.add_argument(
+        "-L", dest="sysroot", metavar="PATH", help="sysroot for the ELF interpreter"
+    )
+    parser.add_argument("-strace", action="store_true", help="log system calls on stderr")
+    parser.add_argument(
+        "-seed", type=int, metavar="N", help="seed AT_RANDOM and getrandom (deterministic runs)"
+    )
+    parser.add_argument(
+        "--jail", metavar="DIR", help="confine every guest path to DIR (escapes fail with EACCES)"
+    )
+    parser.add_argument(
+        "--on-plugin-error",
+        choices=("stop", "continue"),
+        default="stop",
+        help="when a plugin callback raises: stop the run (default) or disable that plugin",
+    )
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="BINARY [ARGS...]",
+        help="the guest program and its arguments",
+    )
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from qpp_core.guests import default_guest
+    from qpp_core.linux import GuestOptions
+    from qpp_core.runner import RunOptions, run
+
+    try:
+        plugins = [PluginRequest.parse(text) for text in args.plugins]
+        env_set = []
+        for item in args.env_set:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise HostError(f"-E {item!r}: expected VAR=VALUE")
+            env_set.append((name, value))
+    except QppError as error:
+        print(f"qpp: error: {error}", file=sys.stderr)
+        return int(error.exit_status)
+    command = list(args.command)
+    if command and command[0] == "--":
+        command.pop(0)
+    binary = command[0] if command else str(default_guest())
+    debug = frozenset(item for group in args.debug for item in group.split(",") if item)
+    guest = GuestOptions(
+        binary=binary,
+        args=tuple(command[1:]),
+        argv0=args.argv0,
+        env_set=tuple(env_set),
+        env_unset=tuple(args.env_unset),
+        cpu=args.cpu,
+        sysroot=args.sysroot,
+        strace=args.strace or "strace" in debug,
+        seed=args.seed,
+        jail=args.jail,
+        debug=debug,
+    )
+    options = RunOptions(
+        guest=guest,
+        plugins=plugins,
+        log_file=args.log_file,
+        on_plugin_error=args.on_plugin_error,
+    )
+    return run(options)

@@ -1,0 +1,113 @@
+"""The hooks a qpp plugin may implement: this module is their reference documentation.
+
+A plugin is a module (named by its ``qemu_plugins`` entry point) whose functions are marked
+with :data:`qpp_core.hookimpl` and named after the specifications below, as in pytest.
+Every specification mirrors an event of QEMU's TCG plugin API (``include/qemu/qemu-plugin.h``);
+the ``qemu_plugin_register_*`` functions of :mod:`qpp_core` remain available for code ported
+from C, and both feed the same dispatch.
+
+Calling conventions (pluggy's):
+
+* arguments are passed by keyword; an implementation may accept any subset of them, in any
+  order, and qpp checks the names when the plugin is loaded (the error names the plugin, the
+  hook and the accepted signature);
+* *global* events (vcpu init/exit, translation, syscalls, flush, atexit) are delivered to
+  every implementing plugin, newest-loaded plugin first, as QEMU does;
+* :func:`qemu_plugin_install` is not broadcast: qpp calls each plugin's own implementation
+  once, in load order (dependencies first), with that plugin's id and arguments.
+
+A hook nobody implements costs nothing while the guest runs: qpp asks unicorn for the
+underlying event only when at least one plugin listens to it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from qpp_core.instrument.handles import TranslationBlock
+    from qpp_core.loading.args import PluginArgs
+    from qpp_core.session import PluginId, PluginInfo
+
+PROJECT = "qpp"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def qemu_plugin_install(id: PluginId, info: PluginInfo, args: PluginArgs) -> int | None:
+    """Install the plugin: called once, after its dependencies, before the guest starts.
+
+    :param id: this plugin's id, to pass to the ``qemu_plugin_*`` functions that take one
+        (keep it in a module global, as a C plugin keeps its ``qemu_plugin_id_t``).
+    :param info: target name, supported API version range, system-emulation flag, vcpus.
+    :param args: the plugin's ``-p NAME,KEY=VAL`` arguments, already validated against
+        the plugin's ``qemu_plugin_args`` declaration when it has one.
+    :return: ``None`` or ``0`` on success. Any other value, or an exception, fails the load:
+        qpp then uninstalls the plugin completely (callbacks it created, functions it
+        registered, hooks it added) and stops with :attr:`ExitStatus.PLUGIN_INSTALL`.
+    """
+
+
+@hookspec
+def qemu_plugin_vcpu_init(vcpu_index: int) -> None:
+    """A vcpu was created (``qemu_plugin_register_vcpu_init_cb``); user mode has vcpu 0."""
+
+
+@hookspec
+def qemu_plugin_vcpu_exit(vcpu_index: int) -> None:
+    """A vcpu exited: the guest process ended (``qemu_plugin_register_vcpu_exit_cb``)."""
+
+
+@hookspec
+def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
+    """A translation block is about to execute for the first time since it was translated.
+
+    From here, and only from here, a plugin may register execution callbacks, memory
+    callbacks and inline operations on the block and its instructions; they take effect on
+    this very first execution (``qemu_plugin_register_vcpu_tb_trans_cb``).
+    """
+
+
+@hookspec
+def qemu_plugin_vcpu_syscall(
+    vcpu_index: int, num: int, args: tuple[int, int, int, int, int, int, int, int]
+) -> None:
+    """The guest is about to execute system call ``num`` (``..._register_vcpu_syscall_cb``).
+
+    ``args`` are the eight raw argument words, as QEMU passes ``a1`` ... ``a8``.
+    """
+
+
+@hookspec(firstresult=True)
+def qemu_plugin_vcpu_syscall_filter(
+    vcpu_index: int, num: int, args: tuple[int, int, int, int, int, int, int, int]
+) -> int | None:
+    """Decide whether to skip a system call (``qemu_plugin_register_vcpu_syscall_filter_cb``).
+
+    Return an integer to skip the call and make it the guest-visible result (a negative
+    errno for failure, as the kernel returns); return ``None`` to let it run. The first
+    plugin (newest first) that returns a value wins.
+    """
+
+
+@hookspec
+def qemu_plugin_vcpu_syscall_ret(vcpu_index: int, num: int, ret: int) -> None:
+    """System call ``num`` returned ``ret`` (``..._register_vcpu_syscall_ret_cb``)."""
+
+
+@hookspec
+def qemu_plugin_flush() -> None:
+    """Translated code was dropped; handles to old blocks and instructions are now stale."""
+
+
+@hookspec
+def qemu_plugin_atexit() -> None:
+    """The run is over (``qemu_plugin_register_atexit_cb``): print results, write files.
+
+    Runs after the guest exited, crashed or was stopped by a plugin error, newest-loaded
+    plugin first; an exception here is reported for its plugin and the others still run.
+    """

@@ -1,0 +1,158 @@
+"""Import, check, register and install plugins, in the order discovery settled.
+
+Each step wraps its failures in an error that names the plugin and its distribution, and a
+plugin that fails anywhere after it was added to the session is uninstalled completely
+before the error propagates (QEMU's behaviour for a failing ``qemu_plugin_install``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pluggy import PluginValidationError
+
+from qpp_core.discovery.metadata import PluginSpec
+from qpp_core.errors import (
+    ApiVersionError,
+    PluginArgumentError,
+    PluginImportError,
+    PluginInstallError,
+    QppError,
+    QppUsageError,
+)
+from qpp_core.loading import failures
+from qpp_core.loading.args import Arg, PluginArgs, build_args
+from qpp_core.qpp.exports import check_unambiguous, collect_exports
+from qpp_core.session import LoadedPlugin, Session, running_plugin
+
+HOOK_PREFIX = "qemu_plugin_"
+
+
+def import_plugin(session: Session, spec: PluginSpec) -> LoadedPlugin:
+    """Import ``spec``'s module with the plugin marked active (so ``qpp`` is its own)."""
+    placeholder = LoadedPlugin(
+        id=session.new_id(),
+        spec=spec,
+        module=types.ModuleType(spec.module),
+        args=PluginArgs(),
+        exports={},
+    )
+    try:
+        with running_plugin(placeholder):
+            module = importlib.import_module(spec.module)
+    except Exception as exc:
+        message = (
+            f"plugin {spec.name} ({spec.label}) failed to import module {spec.module}: "
+            f"{type(exc).__name__}: {exc}; fix or reinstall {spec.dist_name}"
+        )
+        failures.record(spec, message)
+        raise PluginImportError(message) from exc
+    placeholder.module = module
+    return placeholder
+
+
+def _check_version(plugin: LoadedPlugin) -> None:
+    declared = getattr(plugin.module, "qemu_plugin_version", None)
+    if declared is not None and declared != plugin.spec.api_version:
+        raise ApiVersionError(
+            f"plugin {plugin.name}: module {plugin.spec.module} says qemu_plugin_version = "
+            f"{declared!r} but {plugin.spec.dist_name}'s metadata says "
+            f"{plugin.spec.api_version}; make them agree and reinstall it"
+        )
+
+
+def _check_exports(session: Session, plugin: LoadedPlugin) -> None:
+    if plugin.exports and plugin.api_version < 2:
+        raise QppUsageError(
+            f"plugin {plugin.name} exports {', '.join(plugin.exports)} but targets plugin API "
+            "version 1; QPP exports need version >= 2"
+        )
+    check_unambiguous(
+        plugin.name,
+        plugin.exports,
+        {name: list(other.exports) for name, other in session.by_name.items()},
+    )
+
+
+def _register_hooks(session: Session, plugin: LoadedPlugin) -> None:
+    try:
+        session.pm.register(plugin.module, name=plugin.name)
+    except PluginValidationError as exc:
+        raise PluginImportError(f"plugin {plugin.name} ({plugin.spec.label}): {exc}") from None
+    known = set(session.pm.hook.__dict__)
+    for caller in session.pm.get_hookcallers(plugin.module) or ():
+        if caller.spec is None and caller.name.startswith(HOOK_PREFIX):
+            close = difflib.get_close_matches(caller.name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            session.pm.unregister(plugin.module)
+            raise PluginImportError(
+                f"plugin {plugin.name} implements unknown hook {caller.name}{hint} "
+                "(see qpp_core.hookspecs)"
+            )
+
+
+def _install(session: Session, plugin: LoadedPlugin) -> None:
+    impls = [
+        impl
+        for impl in session.pm.hook.qemu_plugin_install.get_hookimpls()
+        if impl.plugin is plugin.module
+    ]
+    kwargs: dict[str, Any] = {"id": plugin.id, "info": session.info, "args": plugin.args}
+    for impl in impls:
+        try:
+            with running_plugin(plugin):
+                result = impl.function(*(kwargs[name] for name in impl.argnames))
+        except PluginArgumentError as exc:
+            raise PluginArgumentError(f"plugin {plugin.name}: {exc}") from exc
+        except QppError as exc:
+            raise PluginInstallError(
+                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {exc}"
+            ) from exc
+        except Exception as exc:
+            raise PluginInstallError(
+                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if result not in (None, 0):
+            raise PluginInstallError(
+                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: "
+                f"qemu_plugin_install returned {result!r}"
+            )
+    plugin.installed = True
+
+
+def load_plugin(
+    session: Session, spec: PluginSpec, items: Sequence[tuple[str, str]] = ()
+) -> LoadedPlugin:
+    """Import, check, register and install one plugin (its uses must be loaded)."""
+    for used in spec.used_names:
+        if used not in session.by_name:
+            raise PluginInstallError(
+                f"plugin {spec.name} uses {used}, which is not loaded; load it first"
+            )
+    plugin = import_plugin(session, spec)
+    _check_version(plugin)
+    declared: Mapping[str, Arg] | None = getattr(plugin.module, "qemu_plugin_args", None)
+    plugin.args = build_args(spec.name, items, declared)
+    plugin.exports = collect_exports(plugin.module)
+    _check_exports(session, plugin)
+    _register_hooks(session, plugin)
+    session.add(plugin)
+    try:
+        _install(session, plugin)
+    except BaseException:
+        session.uninstall(plugin)
+        raise
+    failures.forget(spec)
+    return plugin
+
+
+def load_all(
+    session: Session, specs: Sequence[PluginSpec], items: Mapping[str, Sequence[tuple[str, str]]]
+) -> list[LoadedPlugin]:
+    """Load ``specs`` in order (dependencies first, as :func:`resolve` gives them)."""
+    return [load_plugin(session, spec, items.get(spec.name, ())) for spec in specs]

@@ -1,0 +1,256 @@
+"""QPP callbacks: named events a plugin creates and runs, and others register on.
+
+Each created callback is a pluggy hook, created at run time and namespaced by its owner
+(``pm.hook["qpp_srv.my_on_exit"]``, so two plugins may each create ``on_exit``). Its
+specification is ``(evdata, udata)``, QPP's ``cb_func_t``; a registered function may take
+both, either or neither, by those names, and pluggy checks that when it is registered.
+
+Semantics (the proposal's, with its bugs fixed):
+
+* functions run in registration order; the same function registered twice runs twice;
+* registering on a plugin that is not loaded, or on a callback it did not create, is an
+  error naming what exists; creating a callback twice is an error; running a callback its
+  plugin did not create is an error; unregistering removes the first matching registration
+  and returns ``False`` when there is nothing to remove;
+* a run sees the registrations that existed when it started: functions registered or
+  unregistered by a running function take effect from the next run. A function may run
+  callbacks itself (nested runs), down to :data:`MAX_DEPTH` levels;
+* when a plugin is uninstalled, the callbacks it created (and everything registered on
+  them) and every function it registered on others' callbacks disappear.
+
+Running goes through a cached tuple of the functions, rebuilt from pluggy's hook
+implementations only when registrations change, because pluggy's general call path costs
+several times a plain loop and QPP callbacks may fire often.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pluggy import PluginValidationError
+
+from qpp_core.errors import QppUsageError
+
+if TYPE_CHECKING:
+    from qpp_core.session import LoadedPlugin, Session
+
+CallbackFunction = Callable[..., Any]
+
+#: how deeply callbacks may run each other before qpp calls it runaway recursion
+MAX_DEPTH = 32
+
+_ARGNAMES = ("evdata", "udata")
+_serial = itertools.count()
+
+
+class Registration:
+    """The pluggy 'plugin' object holding one registered function on one callback."""
+
+    def __init__(self, hook_name: str, function: CallbackFunction, owner: str | None) -> None:
+        self.hook_name = hook_name
+        self.function = function
+        self.owner = owner
+        self.serial = next(_serial)
+        setattr(self, hook_name, function)
+
+    def __dir__(self) -> list[str]:
+        return [self.hook_name]
+
+
+def _adapt(function: CallbackFunction, argnames: tuple[str, ...]) -> CallbackFunction:
+    """A callable taking ``(evdata, udata)`` positionally, for any accepted subset."""
+    if argnames == _ARGNAMES:
+        return function
+    if argnames == ("evdata",):
+        return lambda evdata, udata: function(evdata)
+    if argnames == ("udata",):
+        return lambda evdata, udata: function(udata)
+    if argnames == ("udata", "evdata"):
+        return lambda evdata, udata: function(udata, evdata)
+    return lambda evdata, udata: function()
+
+
+class QppCallback:
+    """A created callback; the owner runs it with :meth:`run` (or ``qemu_plugin_run_callback``)."""
+
+    def __init__(self, registry: CallbackRegistry, owner: str, name: str) -> None:
+        self.registry = registry
+        self.owner = owner
+        self.name = name
+        self.hook_name = f"{owner}.{name}"
+        self.functions: tuple[CallbackFunction, ...] = ()
+        self.depth = 0
+        self.alive = True
+
+    def rebuild(self) -> None:
+        """Refresh the cached call list from pluggy's implementations, in call order."""
+        caller = getattr(self.registry.session.pm.hook, self.hook_name)
+        impls = caller.get_hookimpls()
+        # registered with trylast, so pluggy's list is newest-first: reverse for FIFO
+        self.functions = tuple(_adapt(i.function, tuple(i.argnames)) for i in reversed(impls))
+
+    def run(self, evdata: Any = None, udata: Any = None) -> list[Any]:
+        """Call every registered function, oldest registration first; return their results."""
+        if not self.alive:
+            raise QppUsageError(f"QPP callback {self.hook_name} no longer exists")
+        if self.depth >= MAX_DEPTH:
+            raise QppUsageError(
+                f"QPP callback {self.hook_name} runs itself more than {MAX_DEPTH} levels "
+                "deep; a registered function probably runs the callback it is called from"
+            )
+        self.depth += 1
+        try:
+            return [function(evdata, udata) for function in self.functions]
+        finally:
+            self.depth -= 1
+
+    __call__ = run
+
+    def registrations(self) -> list[Registration]:
+        return sorted(
+            (r for r in self.registry.registrations if r.hook_name == self.hook_name),
+            key=lambda r: r.serial,
+        )
+
+    def __repr__(self) -> str:
+        return f"<QPP callback {self.hook_name} ({len(self.functions)} registered)>"
+
+
+class CallbackRegistry:
+    """All QPP callbacks of a session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.callbacks: dict[str, QppCallback] = {}
+        self.registrations: list[Registration] = []
+
+    # -- the owner's side -------------------------------------------------------------
+
+    def create(self, owner: LoadedPlugin, name: str) -> QppCallback:
+        if owner.api_version < 2:
+            raise QppUsageError(
+                f"plugin {owner.name} targets plugin API version {owner.api_version}; "
+                f"creating QPP callback {name!r} needs version >= 2 "
+                '(declare it as "v2" in [project.entry-points."qemu_plugins.version"])'
+            )
+        if not name.isidentifier():
+            raise QppUsageError(f"QPP callback name {name!r} of {owner.name} is not an identifier")
+        hook_name = f"{owner.name}.{name}"
+        if hook_name in self.callbacks:
+            raise QppUsageError(f"plugin {owner.name} already created QPP callback {name!r}")
+        self.session.pm.add_hookspecs(_SpecNamespace(hook_name))
+        callback = QppCallback(self, owner.name, name)
+        self.callbacks[hook_name] = callback
+        self.session.add_teardown(owner, lambda: self.destroy(callback))
+        return callback
+
+    def destroy(self, callback: QppCallback) -> None:
+        for registration in callback.registrations():
+            self._remove(registration)
+        callback.alive = False
+        callback.functions = ()
+        self.callbacks.pop(callback.hook_name, None)
+        if hasattr(self.session.pm.hook, callback.hook_name):
+            delattr(self.session.pm.hook, callback.hook_name)
+
+    def get_own(self, owner: LoadedPlugin, name: str) -> QppCallback:
+        callback = self.callbacks.get(f"{owner.name}.{name}")
+        if callback is None:
+            raise QppUsageError(
+                f"plugin {owner.name} runs QPP callback {name!r} but never created it "
+                f"(it created: {', '.join(self.names_of(owner.name)) or 'none'}); call "
+                "qemu_plugin_create_callback first"
+            )
+        return callback
+
+    def names_of(self, owner: str) -> list[str]:
+        return sorted(cb.name for cb in self.callbacks.values() if cb.owner == owner)
+
+    # -- the registrant's side ----------------------------------------------------------
+
+    def lookup(self, plugin_name: str, name: str) -> QppCallback:
+        callback = self.callbacks.get(f"{plugin_name}.{name}")
+        if callback is not None:
+            return callback
+        if plugin_name not in self.session.by_name:
+            raise QppUsageError(
+                f"cannot register on {plugin_name}.{name}: plugin {plugin_name} is not loaded "
+                f"(loaded: {', '.join(self.session.by_name) or 'none'}); declare it in uses"
+            )
+        raise QppUsageError(
+            f"plugin {plugin_name} has no QPP callback {name!r} "
+            f"(it created: {', '.join(self.names_of(plugin_name)) or 'none'})"
+        )
+
+    def register(
+        self,
+        plugin_name: str,
+        name: str,
+        function: CallbackFunction,
+        registrant: LoadedPlugin | None,
+    ) -> Registration:
+        callback = self.lookup(plugin_name, name)
+        if not callable(function):
+            raise QppUsageError(
+                f"cannot register {function!r} on {callback.hook_name}: not callable"
+            )
+        if not inspect.isroutine(function):
+            target = function
+            function = lambda evdata, udata: target(evdata, udata)  # noqa: E731
+        registration = Registration(callback.hook_name, function, registrant and registrant.name)
+        try:
+            self.session.pm.register(registration, name=f"qpp-cb-{registration.serial}")
+        except PluginValidationError as exc:
+            raise QppUsageError(
+                f"cannot register {getattr(function, '__qualname__', function)} on QPP "
+                f"callback {callback.hook_name}: {exc}; callbacks take (evdata, udata)"
+            ) from None
+        self.registrations.append(registration)
+        callback.rebuild()
+        self.session.add_teardown(registrant, lambda: self._remove(registration))
+        return registration
+
+    def unregister(self, plugin_name: str, name: str, function: CallbackFunction) -> bool:
+        callback = self.callbacks.get(f"{plugin_name}.{name}")
+        if callback is None:
+            return False
+        for registration in callback.registrations():
+            if registration.function == function:
+                self._remove(registration)
+                return True
+        return False
+
+    def _remove(self, registration: Registration) -> None:
+        if registration not in self.registrations:
+            return
+        self.registrations.remove(registration)
+        if self.session.pm.is_registered(registration):
+            self.session.pm.unregister(registration)
+        callback = self.callbacks.get(registration.hook_name)
+        if callback is not None:
+            callback.rebuild()
+
+
+class _SpecNamespace:
+    """A one-hook specification object for ``pm.add_hookspecs``."""
+
+    def __init__(self, hook_name: str) -> None:
+        from qpp_core.hookspecs import hookspec
+
+        function = _copy_spec()
+        hookspec(function)
+        setattr(self, hook_name, function)
+        self._hook_name = hook_name
+
+    def __dir__(self) -> list[str]:
+        return [self._hook_name]
+
+
+def _copy_spec() -> Callable[..., Any]:
+    def spec(evdata: Any, udata: Any) -> Any:
+        """QPP callback signature: ``fn(evdata, udata)`` (cb_func_t)."""
+
+    return spec

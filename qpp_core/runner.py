@@ -1,0 +1,104 @@
+"""One ``qpp run``: resolve plugins, load the guest, install, run, exit cleanly.
+
+The order is chosen so that every error a user can fix is reported before the guest
+starts: the plugin selection is resolved from metadata first (unknown plugin, missing
+dependency, cycle, duplicate, API version), then the ELF is loaded (bad binary), then the
+plugins are imported and installed (import error, bad argument, failing install). Once the
+guest has started, whatever happens (guest exit, crash, plugin error, Ctrl-C), the plugins'
+atexit callbacks run, newest plugin first, and the plugin log is flushed and closed.
+
+Exit status: a plugin error while the guest ran, or a plugin failure at exit, takes
+precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's status,
+128+N for a guest killed by signal N.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from qpp_core.discovery.finder import Catalog, installed_plugins
+from qpp_core.discovery.resolve import resolve
+from qpp_core.errors import ExitStatus, QppError
+from qpp_core.loading.args import PluginRequest, merge_requests
+from qpp_core.loading.loader import load_all
+from qpp_core.log import PluginLog
+from qpp_core.session import Session
+
+SIGINT_STATUS = 128 + 2
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``qpp run`` was asked to do, independent of how it was asked."""
+
+    guest: Any  # qpp_core.linux.GuestOptions
+    plugins: Sequence[PluginRequest] = ()
+    log_file: str | None = None
+    on_plugin_error: str = "stop"
+
+
+def _report(stderr: TextIO, error: QppError) -> int:
+    stderr.write(f"qpp: error: {error}\n")
+    stderr.flush()
+    return int(error.exit_status)
+
+
+def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO = sys.stderr) -> int:
+    """Run the guest with the selected plugins; return the process exit status."""
+    from qpp_core.instrument import Instrumentation
+    from qpp_core.linux import load_guest
+
+    try:
+        requested = merge_requests(options.plugins)
+        specs = resolve(catalog if catalog is not None else installed_plugins(), list(requested))
+        machine = load_guest(options.guest, stderr=stderr)
+        log = PluginLog(options.log_file)
+    except QppError as error:
+        return _report(stderr, error)
+
+    session = Session(log=log, target_name=machine.arch.qemu_target)
+    session.machine = machine
+    with session.activate():
+        try:
+            session.instrumentation = Instrumentation(
+                session, machine, on_plugin_error=options.on_plugin_error
+            )
+            load_all(session, specs, requested)
+        except QppError as error:
+            log.close()
+            return _report(stderr, error)
+        return _run_guest(session, machine, stderr)
+
+
+def _run_guest(session: Session, machine: Any, stderr: TextIO) -> int:
+    log = session.log
+    status: int | None = None
+    failure: QppError | None = None
+    guest_message: str | None = None
+    try:
+        session.instrumentation.start()
+        outcome = machine.run()
+        status, guest_message = outcome.status, outcome.message
+        session.instrumentation.finish()
+    except QppError as error:
+        failure = error
+    except KeyboardInterrupt:
+        status = SIGINT_STATUS
+        guest_message = "qpp: interrupted"
+    atexit_error = session.run_atexit()
+    log.close()
+    if guest_message:
+        stderr.write(guest_message.rstrip("\n") + "\n")
+    failure = failure or atexit_error
+    if failure is not None:
+        if failure is not atexit_error:  # atexit errors were reported as they happened
+            stderr.write(f"qpp: error: {failure}\n")
+        stderr.flush()
+        session.close()
+        return int(failure.exit_status)
+    stderr.flush()
+    session.close()
+    return status if status is not None else int(ExitStatus.OK)

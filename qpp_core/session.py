@@ -1,0 +1,311 @@
+"""The session: everything one emulated run holds, and the plugins loaded into it.
+
+A :class:`Session` is what QEMU's plugin core is for one process: the pluggy plugin
+manager, the loaded plugins by id and name, the QPP export and callback registries, the
+plugin log and (once a guest is loaded) the machine and its instrumentation. The
+``qemu_plugin_*`` functions find it through :func:`current_session`, as a C plugin's calls
+find QEMU's global state.
+
+Each loaded plugin keeps a *teardown* list: every subsystem that lets a plugin leave
+something behind (a QPP callback, a registration on someone else's callback, a unicorn
+hook) pushes the undo action there, so that :meth:`Session.uninstall` removes a plugin
+completely, whatever it did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NewType
+
+import pluggy
+
+from qpp_core import hookspecs
+from qpp_core.errors import PluginRuntimeError, QppError, QppUsageError
+from qpp_core.log import PluginLog
+
+if TYPE_CHECKING:
+    from qpp_core.discovery.metadata import PluginSpec
+    from qpp_core.loading.args import PluginArgs
+    from qpp_core.qpp.callbacks import CallbackRegistry
+    from qpp_core.qpp.exports import ExportTable
+
+PluginId = NewType("PluginId", int)
+
+#: The API versions this qpp-core implements. QPP (names, uses, exports, callbacks)
+#: exists from version 2 on; version 1 plugins get the TCG instrumentation API only.
+API_VERSION_MIN = 1
+API_VERSION_CURRENT = 2
+QPP_MIN_VERSION = 2
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``qemu_info_t`` tells a plugin at install."""
+
+    target_name: str
+    version_min: int = API_VERSION_MIN
+    version_cur: int = API_VERSION_CURRENT
+    system_emulation: bool = False
+    smp_vcpus: int = 1
+    max_vcpus: int = 1
+
+
+@dataclass(eq=False)
+class LoadedPlugin:
+    """A plugin imported into a session (installed once ``installed`` is true)."""
+
+    id: PluginId
+    spec: PluginSpec
+    module: ModuleType
+    args: PluginArgs
+    exports: ExportTable
+    teardown: list[Callable[[], None]] = field(default_factory=list)
+    #: ``qemu_plugin_register_atexit_cb`` registrations: (callback, udata)
+    atexit: list[tuple[Callable[..., Any], Any]] = field(default_factory=list)
+    installed: bool = False
+    disabled: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def api_version(self) -> int:
+        return self.spec.api_version
+
+
+#: The plugin whose code qpp is running right now (its import, install or a global hook),
+#: so that registrations made without an explicit id can be attributed to it.
+_active_plugin: contextvars.ContextVar[LoadedPlugin | None] = contextvars.ContextVar(
+    "qpp_active_plugin", default=None
+)
+
+_current: Session | None = None
+
+
+def current_session() -> Session:
+    """The session of this process; plugin API calls outside a run are an error."""
+    if _current is None:
+        raise QppUsageError(
+            "no qpp session is active: qemu_plugin_* functions work inside `qpp run` "
+            "(or a qpp_core.Session activated with `with session.activate():`)"
+        )
+    return _current
+
+
+def active_plugin() -> LoadedPlugin | None:
+    """The plugin whose import, install or hook qpp is running, if any."""
+    return _active_plugin.get()
+
+
+@contextlib.contextmanager
+def running_plugin(plugin: LoadedPlugin | None) -> Iterator[None]:
+    """Attribute what happens inside the block to ``plugin``."""
+    token = _active_plugin.set(plugin)
+    try:
+        yield
+    finally:
+        _active_plugin.reset(token)
+
+
+class QppPluginManager(pluggy.PluginManager):
+    """pluggy's manager, taught that a QPP callback registration is a trylast hookimpl.
+
+    Registered functions are the user's own (they may be bound methods, which cannot carry
+    pluggy's marker attribute), so the options come from the registration object instead.
+    ``trylast`` puts each new one at the front of pluggy's list, which pluggy calls last:
+    the result is registration order, as QPP specifies.
+    """
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        from qpp_core.qpp.callbacks import Registration
+
+        if isinstance(plugin, Registration):
+            if name != plugin.hook_name:
+                return None
+            return pluggy.HookimplOpts(
+                wrapper=False,
+                hookwrapper=False,
+                optionalhook=False,
+                tryfirst=False,
+                trylast=True,
+                specname=None,
+            )
+        return super().parse_hookimpl_opts(plugin, name)
+
+
+class Session:
+    """One run's plugin core."""
+
+    def __init__(self, *, log: PluginLog | None = None, target_name: str = "x86_64") -> None:
+        from qpp_core.qpp.callbacks import CallbackRegistry
+        from qpp_core.qpp.namespace import forget_plugin
+
+        self.pm = QppPluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.log = log if log is not None else PluginLog()
+        self.info = PluginInfo(target_name=target_name)
+        self.plugins: dict[PluginId, LoadedPlugin] = {}
+        self.by_name: dict[str, LoadedPlugin] = {}
+        self.callbacks: CallbackRegistry = CallbackRegistry(self)
+        #: set by the instrumentation layer once a guest is loaded
+        self.instrumentation: Any = None
+        #: set by the runner: the loaded guest (a qpp_core.linux.Machine)
+        self.machine: Any = None
+        #: hooks for subsystems that must know when a plugin goes away (e.g. QPP proxies)
+        self.on_uninstall: list[Callable[[LoadedPlugin], None]] = [forget_plugin]
+        self._next_id = 0
+
+    # -- activation ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def activate(self) -> Iterator[Session]:
+        """Make this the session that ``qemu_plugin_*`` calls reach."""
+        global _current
+        previous, _current = _current, self
+        try:
+            yield self
+        finally:
+            _current = previous
+
+    # -- plugins ------------------------------------------------------------------------
+
+    def new_id(self) -> PluginId:
+        self._next_id += 1
+        return PluginId(self._next_id)
+
+    def add(self, plugin: LoadedPlugin) -> None:
+        self.plugins[plugin.id] = plugin
+        self.by_name[plugin.name] = plugin
+
+    def plugin(self, id: PluginId | int) -> LoadedPlugin:
+        """The loaded plugin with this id, or a :class:`QppUsageError`."""
+        try:
+            return self.plugins[PluginId(int(id))]
+        except (KeyError, TypeError, ValueError):
+            known = ", ".join(f"{p.id}={p.name}" for p in self.plugins.values()) or "none"
+            raise QppUsageError(
+                f"no loaded plugin has id {id!r} (loaded: {known}); pass the id your "
+                "plugin received in qemu_plugin_install"
+            ) from None
+
+    def add_teardown(self, owner: LoadedPlugin | None, undo: Callable[[], None]) -> None:
+        """Run ``undo`` when ``owner`` is uninstalled (nothing when there is no owner)."""
+        if owner is not None:
+            owner.teardown.append(undo)
+
+    def uninstall(self, plugin: LoadedPlugin) -> None:
+        """Remove every trace of ``plugin``: hooks, callbacks, registrations, exports."""
+        if self.by_name.get(plugin.name) is not plugin:
+            return
+        while plugin.teardown:
+            undo = plugin.teardown.pop()
+            with contextlib.suppress(Exception):
+                undo()
+        for listener in self.on_uninstall:
+            listener(plugin)
+        if self.pm.is_registered(plugin.module):
+            self.pm.unregister(plugin.module)
+        del self.plugins[plugin.id]
+        del self.by_name[plugin.name]
+        plugin.installed = False
+
+    def loaded(self) -> list[LoadedPlugin]:
+        """Loaded plugins, oldest first."""
+        return list(self.plugins.values())
+
+    # -- global events ------------------------------------------------------------------
+
+    def owner_of(self, module: object) -> LoadedPlugin | None:
+        for plugin in self.plugins.values():
+            if plugin.module is module:
+                return plugin
+        return None
+
+    def call_each(self, hook_name: str, /, *, swallow: bool = False, **kwargs: Any) -> list[Any]:
+        """Call every implementation of a global hook, newest plugin first.
+
+        Unlike a plain pluggy call, each implementation runs on its own, attributed to its
+        plugin: an exception becomes a :class:`PluginRuntimeError` naming the plugin and
+        the hook. With ``swallow`` (atexit), the error is written to the plugin log and the
+        remaining plugins still run; the first error is re-raised at the end.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        results: list[Any] = []
+        first_error: QppError | None = None
+        for impl in reversed(caller.get_hookimpls()):
+            plugin = self.owner_of(impl.plugin)
+            if plugin is not None and plugin.disabled:
+                continue
+            try:
+                with running_plugin(plugin):
+                    results.append(impl.function(*(kwargs[name] for name in impl.argnames)))
+            except QppError as exc:
+                error: QppError = exc
+                if plugin is not None and plugin.name not in str(exc):
+                    error = type(exc)(f"{plugin.name}: {exc}")
+                if not swallow:
+                    raise error from exc
+                self.log.error(str(error))
+                first_error = first_error or error
+            except Exception as exc:
+                name = plugin.name if plugin is not None else impl.plugin_name
+                error = PluginRuntimeError(
+                    f"plugin {name} raised in {hook_name}: {type(exc).__name__}: {exc}"
+                )
+                if not swallow:
+                    raise error from exc
+                self.log.error(str(error))
+                first_error = first_error or error
+        if first_error is not None:
+            raise first_error
+        return results
+
+    def run_atexit(self) -> QppError | None:
+        """Run every plugin's atexit work, newest plugin first; report, never stop early.
+
+        For each plugin, its ``qemu_plugin_atexit`` hook runs first, then the callbacks it
+        registered with ``qemu_plugin_register_atexit_cb`` in registration order. Errors
+        are written to the log and the first one is returned for the exit status.
+        """
+        first_error: QppError | None = None
+        for plugin in reversed(self.loaded()):
+            calls: list[tuple[str, Callable[[], Any]]] = []
+            for impl in self.pm.hook.qemu_plugin_atexit.get_hookimpls():
+                if impl.plugin is plugin.module:
+                    calls.append(("qemu_plugin_atexit", impl.function))
+            for callback, udata in plugin.atexit:
+                calls.append(
+                    ("its atexit callback", lambda c=callback, u=udata, p=plugin: c(p.id, u))
+                )
+            for what, call in calls:
+                try:
+                    with running_plugin(plugin):
+                        call()
+                except QppError as exc:
+                    error: QppError = exc
+                    if plugin.name not in str(exc):
+                        error = type(exc)(f"{plugin.name}: {exc}")
+                    self.log.error(str(error))
+                    first_error = first_error or error
+                except Exception as exc:
+                    error = PluginRuntimeError(
+                        f"plugin {plugin.name} raised in {what}: {type(exc).__name__}: {exc}"
+                    )
+                    self.log.error(str(error))
+                    first_error = first_error or error
+        self.log.flush()
+        return first_error
+
+    def close(self) -> None:
+        """Uninstall every plugin, newest first (the end of a run, or of a test)."""
+        for plugin in reversed(self.loaded()):
+            self.uninstall(plugin)
+
+    def has_impls(self, hook_name: str) -> bool:
+        """Whether any loaded plugin implements ``hook_name`` (to skip unused events)."""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
