@@ -31,8 +31,8 @@ from qpp_core.api import (
 from qpp_core.errors import ExitStatus, PluginArgumentError, PluginFailure, QppError, QppUsageError
 from qpp_core.hookspecs import hookimpl, hookspec
 from qpp_core.loading.args import Arg, PluginArgs
-from qpp_core.qpp.callbacks import QppCallback
-from qpp_core.qpp.exports import export
+from qpp_core.interplugin.callbacks import QppCallback
+from qpp_core.interplugin.exports import export
 from qpp_core.session import (
     API_VERSION_CURRENT,
     API_VERSION_MIN,
@@ -42,7 +42,7 @@ from qpp_core.session import (
 )
 
 if TYPE_CHECKING:
-    from qpp_core.qpp.namespace import QppNamespace
+    from qpp_core.interplugin.namespace import QppNamespace
 
     qpp: QppNamespace
 
@@ -84,7 +84,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """``qpp`` is resolved per importer: a plugin being imported gets its own namespace."""
     if name == "qpp":
-        from qpp_core.qpp.namespace import namespace_for
+        from qpp_core.interplugin.namespace import namespace_for
         from qpp_core.session import active_plugin
 
         plugin = active_plugin()

@@ -30,8 +30,8 @@ from qpp_core.log import PluginLog
 if TYPE_CHECKING:
     from qpp_core.discovery.metadata import PluginSpec
     from qpp_core.loading.args import PluginArgs
-    from qpp_core.qpp.callbacks import CallbackRegistry
-    from qpp_core.qpp.exports import ExportTable
+    from qpp_core.interplugin.callbacks import CallbackRegistry
+    from qpp_core.interplugin.exports import ExportTable
 
 PluginId = NewType("PluginId", int)
 
@@ -122,7 +122,7 @@ class QppPluginManager(pluggy.PluginManager):
     """
 
     def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
-        from qpp_core.qpp.callbacks import Registration
+        from qpp_core.interplugin.callbacks import Registration
 
         if isinstance(plugin, Registration):
             if name != plugin.hook_name:
@@ -142,8 +142,8 @@ class Session:
     """One run's plugin core."""
 
     def __init__(self, *, log: PluginLog | None = None, target_name: str = "x86_64") -> None:
-        from qpp_core.qpp.callbacks import CallbackRegistry
-        from qpp_core.qpp.namespace import forget_plugin
+        from qpp_core.interplugin.callbacks import CallbackRegistry
+        from qpp_core.interplugin.namespace import forget_plugin
 
         self.pm = QppPluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)

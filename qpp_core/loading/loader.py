@@ -26,7 +26,7 @@ from qpp_core.errors import (
 )
 from qpp_core.loading import failures
 from qpp_core.loading.args import Arg, PluginArgs, build_args
-from qpp_core.qpp.exports import check_unambiguous, collect_exports
+from qpp_core.interplugin.exports import check_unambiguous, collect_exports
 from qpp_core.session import LoadedPlugin, Session, running_plugin
 
 HOOK_PREFIX = "qemu_plugin_"

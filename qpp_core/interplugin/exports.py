@@ -3,7 +3,7 @@
 A plugin marks the functions other plugins may call with :func:`export`; the exports of a
 plugin are the marked callables visible in its entry-point module (import them there if
 they live in submodules), named by the attribute that holds them. Callers reach them as
-``<plugin>_<func>_qpp`` (see :mod:`qpp_core.qpp.namespace`).
+``<plugin>_<func>_qpp`` (see :mod:`qpp_core.interplugin.namespace`).
 
 Because plugin and function names may both contain ``_``, two different pairs can spell
 the same ``_qpp`` name (plugin ``a`` exporting ``b_c`` and plugin ``a_b`` exporting ``c``

@@ -1,0 +1,1 @@
+"""QPP: plugin-to-plugin exports, the qpp namespace, and callbacks."""
