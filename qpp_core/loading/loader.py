@@ -24,9 +24,9 @@ from qpp_core.errors import (
     QppError,
     QppUsageError,
 )
+from qpp_core.interplugin.exports import check_unambiguous, collect_exports
 from qpp_core.loading import failures
 from qpp_core.loading.args import Arg, PluginArgs, build_args
-from qpp_core.interplugin.exports import check_unambiguous, collect_exports
 from qpp_core.session import LoadedPlugin, Session, running_plugin
 
 HOOK_PREFIX = "qemu_plugin_"
@@ -83,7 +83,7 @@ def _register_hooks(session: Session, plugin: LoadedPlugin) -> None:
         session.pm.register(plugin.module, name=plugin.name)
     except PluginValidationError as exc:
         raise PluginImportError(f"plugin {plugin.name} ({plugin.spec.label}): {exc}") from None
-    known = set(session.pm.hook.__dict__)
+    known = {name for name, caller in vars(session.pm.hook).items() if caller.spec is not None}
     for caller in session.pm.get_hookcallers(plugin.module) or ():
         if caller.spec is None and caller.name.startswith(HOOK_PREFIX):
             close = difflib.get_close_matches(caller.name, sorted(known), n=1)
@@ -154,5 +154,11 @@ def load_plugin(
 def load_all(
     session: Session, specs: Sequence[PluginSpec], items: Mapping[str, Sequence[tuple[str, str]]]
 ) -> list[LoadedPlugin]:
-    """Load ``specs`` in order (dependencies first, as :func:`resolve` gives them)."""
-    return [load_plugin(session, spec, items.get(spec.name, ())) for spec in specs]
+    """Load ``specs`` in order (dependencies first, as :func:`resolve` gives them).
+
+    A plugin that is already loaded is kept as it is, not loaded twice.
+    """
+    return [
+        session.by_name.get(spec.name) or load_plugin(session, spec, items.get(spec.name, ()))
+        for spec in specs
+    ]

@@ -1,0 +1,38 @@
+"""Shared fixtures; the helpers they use live in :mod:`fakesite`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakesite import FakeSite, LogCapture
+
+from qpp_core.discovery import finder
+from qpp_core.session import Session
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSite]:
+    """A fake site-packages on ``sys.path`` (modules importable), cleaned up after."""
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.setenv("QPP_CACHE_DIR", str(tmp_path / "cache"))
+    before = set(sys.modules)
+    monkeypatch.setattr(finder, "_cache", None)
+    yield FakeSite(root)
+    for name in set(sys.modules) - before:
+        module = sys.modules.get(name)
+        if module is not None and str(getattr(module, "__file__", "")).startswith(str(root)):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    """An active session with no guest (QPP and lifecycle need none)."""
+    s = Session(log=LogCapture())
+    with s.activate():
+        yield s
+        s.close()

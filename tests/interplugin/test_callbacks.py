@@ -1,0 +1,231 @@
+"""QPP callbacks: created by one plugin, registered on by others, run by the owner."""
+
+from __future__ import annotations
+
+import pytest
+from fakesite import FakeSite, load
+
+from qpp_core import (
+    QppUsageError,
+    qemu_plugin_create_callback,
+    qemu_plugin_reg_callback,
+    qemu_plugin_run_callback,
+    qemu_plugin_unreg_callback,
+    qpp_callback,
+)
+from qpp_core.errors import PluginInstallError
+from qpp_core.session import Session
+
+OWNER = """
+from qpp_core import hookimpl, qemu_plugin_create_callback
+ID = None
+
+@hookimpl
+def qemu_plugin_install(id, info, args):
+    global ID
+    ID = id
+    qemu_plugin_create_callback(id, "on_x")
+"""
+
+
+@pytest.fixture
+def owner(site: FakeSite, session: Session):
+    site.plugin("owner", OWNER)
+    load(session, site, "owner")
+    return session.by_name["owner"]
+
+
+def run(owner, evdata=None, udata=None):
+    return qemu_plugin_run_callback(owner.id, "on_x", evdata, udata)
+
+
+def test_functions_run_in_registration_order_and_twice_if_registered_twice(owner) -> None:
+    calls = []
+
+    def first(evdata, udata):
+        calls.append(("first", evdata, udata))
+
+    def second(evdata, udata):
+        calls.append(("second", evdata, udata))
+
+    qemu_plugin_reg_callback("owner", "on_x", first)
+    qemu_plugin_reg_callback("owner", "on_x", second)
+    qemu_plugin_reg_callback("owner", "on_x", first)
+    assert run(owner, 1, 2) is True
+    assert calls == [("first", 1, 2), ("second", 1, 2), ("first", 1, 2)]
+
+
+def test_the_handle_runs_fast_and_collects_results(owner, session: Session) -> None:
+    callback = session.callbacks.get_own(owner, "on_x")
+    qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: evdata + 1)
+    qemu_plugin_reg_callback("owner", "on_x", lambda evdata: evdata * 10)
+    qemu_plugin_reg_callback("owner", "on_x", lambda: "none")
+    assert callback.run(4) == [5, 40, "none"]
+
+
+def test_each_callback_is_a_pluggy_hook_namespaced_by_its_owner(
+    owner, site: FakeSite, session: Session
+) -> None:
+    site.plugin("other", OWNER)
+    load(session, site, "other")
+    seen = []
+    qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: seen.append("owner"))
+    qemu_plugin_reg_callback("other", "on_x", lambda evdata, udata: seen.append("other"))
+    hook = getattr(session.pm.hook, "owner.on_x")
+    assert len(hook.get_hookimpls()) == 1
+    hook(evdata=None, udata=None)  # plain pluggy calls reach the same functions
+    assert seen == ["owner"]
+
+
+def test_unregister_removes_the_first_match_and_reports_misses(owner) -> None:
+    calls = []
+
+    def fn(evdata, udata):
+        calls.append(evdata)
+
+    qemu_plugin_reg_callback("owner", "on_x", fn)
+    qemu_plugin_reg_callback("owner", "on_x", fn)
+    assert qemu_plugin_unreg_callback("owner", "on_x", fn) is True
+    run(owner, "a")
+    assert calls == ["a"]
+    assert qemu_plugin_unreg_callback("owner", "on_x", fn) is True
+    assert qemu_plugin_unreg_callback("owner", "on_x", fn) is False
+    assert qemu_plugin_unreg_callback("owner", "nope", fn) is False
+    assert qemu_plugin_unreg_callback("nobody", "on_x", fn) is False
+
+
+def test_registering_on_unknown_plugin_or_callback_is_an_error(owner) -> None:
+    with pytest.raises(QppUsageError, match="plugin ghost is not loaded"):
+        qemu_plugin_reg_callback("ghost", "on_x", print)
+    with pytest.raises(
+        QppUsageError, match=r"plugin owner has no QPP callback 'on_y' \(it created: on_x\)"
+    ):
+        qemu_plugin_reg_callback("owner", "on_y", print)
+
+
+def test_bad_signatures_are_rejected_naming_the_callback(owner) -> None:
+    def wrong(event, data):
+        pass
+
+    with pytest.raises(QppUsageError) as info:
+        qemu_plugin_reg_callback("owner", "on_x", wrong)
+    assert "owner.on_x" in str(info.value) and "callbacks take (evdata, udata)" in str(info.value)
+
+
+def test_creating_twice_and_running_uncreated_are_errors(owner) -> None:
+    with pytest.raises(QppUsageError, match="already created QPP callback 'on_x'"):
+        qemu_plugin_create_callback(owner.id, "on_x")
+    with pytest.raises(QppUsageError, match="runs QPP callback 'never' but never created it"):
+        qemu_plugin_run_callback(owner.id, "never", None, None)
+
+
+def test_version_one_plugin_cannot_create_callbacks(site: FakeSite, session: Session) -> None:
+    site.plugin("old", OWNER, api="")
+    with pytest.raises(PluginInstallError, match="needs version >= 2"):
+        load(session, site, "old")
+
+
+def test_a_run_sees_the_registrations_of_its_start(owner) -> None:
+    calls = []
+
+    def late(evdata, udata):
+        calls.append("late")
+
+    def registers_and_unregisters(evdata, udata):
+        calls.append("first")
+        qemu_plugin_reg_callback("owner", "on_x", late)
+        qemu_plugin_unreg_callback("owner", "on_x", victim)
+
+    def victim(evdata, udata):
+        calls.append("victim")
+
+    qemu_plugin_reg_callback("owner", "on_x", registers_and_unregisters)
+    qemu_plugin_reg_callback("owner", "on_x", victim)
+    run(owner)
+    assert calls == ["first", "victim"]
+    calls.clear()
+    qemu_plugin_unreg_callback("owner", "on_x", registers_and_unregisters)
+    run(owner)
+    assert calls == ["late"]
+
+
+def test_nested_runs_work_and_runaway_recursion_is_stopped(owner) -> None:
+    depth = []
+
+    def nested(evdata, udata):
+        depth.append(evdata)
+        if evdata < 3:
+            run(owner, evdata + 1)
+
+    qemu_plugin_reg_callback("owner", "on_x", nested)
+    run(owner, 0)
+    assert depth == [0, 1, 2, 3]
+    qemu_plugin_unreg_callback("owner", "on_x", nested)
+    qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: run(owner))
+    with pytest.raises(QppUsageError, match="runs itself more than 32 levels deep"):
+        run(owner)
+
+
+def test_uninstalling_the_owner_removes_its_callbacks(owner, session: Session) -> None:
+    qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: None)
+    session.uninstall(owner)
+    assert not hasattr(session.pm.hook, "owner.on_x")
+    assert session.callbacks.callbacks == {}
+    assert session.callbacks.registrations == []
+
+
+def test_uninstalling_a_registrant_removes_its_registrations(
+    owner, site: FakeSite, session: Session
+) -> None:
+    site.plugin(
+        "client",
+        """
+        from qpp_core import hookimpl, qpp_callback
+
+        @hookimpl
+        def qemu_plugin_install(id, info, args):
+            @qpp_callback("owner", "on_x")
+            def on_x(evdata, udata):
+                evdata.append("client")
+        """,
+        uses=["owner"],
+    )
+    load(session, site, "client")
+    seen: list[str] = []
+    run(owner, seen)
+    assert seen == ["client"]
+    session.uninstall(session.by_name["client"])
+    run(owner, seen)
+    assert seen == ["client"]
+    assert session.callbacks.registrations == []
+
+
+def test_a_failed_install_leaves_nothing_behind(owner, site: FakeSite, session: Session) -> None:
+    site.plugin(
+        "flaky",
+        """
+        from qpp_core import hookimpl, qemu_plugin_create_callback, qemu_plugin_reg_callback
+
+        @hookimpl
+        def qemu_plugin_install(id, info, args):
+            qemu_plugin_create_callback(id, "mine")
+            qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: None)
+            return 1
+        """,
+        uses=["owner"],
+    )
+    with pytest.raises(PluginInstallError, match="qemu_plugin_install returned 1"):
+        load(session, site, "flaky")
+    assert "flaky" not in session.by_name
+    assert list(session.callbacks.callbacks) == ["owner.on_x"]
+    assert session.callbacks.registrations == []
+    assert not session.pm.has_plugin("flaky")
+
+
+def test_decorator_registration_outside_plugins_is_unowned(owner) -> None:
+    @qpp_callback("owner", "on_x")
+    def handler(evdata, udata):
+        return "handled"
+
+    assert run(owner) is True
+    assert handler(None, None) == "handled"
