@@ -1,0 +1,73 @@
+"""The guest's view of the file system: the host's, with /proc/self/exe emulated, or a jail.
+
+Without ``--jail`` guest paths are host paths (as with qemu-user), except that
+/proc/self/exe names the guest program rather than qpp's Python. With ``--jail DIR`` every
+path the guest names is resolved completely on the host (relative to its directory fd or
+the working directory, through ``..`` and every symlink, /proc/self/* included) and must
+end inside DIR; anything else fails with EACCES and is reported on stderr.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+
+from .syscalls.abi import AT_FDCWD
+
+PROC_SELF_EXE = ("/proc/self/exe", f"/proc/{os.getpid()}/exe")
+
+
+class JailEscape(OSError):
+    """A guest path resolved outside the jail."""
+
+
+class FileView:
+    """Turns guest paths into host paths, enforcing the jail when there is one."""
+
+    def __init__(self, exe: str, jail: str | None, report: Callable[[str], None]) -> None:
+        self.exe = os.path.realpath(exe)
+        self.jail = os.path.realpath(jail) if jail else None
+        self.report = report
+        self.escapes = 0
+
+    def _base_dir(self, dirfd: int) -> str:
+        if dirfd == AT_FDCWD:
+            return os.getcwd()
+        try:
+            return os.readlink(f"/proc/self/fd/{dirfd}")
+        except OSError:
+            raise OSError(errno.EBADF, "bad directory fd") from None
+
+    def host_path(self, path: str, dirfd: int = AT_FDCWD, follow: bool = True) -> str:
+        """The host path for a guest path (raises OSError with EACCES on a jail escape)."""
+        if path in PROC_SELF_EXE and follow:
+            path = self.exe
+        full = path if os.path.isabs(path) else os.path.join(self._base_dir(dirfd), path)
+        if self.jail is None:
+            return full
+        if follow:
+            real = os.path.realpath(full)
+        else:  # the last component itself is what is meant (lstat, unlink, readlink)
+            head, tail = os.path.split(os.path.normpath(full))
+            real = os.path.join(os.path.realpath(head), tail) if tail not in ("", "..") else os.path.realpath(full)
+        if not self.inside(real):
+            self.escapes += 1
+            self.report(f"qpp: jail: refused {path!r} (resolves to {real}, outside {self.jail})")
+            raise JailEscape(errno.EACCES, "outside the jail")
+        return real
+
+    def inside(self, real: str) -> bool:
+        assert self.jail is not None
+        return real == self.jail or real.startswith(self.jail.rstrip("/") + "/")
+
+    def check_fd_dir(self, fd: int) -> None:
+        """fchdir and *at calls on an fd: the fd's directory must be inside the jail."""
+        if self.jail is not None:
+            self.host_path(self._base_dir(fd))
+
+    def readlink(self, path: str, dirfd: int = AT_FDCWD) -> str:
+        """readlink(2) with /proc/self/exe answered as the guest program's path."""
+        if path in PROC_SELF_EXE:
+            return self.exe
+        return os.readlink(self.host_path(path, dirfd, follow=False))

@@ -1,0 +1,131 @@
+"""``load_guest``: from a path on the command line to a machine ready to run (no guest code runs).
+
+The order is qemu-user 7.2's: map the image's PT_LOAD segments (union of permissions per
+page), set the break just above the image, map the stack (guard page below it) and the
+signal-trampoline page where qemu has one (so later mmaps land where qemu's land), then
+write argv/envp/auxv and point the CPU at the entry.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import sys
+from typing import TextIO
+
+from ..errors import BadBinaryError, GuestUnsupportedError
+from ..machine import Machine, SymbolTable, create_cpu
+from .elf import ElfImage, read_elf
+from .fs import FileView
+from .memory import PAGE, GuestMemory, page_down, page_up
+from .options import GuestOptions, guest_environment
+from .stack import build_stack
+from .strace import Strace
+from .syscalls import LinuxKernel
+
+DEFAULT_STACK = 8 << 20
+
+
+def _stack_size() -> int:
+    """qemu-user: the host's RLIMIT_STACK when finite, else 8 MiB."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_STACK)
+    if soft == resource.RLIM_INFINITY or soft <= 0 or soft > (1 << 31):
+        return DEFAULT_STACK
+    return page_up(soft)
+
+
+def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
+    """Map the segments; returns the end of the image (where the break starts)."""
+    pages: dict[int, int] = {}
+    for seg in img.segments:
+        start, end = page_down(seg.vaddr + bias), page_up(seg.vaddr + bias + seg.memsz)
+        for p in range(start, end, PAGE):
+            pages[p] = pages.get(p, 0) | seg.prot
+    run_start = prev = None
+    run_prot = 0
+    for p in sorted(pages) + [None]:  # type: ignore[list-item]
+        if p is not None and prev is not None and p == prev + PAGE and pages[p] == run_prot:
+            prev = p
+            continue
+        if run_start is not None and prev is not None:
+            mem.uc.mem_map(run_start, prev + PAGE - run_start, run_prot | 1)
+        if p is not None:
+            run_start, prev, run_prot = p, p, pages[p]
+    for seg in img.segments:
+        if seg.data:
+            mem.uc.mem_write(seg.vaddr + bias, seg.data)
+    return max(s.vaddr + bias + s.memsz for s in img.segments)
+
+
+def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
+    """Parse and map the ELF, build the stack, set up the CPU; runs no guest code."""
+    img = read_elf(opts.binary)
+    arch = img.arch
+    if img.interpreter is not None:
+        if opts.sysroot is None:
+            raise BadBinaryError(
+                f"{opts.binary}: dynamically linked (needs {img.interpreter}); qpp runs static "
+                "programs: rebuild with -static"
+            )
+        raise GuestUnsupportedError(
+            f"{opts.binary}: dynamically linked programs are not supported yet, even with -L; "
+            "rebuild with -static"
+        )
+    if opts.jail is not None and not os.path.isdir(opts.jail):
+        from ..errors import HostError
+
+        raise HostError(f"--jail {opts.jail}: no such directory; create it or pick another")
+
+    uc = create_cpu(arch, opts.cpu)
+    mem = GuestMemory(uc, arch)
+    stack_size = _stack_size()
+    bias = 0
+    if img.is_pie:
+        span = page_up(img.high) - page_down(img.low)
+        if arch.bits == 64:
+            bias = arch.stack_base - page_down(img.low)
+        else:
+            bias = page_down(arch.stack_base - stack_size - PAGE - span) - page_down(img.low)
+    end = _map_image(mem, img, bias)
+    mem.set_initial_brk(end)
+
+    stack_base = arch.stack_base
+    if img.is_pie and arch.bits == 64:
+        stack_base = page_up(end)
+    stack_prot = 7 if img.exec_stack or arch.name == "mipsel" else 3
+    uc.mem_map(stack_base, PAGE, 0)  # guard page
+    limit = stack_base + PAGE
+    uc.mem_map(limit, stack_size, stack_prot)
+    if arch.name in ("aarch64", "riscv64"):
+        uc.mem_map(limit + stack_size, PAGE, 5)  # qemu's signal trampoline page
+    elif arch.mmap_top is not None:
+        uc.mem_map(arch.mmap_top, PAGE, 5)
+
+    rng = random.Random(opts.seed) if opts.seed is not None else None
+    random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)
+    argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.binary)]
+    argv += [os.fsencode(a) for a in opts.args]
+    envp = [os.fsencode(e) for e in guest_environment(opts, os.environ)]
+    phdr = (img.phdr_vaddr or 0) + bias
+    stack = build_stack(arch, limit + stack_size - 8, argv, envp, os.fsencode(opts.binary),
+                        random16, phdr, img.phnum, img.phentsize, img.entry + bias)
+    if stack.sp - 4096 < limit:
+        raise GuestUnsupportedError(f"{opts.binary}: arguments and environment do not fit the stack")
+    uc.mem_write(stack.base, stack.data)
+    uc.reg_write(arch.sp, stack.sp)
+
+    def report(line: str) -> None:
+        stderr.write(line + "\n")
+        stderr.flush()
+
+    files = FileView(opts.binary, opts.jail, report)
+    kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
+    if rng is not None:
+        kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream
+    symbols = SymbolTable((a + bias, s, n) for a, s, n in img.symbols)
+    machine = Machine(arch, uc, kernel, img.entry + bias, symbols)
+    kernel.machine = machine
+    if opts.strace or "strace" in opts.debug:
+        kernel.strace = Strace(stderr, arch.bits, kernel.cstr)
+    return machine

@@ -1,0 +1,400 @@
+"""File syscalls: guest fds are host fds (as with qemu-user); paths go through the FileView.
+
+Writes to fd 1 and 2 are plain ``os.write`` on the process's own fds, so the guest's
+output is neither buffered nor reordered.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import struct
+from typing import TYPE_CHECKING
+
+from . import abi
+from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
+from .registry import Args, handles
+from .structs import pack, stat_values
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+MAX_IO = 1 << 24
+
+
+def _fd(k: LinuxKernel, v: int) -> int:
+    return k.signed(v) if k.m.arch.bits == 64 else (v - (1 << 32) if v >> 31 else v)
+
+
+def _dirfd(k: LinuxKernel, v: int) -> int:
+    fd = _fd(k, v)
+    if fd != AT_FDCWD:
+        k.files.check_fd_dir(fd)
+    return fd
+
+
+@handles("read")
+def sys_read(k: LinuxKernel, a: Args) -> int:
+    data = os.read(_fd(k, a[0]), min(a[2], MAX_IO))
+    k.write(a[1], data)
+    return len(data)
+
+
+@handles("write")
+def sys_write(k: LinuxKernel, a: Args) -> int:
+    return os.write(_fd(k, a[0]), k.read(a[1], min(a[2], MAX_IO)))
+
+
+@handles("pread64")
+def sys_pread(k: LinuxKernel, a: Args) -> int:
+    off = a[3] if k.m.arch.bits == 64 else _off64(k, a[4], a[5])
+    data = os.pread(_fd(k, a[0]), min(a[2], MAX_IO), off)
+    k.write(a[1], data)
+    return len(data)
+
+
+@handles("pwrite64")
+def sys_pwrite(k: LinuxKernel, a: Args) -> int:
+    off = a[3] if k.m.arch.bits == 64 else _off64(k, a[4], a[5])
+    return os.pwrite(_fd(k, a[0]), k.read(a[1], min(a[2], MAX_IO)), off)
+
+
+def _off64(k: LinuxKernel, lo: int, hi: int) -> int:
+    # 32-bit EABI/o32 pass 64-bit offsets in an aligned register pair (low word first, LE)
+    return lo | (hi << 32)
+
+
+def _iovecs(k: LinuxKernel, addr: int, count: int) -> list[tuple[int, int]]:
+    if count > 1024:
+        raise OSError(errno.EINVAL, "too many iovecs")
+    words = k.get_words(addr, 2 * count) if count else ()
+    return [(words[2 * i], words[2 * i + 1]) for i in range(count)]
+
+
+@handles("writev")
+def sys_writev(k: LinuxKernel, a: Args) -> int:
+    data = b"".join(k.read(base, size) for base, size in _iovecs(k, a[1], a[2]))
+    return os.write(_fd(k, a[0]), data)
+
+
+@handles("readv")
+def sys_readv(k: LinuxKernel, a: Args) -> int:
+    total = 0
+    for base, size in _iovecs(k, a[1], a[2]):
+        data = os.read(_fd(k, a[0]), size)
+        k.write(base, data)
+        total += len(data)
+        if len(data) < size:
+            break
+    return total
+
+
+def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
+    path = k.cstr(path_addr)
+    host_flags = abi.open_flags_to_host(k.arch_name, flags)
+    follow = not host_flags & os.O_NOFOLLOW
+    host = k.files.host_path(path, dirfd, follow=follow)
+    return os.open(host, host_flags, mode & 0o7777)
+
+
+@handles("open")
+def sys_open(k: LinuxKernel, a: Args) -> int:
+    return _open(k, AT_FDCWD, a[0], a[1], a[2])
+
+
+@handles("creat")
+def sys_creat(k: LinuxKernel, a: Args) -> int:
+    return _open(k, AT_FDCWD, a[0], 0o1 | 0o100 | 0o1000, a[1])
+
+
+@handles("openat")
+def sys_openat(k: LinuxKernel, a: Args) -> int:
+    return _open(k, _dirfd(k, a[0]), a[1], a[2], a[3])
+
+
+@handles("close")
+def sys_close(k: LinuxKernel, a: Args) -> int:
+    os.close(_fd(k, a[0]))
+    return 0
+
+
+@handles("lseek")
+def sys_lseek(k: LinuxKernel, a: Args) -> int:
+    return os.lseek(_fd(k, a[0]), k.signed(a[1]), a[2])
+
+
+@handles("_llseek")
+def sys_llseek(k: LinuxKernel, a: Args) -> int:
+    pos = os.lseek(_fd(k, a[0]), (a[1] << 32) | a[2], a[4])
+    k.write(a[3], struct.pack("<q", pos))
+    return 0
+
+
+@handles("dup")
+def sys_dup(k: LinuxKernel, a: Args) -> int:
+    return os.dup(_fd(k, a[0]))
+
+
+@handles("dup2")
+def sys_dup2(k: LinuxKernel, a: Args) -> int:
+    fd, new = _fd(k, a[0]), _fd(k, a[1])
+    if fd == new:
+        os.fstat(fd)
+        return new
+    return os.dup2(fd, new, inheritable=True)
+
+
+@handles("dup3")
+def sys_dup3(k: LinuxKernel, a: Args) -> int:
+    fd, new = _fd(k, a[0]), _fd(k, a[1])
+    if fd == new:
+        return -errno.EINVAL
+    cloexec = bool(abi.open_flags_to_host(k.arch_name, a[2]) & os.O_CLOEXEC)
+    return os.dup2(fd, new, inheritable=not cloexec)
+
+
+@handles("fcntl", "fcntl64")
+def sys_fcntl(k: LinuxKernel, a: Args) -> int:
+    fd, cmd, arg = _fd(k, a[0]), a[1], a[2]
+    if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
+        return fcntl.fcntl(fd, cmd, arg)
+    if cmd in (1, 2):  # F_GETFD, F_SETFD
+        return fcntl.fcntl(fd, cmd, arg)
+    if cmd == 3:  # F_GETFL
+        return abi.open_flags_to_guest(k.arch_name, fcntl.fcntl(fd, cmd))
+    if cmd == 4:  # F_SETFL
+        return fcntl.fcntl(fd, cmd, abi.open_flags_to_host(k.arch_name, arg))
+    return -errno.EINVAL
+
+
+def _pipe(k: LinuxKernel, addr: int, flags: int) -> int:
+    r, w = os.pipe2(abi.open_flags_to_host(k.arch_name, flags) & (os.O_CLOEXEC | os.O_NONBLOCK))
+    if k.arch_name == "mipsel" and addr == 0:
+        return r  # never: o32 pipe() handled below
+    k.write(addr, struct.pack("<ii", r, w))
+    return 0
+
+
+@handles("pipe")
+def sys_pipe(k: LinuxKernel, a: Args) -> int:
+    if k.arch_name == "mipsel":  # o32: the two fds come back in v0 and v1
+        from unicorn.mips_const import UC_MIPS_REG_V1
+
+        r, w = os.pipe()
+        k.m.uc.reg_write(UC_MIPS_REG_V1, w)
+        return r
+    return _pipe(k, a[0], 0)
+
+
+@handles("pipe2")
+def sys_pipe2(k: LinuxKernel, a: Args) -> int:
+    return _pipe(k, a[0], a[1])
+
+
+@handles("ioctl")
+def sys_ioctl(k: LinuxKernel, a: Args) -> int:
+    fd, req = _fd(k, a[0]), a[1] & 0xFFFFFFFF
+    if req == abi.TCGETS.get(k.arch_name, 0x5401):
+        os.fstat(fd)
+        if not os.isatty(fd):
+            return -errno.ENOTTY
+        raw = fcntl.ioctl(fd, 0x5401, bytes(60))
+        k.write(a[2], raw[:36] if k.arch_name != "mipsel" else raw[:17] + raw[17:36] + bytes(4))
+        return 0
+    if req == abi.TIOCGWINSZ.get(k.arch_name, 0x5413):
+        os.fstat(fd)
+        if not os.isatty(fd):
+            return -errno.ENOTTY
+        k.write(a[2], fcntl.ioctl(fd, 0x5413, bytes(8)))
+        return 0
+    os.fstat(fd)
+    return -errno.ENOTTY
+
+
+# --- stat family ---------------------------------------------------------------------
+
+
+def _stat_at(k: LinuxKernel, dirfd: int, path: str, flags: int) -> os.stat_result:
+    if path == "" and flags & AT_EMPTY_PATH:
+        return os.fstat(dirfd) if dirfd != AT_FDCWD else os.stat(os.getcwd())
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    return os.stat(k.files.host_path(path, dirfd, follow=follow), follow_symlinks=follow)
+
+
+def _put_stat(k: LinuxKernel, addr: int, st: os.stat_result) -> int:
+    k.write(addr, pack(abi.STAT_LAYOUT[k.arch_name], stat_values(st)))
+    return 0
+
+
+@handles("fstat", "fstat64")
+def sys_fstat(k: LinuxKernel, a: Args) -> int:
+    return _put_stat(k, a[1], os.fstat(_fd(k, a[0])))
+
+
+@handles("stat", "stat64")
+def sys_stat(k: LinuxKernel, a: Args) -> int:
+    return _put_stat(k, a[1], _stat_at(k, AT_FDCWD, k.cstr(a[0]), 0))
+
+
+@handles("lstat", "lstat64")
+def sys_lstat(k: LinuxKernel, a: Args) -> int:
+    return _put_stat(k, a[1], _stat_at(k, AT_FDCWD, k.cstr(a[0]), AT_SYMLINK_NOFOLLOW))
+
+
+@handles("newfstatat", "fstatat64")
+def sys_fstatat(k: LinuxKernel, a: Args) -> int:
+    return _put_stat(k, a[2], _stat_at(k, _dirfd(k, a[0]), k.cstr(a[1]), a[3]))
+
+
+@handles("statx")
+def sys_statx(k: LinuxKernel, a: Args) -> int:
+    st = _stat_at(k, _dirfd(k, a[0]), k.cstr(a[1]), a[2])
+    k.write(a[4], pack(abi.STATX, stat_values(st)))
+    return 0
+
+
+# --- names -----------------------------------------------------------------------------
+
+
+@handles("readlink")
+def sys_readlink(k: LinuxKernel, a: Args) -> int:
+    return _readlink(k, AT_FDCWD, a[0], a[1], a[2])
+
+
+@handles("readlinkat")
+def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
+    return _readlink(k, _dirfd(k, a[0]), a[1], a[2], a[3])
+
+
+def _readlink(k: LinuxKernel, dirfd: int, path_addr: int, buf: int, size: int) -> int:
+    target = os.fsencode(k.files.readlink(k.cstr(path_addr), dirfd))[:size]
+    k.write(buf, target)
+    return len(target)
+
+
+@handles("getcwd")
+def sys_getcwd(k: LinuxKernel, a: Args) -> int:
+    cwd = os.fsencode(os.getcwd()) + b"\0"
+    if len(cwd) > a[1]:
+        return -errno.ERANGE
+    k.write(a[0], cwd)
+    return len(cwd)
+
+
+@handles("chdir")
+def sys_chdir(k: LinuxKernel, a: Args) -> int:
+    os.chdir(k.files.host_path(k.cstr(a[0])))
+    return 0
+
+
+@handles("fchdir")
+def sys_fchdir(k: LinuxKernel, a: Args) -> int:
+    k.files.check_fd_dir(_fd(k, a[0]))
+    os.fchdir(_fd(k, a[0]))
+    return 0
+
+
+@handles("unlink")
+def sys_unlink(k: LinuxKernel, a: Args) -> int:
+    os.unlink(k.files.host_path(k.cstr(a[0]), follow=False))
+    return 0
+
+
+@handles("unlinkat")
+def sys_unlinkat(k: LinuxKernel, a: Args) -> int:
+    path = k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False)
+    if a[2] & AT_REMOVEDIR:
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+    return 0
+
+
+@handles("rmdir")
+def sys_rmdir(k: LinuxKernel, a: Args) -> int:
+    os.rmdir(k.files.host_path(k.cstr(a[0]), follow=False))
+    return 0
+
+
+@handles("mkdir")
+def sys_mkdir(k: LinuxKernel, a: Args) -> int:
+    os.mkdir(k.files.host_path(k.cstr(a[0]), follow=False), a[1] & 0o7777)
+    return 0
+
+
+@handles("mkdirat")
+def sys_mkdirat(k: LinuxKernel, a: Args) -> int:
+    os.mkdir(k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False), a[2] & 0o7777)
+    return 0
+
+
+@handles("rename")
+def sys_rename(k: LinuxKernel, a: Args) -> int:
+    os.rename(k.files.host_path(k.cstr(a[0]), follow=False),
+              k.files.host_path(k.cstr(a[1]), follow=False))
+    return 0
+
+
+@handles("renameat", "renameat2")
+def sys_renameat(k: LinuxKernel, a: Args) -> int:
+    os.rename(k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False),
+              k.files.host_path(k.cstr(a[3]), _dirfd(k, a[2]), follow=False))
+    return 0
+
+
+@handles("access")
+def sys_access(k: LinuxKernel, a: Args) -> int:
+    return 0 if os.access(k.files.host_path(k.cstr(a[0])), a[1]) else -errno.EACCES
+
+
+@handles("faccessat", "faccessat2")
+def sys_faccessat(k: LinuxKernel, a: Args) -> int:
+    path = k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]))
+    os.stat(path)
+    return 0 if os.access(path, a[2]) else -errno.EACCES
+
+
+@handles("getdents64")
+def sys_getdents64(k: LinuxKernel, a: Args) -> int:
+    """Directory entries via the host's getdents64 layout (the same on every target)."""
+    fd, buf, size = _fd(k, a[0]), a[1], a[2]
+    # The host's record format equals the guest's for getdents64; let the host fill it.
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    host = ctypes.create_string_buffer(min(size, 1 << 16))
+    n = libc.syscall(217, fd, host, len(host))  # host x86_64 getdents64
+    if n < 0:
+        return -ctypes.get_errno()
+    k.write(buf, host.raw[:n])
+    return int(n)
+
+
+@handles("ftruncate")
+def sys_ftruncate(k: LinuxKernel, a: Args) -> int:
+    os.ftruncate(_fd(k, a[0]), k.signed(a[1]))
+    return 0
+
+
+@handles("ftruncate64")
+def sys_ftruncate64(k: LinuxKernel, a: Args) -> int:
+    os.ftruncate(_fd(k, a[0]), _off64(k, a[2], a[3]))  # 32-bit: aligned register pair
+    return 0
+
+
+@handles("fsync", "fdatasync")
+def sys_fsync(k: LinuxKernel, a: Args) -> int:
+    os.fsync(_fd(k, a[0]))
+    return 0
+
+
+@handles("umask")
+def sys_umask(k: LinuxKernel, a: Args) -> int:
+    return os.umask(a[0] & 0o777)
+
+
+@handles("fchmod")
+def sys_fchmod(k: LinuxKernel, a: Args) -> int:
+    os.fchmod(_fd(k, a[0]), a[1] & 0o7777)
+    return 0

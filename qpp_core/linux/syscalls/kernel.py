@@ -1,0 +1,172 @@
+"""The syscall layer: decode a trapped syscall, run its handler, write the result back.
+
+One :class:`LinuxKernel` serves one guest. It reads the number and arguments from the
+registers of the architecture's ABI (plus the stack on mips o32), lets the
+instrumentation layer's observer see or skip the call, dispatches by name through the
+per-ABI number table, and writes the result (mips: positive errno with a3 = 1).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import struct
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING, TextIO
+
+import unicorn
+
+
+
+
+from . import abi
+from .numbers import NUMBERS
+from .registry import HANDLERS, Args
+
+if TYPE_CHECKING:
+    from ...machine import Machine
+    from ..fs import FileView
+    from ..memory import GuestMemory
+    from ..options import GuestOptions
+    from ..strace import Strace
+
+from . import fs as _fs  # noqa: F401  (registers handlers)
+from . import mem as _mem  # noqa: F401
+from . import proc as _proc  # noqa: F401
+from . import time as _time  # noqa: F401
+
+
+class LinuxKernel:
+    """Linux syscall emulation for one guest program (see module docstring)."""
+
+    def __init__(self, machine_arch_name: str, memory: GuestMemory, files: FileView,
+                 opts: GuestOptions, stderr: TextIO = sys.stderr) -> None:
+        self.arch_name = machine_arch_name
+        self.memory = memory
+        self.files = files
+        self.opts = opts
+        self.stderr = stderr
+        self.table = NUMBERS[machine_arch_name]
+        self.unknown: Counter[int] = Counter()
+        self.report_unimp = opts.strace or "unimp" in opts.debug
+        self.rng = random.Random(opts.seed) if opts.seed is not None else None
+        self.machine: Machine | None = None
+        self.strace: Strace | None = None
+        self.umask_value = os.umask(0o22)
+        os.umask(self.umask_value)
+
+    # --- helpers for handlers ---------------------------------------------------------
+
+    @property
+    def m(self) -> Machine:
+        assert self.machine is not None
+        return self.machine
+
+    def read(self, addr: int, size: int) -> bytes:
+        return bytes(self.m.uc.mem_read(addr, size)) if size else b""
+
+    def write(self, addr: int, data: bytes) -> None:
+        if data:
+            self.m.uc.mem_write(addr, data)
+
+    def cstr(self, addr: int, limit: int = 4096) -> str:
+        """A NUL-terminated guest string (as the host's file system encoding)."""
+        out = bytearray()
+        while len(out) < limit:
+            chunk = bytes(self.m.uc.mem_read(addr + len(out), 64 - ((addr + len(out)) & 63)))
+            i = chunk.find(0)
+            if i >= 0:
+                out += chunk[:i]
+                break
+            out += chunk
+        return os.fsdecode(bytes(out))
+
+    def word_fmt(self, n: int = 1, signed: bool = False) -> str:
+        c = "q" if self.m.arch.bits == 64 else "i"
+        return "<" + (c if signed else c.upper()) * n
+
+    def put_words(self, addr: int, *values: int, signed: bool = False) -> None:
+        mask = self.m.arch.mask
+        self.write(addr, struct.pack(self.word_fmt(len(values)), *(v & mask for v in values)))
+
+    def get_words(self, addr: int, n: int) -> tuple[int, ...]:
+        return struct.unpack(self.word_fmt(n), self.read(addr, n * self.m.arch.word))
+
+    def signed(self, v: int) -> int:
+        bits = self.m.arch.bits
+        v &= (1 << bits) - 1
+        return v - (1 << bits) if v >> (bits - 1) else v
+
+    def random_bytes(self, n: int) -> bytes:
+        if self.rng is not None:
+            return bytes(self.rng.getrandbits(8) for _ in range(n))
+        return os.urandom(n)
+
+    def err(self, e: int) -> int:
+        return -e
+
+    # --- the trap -----------------------------------------------------------------------
+
+    def syscall(self, machine: Machine) -> None:
+        self.machine = machine
+        uc = machine.uc
+        sabi = machine.arch.syscall
+        num = uc.reg_read(sabi.number)
+        args = [uc.reg_read(r) for r in sabi.args]
+        if sabi.stack_args:
+            sp = uc.reg_read(machine.arch.sp)
+            try:
+                args += list(self.get_words(sp + 16, sabi.stack_args))
+            except unicorn.UcError:
+                args += [0] * sabi.stack_args
+        args += [0] * (6 - len(args))
+        a: Args = (args[0], args[1], args[2], args[3], args[4], args[5])
+        name = self.table.get(num)
+        observer = machine.syscall_observer
+        skipped = observer.enter(num, a) if observer is not None else None
+        if skipped is not None:
+            ret = skipped
+        else:
+            ret = self.dispatch(num, name, a)
+        if observer is not None:
+            observer.leave(num, ret)
+        if machine.exited is None:
+            self.set_result(ret)
+
+    def dispatch(self, num: int, name: str | None, a: Args) -> int:
+        handler = HANDLERS.get(name) if name else None
+        if self.strace is not None:
+            self.strace.enter(name if handler else None, num, a)
+        if handler is None:
+            self.unknown[num] += 1
+            if self.report_unimp and self.strace is None:
+                self.stderr.write(f"qpp: unsupported syscall: {num}{f' ({name})' if name else ''}\n")
+                self.stderr.flush()
+            return -errno.ENOSYS
+        try:
+            ret = handler(self, a)
+        except OSError as e:
+            ret = -(e.errno or errno.EIO)
+        except unicorn.UcError:
+            ret = -errno.EFAULT
+        if self.strace is not None and self.m.exited is None:
+            self.strace.leave(name, ret)
+        return ret
+
+    def set_result(self, ret: int) -> None:
+        uc = self.m.uc
+        sabi = self.m.arch.syscall
+        if sabi.error_flag is not None:
+            if -4096 < ret < 0:
+                uc.reg_write(sabi.result, abi.guest_errno(self.arch_name, -ret))
+                uc.reg_write(sabi.error_flag, 1)
+            else:
+                uc.reg_write(sabi.result, ret & self.m.arch.mask)
+                uc.reg_write(sabi.error_flag, 0)
+            return
+        uc.reg_write(sabi.result, ret & self.m.arch.mask)
+
+    def errno_to_guest(self, e: int) -> int:
+        return abi.guest_errno(self.arch_name, e)

@@ -1,0 +1,94 @@
+"""Time syscalls: clocks from the host, sleeps as real sleeps; 32-bit and time64 layouts."""
+
+from __future__ import annotations
+
+import errno
+import struct
+import time
+from typing import TYPE_CHECKING
+
+from .registry import Args, handles
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+_CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 4: time.CLOCK_MONOTONIC_RAW,
+           2: time.CLOCK_PROCESS_CPUTIME_ID, 3: time.CLOCK_THREAD_CPUTIME_ID,
+           5: 5, 6: 6, 7: 7}
+
+
+def _put_timespec(k: LinuxKernel, addr: int, ns: int, wide: bool) -> None:
+    sec, nsec = divmod(ns, 1_000_000_000)
+    if wide or k.m.arch.bits == 64:
+        k.write(addr, struct.pack("<qq", sec, nsec))
+    else:
+        k.write(addr, struct.pack("<ii", sec & 0x7FFFFFFF, nsec))
+
+
+def _get_timespec(k: LinuxKernel, addr: int, wide: bool) -> float:
+    if wide or k.m.arch.bits == 64:
+        sec, nsec = struct.unpack("<qq", k.read(addr, 16))
+    else:
+        sec, nsec = struct.unpack("<ii", k.read(addr, 8))
+    if nsec < 0 or nsec >= 1_000_000_000 or sec < 0:
+        raise OSError(errno.EINVAL, "bad timespec")
+    return float(sec + nsec / 1e9)
+
+
+def _clock(k: LinuxKernel, clk: int) -> int:
+    if clk not in _CLOCKS:
+        raise OSError(errno.EINVAL, "bad clock")
+    return time.clock_gettime_ns(_CLOCKS[clk])
+
+
+@handles("clock_gettime")
+def sys_clock_gettime(k: LinuxKernel, a: Args) -> int:
+    _put_timespec(k, a[1], _clock(k, a[0]), wide=False)
+    return 0
+
+
+@handles("clock_gettime64")
+def sys_clock_gettime64(k: LinuxKernel, a: Args) -> int:
+    _put_timespec(k, a[1], _clock(k, a[0]), wide=True)
+    return 0
+
+
+@handles("clock_getres", "clock_getres_time64")
+def sys_clock_getres(k: LinuxKernel, a: Args) -> int:
+    if a[1]:
+        _put_timespec(k, a[1], 1, wide=k.table.get(0) is None and False)
+    return 0
+
+
+@handles("gettimeofday")
+def sys_gettimeofday(k: LinuxKernel, a: Args) -> int:
+    if a[0]:
+        sec, ns = divmod(time.time_ns(), 1_000_000_000)
+        k.put_words(a[0], sec, ns // 1000)
+    if a[1]:
+        k.write(a[1], bytes(8))
+    return 0
+
+
+@handles("time")
+def sys_time(k: LinuxKernel, a: Args) -> int:
+    now = int(time.time())
+    if a[0]:
+        k.put_words(a[0], now)
+    return now
+
+
+@handles("nanosleep")
+def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
+    time.sleep(_get_timespec(k, a[0], wide=False))
+    return 0
+
+
+@handles("clock_nanosleep", "clock_nanosleep_time64")
+def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
+    wide = k.m.arch.bits == 32 and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
+    t = _get_timespec(k, a[2], wide)
+    if a[1] & 1:  # TIMER_ABSTIME
+        t = max(0.0, t - _clock(k, a[0]) / 1e9)
+    time.sleep(t)
+    return 0

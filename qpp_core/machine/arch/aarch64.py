@@ -1,0 +1,98 @@
+"""aarch64: unicorn's ``max`` CPU with SVE enabled and qemu-user's cache geometry.
+
+qemu-user advertises SVE in HWCAP, so glibc uses SVE routines: the CPU must allow them
+(CPACR/CPTR) with 512-bit vectors as qemu-user has. qemu-user reports DCZID_EL0 = 7 (DC ZVA zeroes
+512 bytes) where unicorn would report 64 bytes, and glibc's memset trusts the register:
+MRS of DCZID_EL0/CTR_EL0 is answered here and DC ZVA zeroes 512 bytes, or memset would
+leave memory unzeroed.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import capstone
+import unicorn
+from unicorn import arm64_const as A
+
+from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+
+DCZID_EL0 = 7  # 4 << 7 = 512-byte blocks, as qemu-user's default CPU
+CTR_EL0 = 0x80038003
+ZVA_BYTES = 4 << DCZID_EL0
+
+
+def _count(code: bytes, thumb: bool) -> int:
+    return len(code) // 4
+
+
+_SIGNALS = {1: signal.SIGILL, 3: signal.SIGSEGV, 4: signal.SIGSEGV, 7: signal.SIGTRAP}
+
+
+def _exception_signal(intno: int) -> int:
+    """A QEMU ARM exception number (EXCP_*) as the Linux signal it delivers."""
+    return int(_SIGNALS.get(intno, signal.SIGILL))
+
+
+_REGS = registers_from(A, "UC_ARM64_REG_", {"cpsr": "pstate", "lr": "x30", "fp": "x29"})
+
+ARCH = Arch(
+    name="aarch64",
+    qemu_target="aarch64",
+    bits=64,
+    little_endian=True,
+    elf_machine="EM_AARCH64",
+    uc_arch=unicorn.UC_ARCH_ARM64,
+    uc_mode=unicorn.UC_MODE_ARM,
+    pc=A.UC_ARM64_REG_PC,
+    sp=A.UC_ARM64_REG_SP,
+    registers=_REGS,
+    syscall=SyscallAbi(
+        number=A.UC_ARM64_REG_X8,
+        args=tuple(A.UC_ARM64_REG_X0 + i for i in range(6)),
+        result=A.UC_ARM64_REG_X0,
+        intno=2,
+    ),
+    cs_arch=capstone.CS_ARCH_ARM64,
+    cs_mode_for=lambda thumb: capstone.CS_MODE_ARM,
+    count_insns_fn=_count,
+    exception_signal=_exception_signal,
+    default_cpu=A.UC_CPU_ARM64_MAX,
+    cpu_models=cpu_models_from(A, "UC_CPU_ARM64_"),
+    hwcap=0xECFFFFFB,
+    hwcap2=0x7F877FFF,
+    platform="aarch64",
+    stack_base=0x55_0000_0000,
+    mmap_base=0x55_0000_0000,
+)
+
+
+def _on_sysreg(uc: Uc, reg: int, cp: Any, user_data: Any) -> int:
+    """MRS DCZID_EL0 / CTR_EL0 answered as qemu-user; DC ZVA zeroes qemu-user's block size."""
+    key = (cp.op0, cp.op1, cp.crn, cp.crm, cp.op2)
+    if key == (3, 3, 0, 0, 7):  # DCZID_EL0
+        uc.reg_write(reg, DCZID_EL0)
+        return 1
+    if key == (3, 3, 0, 0, 1):  # CTR_EL0
+        uc.reg_write(reg, CTR_EL0)
+        return 1
+    if key == (1, 3, 7, 4, 1):  # DC ZVA, Xt
+        addr = uc.reg_read(reg) & ~(ZVA_BYTES - 1)
+        uc.mem_write(addr, bytes(ZVA_BYTES))
+        return 1
+    return 0
+
+
+def setup_cpu(uc: Uc, cpu_model: int) -> None:
+    """Enable FP/SIMD and SVE (512-bit), and answer the cache-geometry registers."""
+    cpacr = uc.cpr_read(3, 0, 1, 0, 2)
+    uc.cpr_write(3, 0, 1, 0, 2, cpacr | (3 << 20) | (3 << 16))  # FPEN, ZEN
+    cptr3 = uc.cpr_read(3, 6, 1, 1, 2)
+    uc.cpr_write(3, 6, 1, 1, 2, cptr3 | (1 << 8))  # CPTR_EL3.EZ
+    uc.cpr_write(3, 6, 1, 2, 0, 15)  # ZCR_EL3
+    uc.cpr_write(3, 4, 1, 2, 0, 15)  # ZCR_EL2
+    uc.cpr_write(3, 0, 1, 2, 0, 3)  # ZCR_EL1.LEN = 3: 512-bit vectors
+    uc.reg_write(A.UC_ARM64_REG_PSTATE, uc.reg_read(A.UC_ARM64_REG_PSTATE))
+    uc.hook_add(unicorn.UC_HOOK_INSN, _on_sysreg, None, 1, 0, A.UC_ARM64_INS_MRS)
+    uc.hook_add(unicorn.UC_HOOK_INSN, _on_sysreg, None, 1, 0, A.UC_ARM64_INS_SYS)

@@ -1,0 +1,76 @@
+"""arm (EABI, hard float): unicorn's ``max`` CPU with VFP/NEON enabled; Thumb entry.
+
+The entry point of gnueabihf programs is usually Thumb (odd e_entry). TLS comes from the
+private syscall set_tls, which writes TPIDRURO. Thumb instructions are 2 or 4 bytes,
+told apart by their first halfword.
+"""
+
+from __future__ import annotations
+
+import signal
+import struct
+
+import capstone
+import unicorn
+from unicorn import arm_const as A
+
+from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+
+
+def _count(code: bytes, thumb: bool) -> int:
+    if not thumb:
+        return len(code) // 4
+    n = i = 0
+    while i + 1 < len(code):
+        (half,) = struct.unpack_from("<H", code, i)
+        i += 4 if (half >> 11) in (0b11101, 0b11110, 0b11111) else 2
+        n += 1
+    return n
+
+
+_SIGNALS = {1: signal.SIGILL, 3: signal.SIGSEGV, 4: signal.SIGSEGV, 7: signal.SIGTRAP}
+
+
+def _exception_signal(intno: int) -> int:
+    return int(_SIGNALS.get(intno, signal.SIGILL))
+
+
+ARCH = Arch(
+    name="arm",
+    qemu_target="arm",
+    bits=32,
+    little_endian=True,
+    elf_machine="EM_ARM",
+    uc_arch=unicorn.UC_ARCH_ARM,
+    uc_mode=unicorn.UC_MODE_ARM,
+    pc=A.UC_ARM_REG_PC,
+    sp=A.UC_ARM_REG_SP,
+    registers=registers_from(A, "UC_ARM_REG_"),
+    syscall=SyscallAbi(
+        number=A.UC_ARM_REG_R7,
+        args=tuple(A.UC_ARM_REG_R0 + i for i in range(6)),
+        result=A.UC_ARM_REG_R0,
+        intno=2,
+    ),
+    cs_arch=capstone.CS_ARCH_ARM,
+    cs_mode_for=lambda thumb: capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM,
+    count_insns_fn=_count,
+    exception_signal=_exception_signal,
+    default_cpu=A.UC_CPU_ARM_MAX,
+    cpu_models=cpu_models_from(A, "UC_CPU_ARM_"),
+    hwcap=0x1FB0D7,
+    hwcap2=0x1F,
+    platform="v8l",
+    stack_base=0x4000_0000,
+    mmap_top=0x3FFF_F000,
+)
+
+
+def setup_cpu(uc: Uc, cpu_model: int) -> None:
+    """Enable VFP/NEON: FPEXC.EN and full access to coprocessors 10 and 11 in CPACR."""
+    uc.reg_write(A.UC_ARM_REG_C1_C0_2, uc.reg_read(A.UC_ARM_REG_C1_C0_2) | (0xF << 20))
+    uc.reg_write(A.UC_ARM_REG_FPEXC, 0x40000000)
+
+
+def is_thumb(uc: Uc) -> bool:
+    return bool(uc.reg_read(A.UC_ARM_REG_CPSR) & (1 << 5))

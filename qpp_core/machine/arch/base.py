@@ -1,0 +1,114 @@
+"""The description of one guest architecture, as the rest of qpp sees it.
+
+An :class:`Arch` is plain data plus a few small functions: which unicorn engine and
+capstone decoder to use, the register names (as QEMU and gdb spell them), how the Linux
+syscall ABI passes numbers, arguments and results, how a CPU exception maps to a Linux
+signal, and how to count the instructions in a translated block exactly as QEMU does.
+The per-architecture modules beside this one each build one ``ARCH`` and the function
+that prepares a fresh CPU (``setup_cpu``); nothing here runs guest code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import unicorn
+
+Uc = Any  # unicorn ships no type stubs; ``Uc`` documents intent
+
+
+def registers_from(module: Any, prefix: str, aliases: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Build a ``name -> unicorn id`` table from a unicorn constants module.
+
+    ``UC_X86_REG_RAX`` becomes ``"rax"``; ``aliases`` adds QEMU/gdb spellings that differ
+    from unicorn's (``{"cpsr": "pstate"}`` maps the name ``cpsr`` to ``pstate``'s id).
+    """
+    table: dict[str, int] = {}
+    for key, value in vars(module).items():
+        if key.startswith(prefix) and isinstance(value, int):
+            name = key[len(prefix):].lower()
+            if name in ("invalid", "ending") or name.startswith("ending"):
+                continue
+            table[name] = value
+    for alias, target in (aliases or {}).items():
+        if target in table:
+            table[alias] = table[target]
+    return table
+
+
+@dataclass(frozen=True)
+class SyscallAbi:
+    """Where the Linux syscall ABI of an architecture keeps number, arguments and result."""
+
+    number: int  #: register holding the syscall number
+    args: tuple[int, ...]  #: registers holding arguments (in order)
+    result: int  #: register receiving the result
+    stack_args: int = 0  #: mips o32: arguments 5 and 6 live on the stack at sp+16, sp+20
+    error_flag: int | None = None  #: mips: a3 = 1 on error, 0 on success (result positive errno)
+    intno: int | None = None  #: unicorn interrupt number of the trap; None: x86 SYSCALL insn hook
+
+
+@dataclass(frozen=True)
+class Arch:
+    """One guest architecture: identity, registers, syscall ABI, decoding and counting."""
+
+    name: str  #: qpp's name: "x86_64", "aarch64", "arm", "riscv64", "mipsel"
+    qemu_target: str  #: QEMU's target name (what plugins see as the target)
+    bits: int
+    little_endian: bool
+    elf_machine: str  #: pyelftools' e_machine spelling, e.g. "EM_X86_64"
+    uc_arch: int
+    uc_mode: int
+    pc: int  #: unicorn id of the program counter
+    sp: int  #: unicorn id of the stack pointer
+    registers: Mapping[str, int]  #: QEMU/gdb register name -> unicorn id
+    syscall: SyscallAbi
+    cs_arch: int
+    cs_mode_for: Callable[[bool], int]  #: capstone mode; the argument says "Thumb"
+    count_insns_fn: Callable[[bytes, bool], int]
+    exception_signal: Callable[[int], int]  #: unicorn interrupt number -> Linux signal
+    default_cpu: int  #: unicorn CPU model used without ``-cpu``
+    cpu_models: Mapping[str, int] = field(default_factory=dict)
+    hwcap: int = 0
+    hwcap2: int | None = None
+    platform: str | None = None  #: AT_PLATFORM string
+    base_platform: str | None = None  #: AT_BASE_PLATFORM string
+    stack_base: int = 0  #: where qemu-user 7.2 maps the stack (guard page first)
+    mmap_top: int | None = None  #: 32-bit: anonymous mmap grows down from here
+    mmap_base: int | None = None  #: 64-bit: anonymous mmap grows up from here
+
+    def cs_mode(self, thumb: bool = False) -> int:
+        """The capstone mode for code in this architecture (Thumb changes it on arm)."""
+        return self.cs_mode_for(thumb)
+
+    def count_insns(self, code: bytes, thumb: bool = False) -> int:
+        """How many guest instructions ``code`` (one block's bytes) holds, as QEMU counts."""
+        return self.count_insns_fn(code, thumb)
+
+    @property
+    def word(self) -> int:
+        """The guest word size in bytes."""
+        return self.bits // 8
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.bits) - 1
+
+
+def cpu_models_from(module: Any, prefix: str) -> dict[str, int]:
+    """``-cpu`` names accepted for an architecture: unicorn's models, lower case."""
+    models: dict[str, int] = {}
+    for key, value in vars(module).items():
+        if key.startswith(prefix) and isinstance(value, int) and not key.endswith("ENDING"):
+            models[key[len(prefix):].lower()] = value
+    return models
+
+
+def normalise_cpu_name(name: str) -> str:
+    """``Cortex-A57`` and ``cortex_a57`` name the same model."""
+    return name.lower().replace("-", "_")
+
+
+UC_ERR = unicorn.UcError

@@ -1,0 +1,67 @@
+"""riscv64: unicorn's ``any`` CPU (RV64GC) with the FPU switched on (MSTATUS.FS)."""
+
+from __future__ import annotations
+
+import signal
+
+import capstone
+import unicorn
+from unicorn import riscv_const as R
+
+from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+
+
+def _count(code: bytes, thumb: bool) -> int:
+    """2-byte compressed or 4-byte instructions, told apart by the low two bits."""
+    n = i = 0
+    while i < len(code):
+        i += 4 if code[i] & 3 == 3 else 2
+        n += 1
+    return n
+
+
+_SIGNALS = {
+    0: signal.SIGBUS, 1: signal.SIGSEGV, 2: signal.SIGILL, 3: signal.SIGTRAP,
+    4: signal.SIGBUS, 5: signal.SIGSEGV, 6: signal.SIGBUS, 7: signal.SIGSEGV,
+    12: signal.SIGSEGV, 13: signal.SIGSEGV, 15: signal.SIGSEGV,
+}
+
+
+def _exception_signal(intno: int) -> int:
+    return int(_SIGNALS.get(intno, signal.SIGILL))
+
+
+_REGS = registers_from(R, "UC_RISCV_REG_")
+
+ARCH = Arch(
+    name="riscv64",
+    qemu_target="riscv64",
+    bits=64,
+    little_endian=True,
+    elf_machine="EM_RISCV",
+    uc_arch=unicorn.UC_ARCH_RISCV,
+    uc_mode=unicorn.UC_MODE_RISCV64,
+    pc=R.UC_RISCV_REG_PC,
+    sp=R.UC_RISCV_REG_SP,
+    registers=_REGS,
+    syscall=SyscallAbi(
+        number=R.UC_RISCV_REG_A7,
+        args=tuple(R.UC_RISCV_REG_A0 + i for i in range(6)),
+        result=R.UC_RISCV_REG_A0,
+        intno=8,
+    ),
+    cs_arch=capstone.CS_ARCH_RISCV,
+    cs_mode_for=lambda thumb: capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC,
+    count_insns_fn=_count,
+    exception_signal=_exception_signal,
+    default_cpu=R.UC_CPU_RISCV64_ANY,
+    cpu_models=cpu_models_from(R, "UC_CPU_RISCV64_"),
+    hwcap=0x112D,
+    stack_base=0x40_0000_0000,
+    mmap_base=0x40_0000_0000,
+)
+
+
+def setup_cpu(uc: Uc, cpu_model: int) -> None:
+    """Set MSTATUS.FS to 'dirty' so floating-point instructions are legal."""
+    uc.reg_write(R.UC_RISCV_REG_MSTATUS, uc.reg_read(R.UC_RISCV_REG_MSTATUS) | (3 << 13))

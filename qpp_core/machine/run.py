@@ -1,0 +1,209 @@
+"""The machine: one unicorn CPU running one guest, and the loop that runs it.
+
+Nothing here runs per instruction or per block. The only hooks the machine installs trap
+syscalls (the SYSCALL instruction on x86_64, the interrupt hook elsewhere, which also
+catches CPU exceptions) and invalid memory accesses (which only fire on faults). The
+Linux layer supplies a :class:`Kernel` that emulates each syscall.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import unicorn
+
+from .arch import Arch, Uc
+from .signals import uncaught_message
+from .symbols import SymbolTable
+
+
+@dataclass(frozen=True)
+class GuestExit:
+    """How the guest ended, as a shell would see it."""
+
+    status: int  #: exit code, or 128+signal
+    signal: int | None = None  #: host signal number when the guest died from one
+    message: str | None = None  #: qemu-style report for the user (print after plugin logs)
+
+
+class SyscallObserver(Protocol):
+    """Implemented by the instrumentation layer to see (and possibly skip) syscalls."""
+
+    def enter(self, num: int, args: tuple[int, ...]) -> int | None:
+        """Called before a syscall; a non-None result skips it and is returned instead."""
+
+    def leave(self, num: int, ret: int) -> None:
+        """Called after a syscall with its result (negative errno convention)."""
+
+
+class Kernel(Protocol):
+    """The syscall layer (Linux emulation) the machine calls on each syscall trap."""
+
+    def syscall(self, machine: Machine) -> None:
+        """Emulate the syscall the guest just trapped with, writing its result."""
+
+
+_FAULT_ERRORS = {
+    unicorn.UC_ERR_READ_UNMAPPED: (signal.SIGSEGV, "read from unmapped address"),
+    unicorn.UC_ERR_WRITE_UNMAPPED: (signal.SIGSEGV, "write to unmapped address"),
+    unicorn.UC_ERR_FETCH_UNMAPPED: (signal.SIGSEGV, "execute at unmapped address"),
+    unicorn.UC_ERR_READ_PROT: (signal.SIGSEGV, "read from protected address"),
+    unicorn.UC_ERR_WRITE_PROT: (signal.SIGSEGV, "write to protected address"),
+    unicorn.UC_ERR_FETCH_PROT: (signal.SIGSEGV, "execute at non-executable address"),
+    unicorn.UC_ERR_READ_UNALIGNED: (signal.SIGBUS, "unaligned read at"),
+    unicorn.UC_ERR_WRITE_UNALIGNED: (signal.SIGBUS, "unaligned write at"),
+    unicorn.UC_ERR_FETCH_UNALIGNED: (signal.SIGBUS, "unaligned fetch at"),
+    unicorn.UC_ERR_INSN_INVALID: (signal.SIGILL, "invalid instruction"),
+    unicorn.UC_ERR_EXCEPTION: (signal.SIGILL, "unhandled CPU exception"),
+}
+
+
+class Machine:
+    """A guest program loaded into a unicorn CPU, ready to run (see :func:`load_guest`)."""
+
+    def __init__(self, arch: Arch, uc: Uc, kernel: Kernel, entry: int,
+                 symbols: SymbolTable | None = None) -> None:
+        self.arch = arch
+        self.uc = uc
+        self.kernel = kernel
+        self.entry = entry
+        self.symbols = symbols or SymbolTable()
+        self.syscall_observer: SyscallObserver | None = None
+        self._exit: GuestExit | None = None
+        self._stop_reason: BaseException | None = None
+        self._stopped = False
+        self._restart = False
+        self._fault_addr: int | None = None
+        self._started = False
+        self._install_traps()
+
+    # --- public surface -------------------------------------------------------------
+
+    def read_memory(self, addr: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(addr, size))
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        self.uc.mem_write(addr, bytes(data))
+
+    def _reg_id(self, name: str) -> int:
+        try:
+            return self.arch.registers[name.lower()]
+        except KeyError:
+            raise ValueError(f"{self.arch.name} has no register named {name!r}") from None
+
+    def read_register(self, name: str) -> int:
+        value: int = self.uc.reg_read(self._reg_id(name))
+        return value
+
+    def write_register(self, name: str, value: int) -> None:
+        self.uc.reg_write(self._reg_id(name), value)
+
+    def symbol_at(self, addr: int) -> str | None:
+        return self.symbols.symbol_at(addr)
+
+    @property
+    def pc(self) -> int:
+        value: int = self.uc.reg_read(self.arch.pc)
+        return value
+
+    def request_restart(self) -> None:
+        """From a hook: stop now and let :meth:`run` resume at the then-current pc."""
+        self._restart = True
+        self.uc.emu_stop()
+
+    def stop(self, reason: BaseException | None = None) -> None:
+        """From a hook: end the run; :meth:`run` re-raises ``reason`` if one is given."""
+        if reason is not None and self._stop_reason is None:
+            self._stop_reason = reason
+        self._stopped = True
+        self.uc.emu_stop()
+
+    def exit(self, status: int) -> None:
+        """The guest called exit/exit_group: end the run with this status."""
+        if self._exit is None:
+            self._exit = GuestExit(status & 0xFF)
+        self.uc.emu_stop()
+
+    def kill(self, sig: int, detail: str | None = None) -> None:
+        """The guest dies from signal ``sig`` (fault, abort): end the run as Linux would."""
+        if self._exit is None:
+            self._exit = GuestExit(128 + sig, sig, uncaught_message(self.arch.name, sig, detail))
+        self.uc.emu_stop()
+
+    @property
+    def exited(self) -> GuestExit | None:
+        return self._exit
+
+    def run(self) -> GuestExit:
+        """Run the guest until it exits, dies from a signal or a hook stops it."""
+        begin = self._resume_pc() if self._started else self.entry
+        self._started = True
+        while True:
+            self._restart = False
+            error: unicorn.UcError | None = None
+            try:
+                self.uc.emu_start(begin, 0)
+            except unicorn.UcError as e:
+                error = e
+            if self._exit is not None or self._stopped:
+                break
+            if error is not None:
+                self._fault(error)
+                break
+            if self._restart:
+                begin = self._resume_pc()
+                continue
+            # emu_start returned on its own: the guest jumped to address 0
+            self.kill(signal.SIGSEGV, f"pc=0x{self.pc:x}: execute at unmapped address 0x0")
+            break
+        if self._stop_reason is not None:
+            raise self._stop_reason
+        if self._exit is None:
+            self._exit = GuestExit(0)
+        return self._exit
+
+    # --- internals --------------------------------------------------------------------
+
+    def _resume_pc(self) -> int:
+        pc = self.pc
+        if self.arch.name == "arm" and self.uc.reg_read(self.arch.registers["cpsr"]) & 0x20:
+            pc |= 1
+        return pc
+
+    def _install_traps(self) -> None:
+        uc = self.uc
+        if self.arch.syscall.intno is None:
+            from unicorn.x86_const import UC_X86_INS_SYSCALL
+
+            uc.hook_add(unicorn.UC_HOOK_INSN, self._on_syscall_insn, None, 1, 0,
+                        UC_X86_INS_SYSCALL)
+        uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_memory)
+
+    def _on_syscall_insn(self, uc: Uc, user_data: Any) -> None:
+        self.kernel.syscall(self)
+
+    def _on_interrupt(self, uc: Uc, intno: int, user_data: Any) -> None:
+        if intno == self.arch.syscall.intno:
+            self.kernel.syscall(self)
+            return
+        sig = self.arch.exception_signal(intno)
+        self.kill(sig, f"pc=0x{self.pc:x}: CPU exception {intno}")
+
+    def _on_invalid_memory(self, uc: Uc, access: int, address: int, size: int, value: int,
+                           user_data: Any) -> bool:
+        self._fault_addr = address
+        return False
+
+    def _fault(self, error: unicorn.UcError) -> None:
+        sig, what = _FAULT_ERRORS.get(error.errno, (signal.SIGSEGV, str(error)))
+        detail = f"pc=0x{self.pc:x}: {what}"
+        if self._fault_addr is not None and error.errno != unicorn.UC_ERR_INSN_INVALID:
+            detail += f" 0x{self._fault_addr:x}"
+        self.kill(sig, detail)
+
+
+HookFn = Callable[..., Any]

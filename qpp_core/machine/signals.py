@@ -1,0 +1,22 @@
+"""How a guest that dies from a signal is reported: qemu-user's line and the shell's status."""
+
+from __future__ import annotations
+
+import signal
+
+# qemu prints the *target* signal number; mips numbers a few signals differently
+_MIPS_NUMBERS = {int(signal.SIGBUS): 10, int(signal.SIGUSR1): 16, int(signal.SIGUSR2): 17}
+
+
+def target_signal_number(arch_name: str, host_signal: int) -> int:
+    """The guest's number for a (host-numbered) signal."""
+    if arch_name == "mipsel":
+        return _MIPS_NUMBERS.get(host_signal, host_signal)
+    return host_signal
+
+
+def uncaught_message(arch_name: str, sig: int, detail: str | None = None) -> str:
+    """``qemu: uncaught target signal 11 (Segmentation fault) - core dumped`` (+ detail line)."""
+    name = signal.strsignal(sig) or f"signal {sig}"
+    line = f"qemu: uncaught target signal {target_signal_number(arch_name, sig)} ({name}) - core dumped"
+    return f"{line}\nqpp: {detail}" if detail else line
