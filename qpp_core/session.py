@@ -29,9 +29,9 @@ from qpp_core.log import PluginLog
 
 if TYPE_CHECKING:
     from qpp_core.discovery.metadata import PluginSpec
-    from qpp_core.loading.args import PluginArgs
     from qpp_core.interplugin.callbacks import CallbackRegistry
     from qpp_core.interplugin.exports import ExportTable
+    from qpp_core.loading.args import PluginArgs
 
 PluginId = NewType("PluginId", int)
 
@@ -85,6 +85,14 @@ _active_plugin: contextvars.ContextVar[LoadedPlugin | None] = contextvars.Contex
 )
 
 _current: Session | None = None
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of a plugin's exception, with QPP's diagnosis where it has one."""
+    from qpp_core.interplugin.namespace import explain
+
+    diagnosis = explain(exc)
+    return str(diagnosis) if diagnosis is not None else f"{type(exc).__name__}: {exc}"
 
 
 def current_session() -> Session:
@@ -143,7 +151,6 @@ class Session:
 
     def __init__(self, *, log: PluginLog | None = None, target_name: str = "x86_64") -> None:
         from qpp_core.interplugin.callbacks import CallbackRegistry
-        from qpp_core.interplugin.namespace import forget_plugin
 
         self.pm = QppPluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
@@ -157,7 +164,7 @@ class Session:
         #: set by the runner: the loaded guest (a qpp_core.linux.Machine)
         self.machine: Any = None
         #: hooks for subsystems that must know when a plugin goes away (e.g. QPP proxies)
-        self.on_uninstall: list[Callable[[LoadedPlugin], None]] = [forget_plugin]
+        self.on_uninstall: list[Callable[[LoadedPlugin], None]] = []
         self._next_id = 0
 
     # -- activation ---------------------------------------------------------------------
@@ -181,6 +188,12 @@ class Session:
     def add(self, plugin: LoadedPlugin) -> None:
         self.plugins[plugin.id] = plugin
         self.by_name[plugin.name] = plugin
+        self._plugins_changed()
+
+    def _plugins_changed(self) -> None:
+        from qpp_core.interplugin.namespace import refresh_all
+
+        refresh_all(self)
 
     def plugin(self, id: PluginId | int) -> LoadedPlugin:
         """The loaded plugin with this id, or a :class:`QppUsageError`."""
@@ -213,6 +226,7 @@ class Session:
         del self.plugins[plugin.id]
         del self.by_name[plugin.name]
         plugin.installed = False
+        self._plugins_changed()
 
     def loaded(self) -> list[LoadedPlugin]:
         """Loaded plugins, oldest first."""
@@ -254,9 +268,7 @@ class Session:
                 first_error = first_error or error
             except Exception as exc:
                 name = plugin.name if plugin is not None else impl.plugin_name
-                error = PluginRuntimeError(
-                    f"plugin {name} raised in {hook_name}: {type(exc).__name__}: {exc}"
-                )
+                error = PluginRuntimeError(f"plugin {name} raised in {hook_name}: {describe(exc)}")
                 if not swallow:
                     raise error from exc
                 self.log.error(str(error))
@@ -294,7 +306,7 @@ class Session:
                     first_error = first_error or error
                 except Exception as exc:
                     error = PluginRuntimeError(
-                        f"plugin {plugin.name} raised in {what}: {type(exc).__name__}: {exc}"
+                        f"plugin {plugin.name} raised in {what}: {describe(exc)}"
                     )
                     self.log.error(str(error))
                     first_error = first_error or error

@@ -14,7 +14,7 @@ Semantics (the proposal's, with its bugs fixed):
   and returns ``False`` when there is nothing to remove;
 * a run sees the registrations that existed when it started: functions registered or
   unregistered by a running function take effect from the next run. A function may run
-  callbacks itself (nested runs), down to :data:`MAX_DEPTH` levels;
+  callbacks itself (nested runs); endless recursion is reported as a QPP error;
 * when a plugin is uninstalled, the callbacks it created (and everything registered on
   them) and every function it registered on others' callbacks disappear.
 
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from qpp_core.session import LoadedPlugin, Session
 
 CallbackFunction = Callable[..., Any]
-
-#: how deeply callbacks may run each other before qpp calls it runaway recursion
-MAX_DEPTH = 32
 
 _ARGNAMES = ("evdata", "udata")
 _serial = itertools.count()
@@ -82,8 +79,6 @@ class QppCallback:
         self.name = name
         self.hook_name = f"{owner}.{name}"
         self.functions: tuple[CallbackFunction, ...] = ()
-        self.depth = 0
-        self.alive = True
 
     def rebuild(self) -> None:
         """Refresh the cached call list from pluggy's implementations, in call order."""
@@ -94,20 +89,19 @@ class QppCallback:
 
     def run(self, evdata: Any = None, udata: Any = None) -> list[Any]:
         """Call every registered function, oldest registration first; return their results."""
-        if not self.alive:
-            raise QppUsageError(f"QPP callback {self.hook_name} no longer exists")
-        if self.depth >= MAX_DEPTH:
-            raise QppUsageError(
-                f"QPP callback {self.hook_name} runs itself more than {MAX_DEPTH} levels "
-                "deep; a registered function probably runs the callback it is called from"
-            )
-        self.depth += 1
         try:
             return [function(evdata, udata) for function in self.functions]
-        finally:
-            self.depth -= 1
+        except RecursionError:
+            raise QppUsageError(
+                f"QPP callback {self.hook_name} runs itself recursively without end; a "
+                "registered function probably runs the callback it is called from"
+            ) from None
 
-    __call__ = run
+    def _dead(self, evdata: Any = None, udata: Any = None) -> list[Any]:
+        raise QppUsageError(f"QPP callback {self.hook_name} no longer exists (its plugin is gone)")
+
+    def __call__(self, evdata: Any = None, udata: Any = None) -> list[Any]:
+        return self.run(evdata, udata)
 
     def registrations(self) -> list[Registration]:
         return sorted(
@@ -150,8 +144,8 @@ class CallbackRegistry:
     def destroy(self, callback: QppCallback) -> None:
         for registration in callback.registrations():
             self._remove(registration)
-        callback.alive = False
         callback.functions = ()
+        callback.run = callback._dead  # type: ignore[method-assign]
         self.callbacks.pop(callback.hook_name, None)
         if hasattr(self.session.pm.hook, callback.hook_name):
             delattr(self.session.pm.hook, callback.hook_name)

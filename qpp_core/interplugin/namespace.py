@@ -1,24 +1,28 @@
 """The ``qpp`` namespace: ``qpp.<plugin>_<func>_qpp`` and ``qpp.<plugin>.<func>``.
 
-``from qpp_core import qpp`` gives the importing plugin *its own* proxy (qpp knows which
-plugin it is importing), so the ``uses`` policy can be exact:
+``from qpp_core import qpp`` gives the importing plugin *its own* namespace (qpp knows which
+plugin it is importing), so the ``uses`` policy is exact:
 
-* a plugin may call the exports of the plugins it declares in ``uses`` (they are loaded
-  before it) and its own; calling any other plugin's export is an error that says which
-  ``uses`` entry to add, even when that plugin happens to be loaded, because the call would
-  break for a user who does not select it;
-* code that is not a plugin (scripts, tests, the REPL) gets the unrestricted proxy.
+* a plugin sees the exports of the plugins it declares in ``uses`` (they are loaded before
+  it) and its own. Another plugin's exports are not there even when that plugin happens
+  to be loaded, because the call would break for a user who does not select it; the error
+  says which ``uses`` entry to add;
+* code that is not a plugin (scripts, tests, the REPL) gets a namespace of every loaded
+  plugin's exports.
 
-The first lookup of a name resolves it (with errors that say what exists) and stores the
-function in the proxy's ``__dict__``; later lookups are plain attribute reads, so a call
-through the proxy costs about what a direct call costs. Uninstalling a plugin drops what
-any proxy cached from it.
+Speed: a namespace is a plain module object, filled in whenever a plugin is loaded or
+uninstalled, with no module ``__getattr__``. CPython specialises attribute reads on such
+modules, so ``qpp.qpp_srv_do_add_qpp(0)`` costs about what a direct call costs (a module
+``__getattr__``, or any class with one, would forbid that and double the cost). A name that
+is not there raises Python's ``AttributeError``; qpp turns it into a precise message
+(:func:`explain`) wherever it reports a plugin's failure, and ``qpp.plugin(name)`` and
+``qpp.typed(Protocol)`` check eagerly with the same messages.
 """
 
 from __future__ import annotations
 
+import types
 import weakref
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from qpp_core.errors import QppUsageError
@@ -27,61 +31,57 @@ from qpp_core.session import LoadedPlugin, Session, current_session
 T = TypeVar("T")
 
 _SUFFIX = "_qpp"
-
-
-class PluginExports:
-    """``qpp.<plugin>``: one plugin's exports as attributes (``qpp.qpp_srv.do_add``)."""
-
-    def __init__(self, proxy: QppNamespace, plugin: str) -> None:
-        self._proxy = proxy
-        self._plugin = plugin
-
-    def __getattr__(self, function: str) -> Callable[..., Any]:
-        if function.startswith("__"):
-            raise AttributeError(function)
-        resolved = self._proxy._resolve_pair(current_session(), self._plugin, function)
-        self.__dict__[function] = resolved
-        return resolved
-
-    def __dir__(self) -> list[str]:
-        plugin = current_session().by_name.get(self._plugin)
-        return sorted(plugin.exports) if plugin else []
-
-    def __repr__(self) -> str:
-        return f"<qpp exports of {self._plugin}>"
+_METHODS = ("typed", "plugin")
 
 
 class QppNamespace:
-    """Resolves QPP names for one caller (a plugin, or ``None`` for non-plugin code)."""
+    """Keeps one caller's namespace module in step with the loaded plugins."""
 
     def __init__(self, caller: str | None = None) -> None:
-        self.__dict__["_caller"] = caller
-        self.__dict__["_owners"] = {}
+        self.caller = caller
+        self.module = types.ModuleType("qpp", f"QPP namespace of {caller or 'non-plugin code'}")
+        self.module.__dict__.update(typed=self.typed, plugin=self.plugin, _qpp_resolver=self)
+        self.filled: set[str] = set()
         _namespaces.add(self)
 
-    # -- lookups ------------------------------------------------------------------------
+    # -- contents -----------------------------------------------------------------------
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        session = current_session()
-        if name.endswith(_SUFFIX):
-            plugin, function = self._split(session, name[: -len(_SUFFIX)])
-            resolved: Any = self._resolve_pair(session, plugin, function)
-        else:
-            self._check_plugin(session, name)
-            plugin, resolved = name, PluginExports(self, name)
-        self.__dict__[name] = resolved
-        self._owners[name] = plugin
-        return resolved
+    def visible(self, session: Session) -> list[LoadedPlugin]:
+        """The loaded plugins whose exports this caller may use."""
+        if self.caller is None:
+            return session.loaded()
+        user = session.by_name.get(self.caller)
+        allowed = {self.caller, *(user.spec.used_names if user else ())}
+        return [p for p in session.loaded() if p.name in allowed]
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("the qpp namespace is read-only; export functions with @export")
+    def refresh(self, session: Session | None) -> None:
+        """Make the module hold exactly the visible exports (called on load/uninstall)."""
+        wanted: dict[str, Any] = {}
+        for plugin in self.visible(session) if session is not None else ():
+            for function, value in plugin.exports.items():
+                wanted[f"{plugin.name}_{function}{_SUFFIX}"] = value
+            if plugin.name not in _METHODS and not plugin.name.startswith("_"):
+                wanted[plugin.name] = self._plugin_module(plugin)
+        namespace = self.module.__dict__
+        for name in self.filled - wanted.keys():
+            namespace.pop(name, None)
+        for name, value in wanted.items():
+            if namespace.get(name) is not value:
+                namespace[name] = value
+        self.filled = set(wanted)
 
-    def plugin(self, name: str) -> PluginExports:
-        """``qpp.plugin("name")``: the per-plugin form for any plugin name."""
-        self._check_plugin(current_session(), name)
-        return PluginExports(self, name)
+    @staticmethod
+    def _plugin_module(plugin: LoadedPlugin) -> types.ModuleType:
+        module = types.ModuleType(f"qpp.{plugin.name}", f"exports of plugin {plugin.name}")
+        module.__dict__.update(plugin.exports)
+        return module
+
+    # -- eager, checked access ----------------------------------------------------------
+
+    def plugin(self, name: str) -> types.ModuleType:
+        """``qpp.plugin("name")``: one plugin's exports, with a precise error if unusable."""
+        plugin = self._check_plugin(current_session(), name)
+        return self._plugin_module(plugin)
 
     def typed(self, protocol: type[T]) -> T:
         """This namespace, typed as ``protocol`` (a plugin's published declarations).
@@ -89,32 +89,36 @@ class QppNamespace:
         A providing plugin ships a ``typing.Protocol`` whose methods are its
         ``<plugin>_<func>_qpp`` names with their signatures (QPP's ``QPP_FUN_PROTOTYPE``);
         ``qpp.typed(QppSrvApi).qpp_srv_do_add_qpp(0)`` is then checked by mypy. Every
-        declared name is resolved now, so a missing export fails at install, not mid-run.
+        declared name is checked now, so a missing export fails at install, not mid-run.
         """
         for name in dir(protocol):
             if name.endswith(_SUFFIX) and not name.startswith("_"):
-                getattr(self, name)
-        return self  # type: ignore[return-value]
+                self.resolve(name)
+        return self.module  # type: ignore[return-value]
 
-    # -- resolution ---------------------------------------------------------------------
+    def resolve(self, name: str) -> Any:
+        """The value of ``qpp.<name>``, or the :class:`QppUsageError` explaining why not."""
+        if name in self.module.__dict__:
+            return self.module.__dict__[name]
+        session = current_session()
+        if name.endswith(_SUFFIX):
+            plugin, function = self._split(session, name[: -len(_SUFFIX)])
+            found = self._check_plugin(session, plugin)
+            listing = ", ".join(found.exports) or "nothing"
+            raise QppUsageError(
+                f"plugin {plugin} exports no function {function!r} (it exports: {listing})"
+            )
+        self._check_plugin(session, name)
+        raise QppUsageError(f"qpp.{name}: use qpp.plugin({name!r}) for this plugin")
+
+    # -- diagnosis ----------------------------------------------------------------------
 
     def _split(self, session: Session, spelled: str) -> tuple[str, str]:
-        """Split ``<plugin>_<func>`` using the loaded plugins (load-time checks make it unique)."""
-        for plugin in session.by_name.values():
-            prefix = plugin.name + "_"
-            if spelled.startswith(prefix) and spelled[len(prefix) :] in plugin.exports:
-                return plugin.name, spelled[len(prefix) :]
-        for plugin in session.by_name.values():
-            prefix = plugin.name + "_"
-            if spelled.startswith(prefix):
-                return plugin.name, spelled[len(prefix) :]
-        installed = _installed_names()
-        for name in sorted(installed, key=len, reverse=True):
+        """Split ``<plugin>_<func>`` by the longest loaded or installed plugin name."""
+        candidates = [*session.by_name, *sorted(_installed_names())]
+        for name in sorted(candidates, key=len, reverse=True):
             if spelled.startswith(name + "_"):
-                raise QppUsageError(
-                    f"{spelled}{_SUFFIX}: plugin {name} is installed but not loaded; "
-                    f"select it with -p {name} or declare it in your plugin's uses"
-                )
+                return name, spelled[len(name) + 1 :]
         raise QppUsageError(
             f"{spelled}{_SUFFIX}: no plugin of that name is loaded or installed "
             f"(loaded: {', '.join(session.by_name) or 'none'}; see `qpp list`)"
@@ -132,7 +136,7 @@ class QppNamespace:
                 f"no plugin {name} is installed (loaded: {', '.join(session.by_name) or 'none'}"
                 "; see `qpp list`)"
             )
-        caller = self._caller
+        caller = self.caller
         if caller is not None and caller != name:
             user = session.by_name.get(caller)
             if user is not None and name not in user.spec.used_names:
@@ -144,43 +148,41 @@ class QppNamespace:
                 )
         return plugin
 
-    def _resolve_pair(self, session: Session, plugin_name: str, function: str) -> Any:
-        plugin = self._check_plugin(session, plugin_name)
-        try:
-            return plugin.exports[function]
-        except KeyError:
-            listing = ", ".join(plugin.exports) or "nothing"
-            raise QppUsageError(
-                f"plugin {plugin_name} exports no function {function!r} (it exports: {listing})"
-            ) from None
-
-    def _forget(self, plugin: str) -> None:
-        for name, owner in list(self._owners.items()):
-            if owner == plugin:
-                del self.__dict__[name]
-                del self._owners[name]
-
-    def __repr__(self) -> str:
-        who = self._caller or "non-plugin code"
-        return f"<qpp namespace for {who}>"
-
 
 _namespaces: weakref.WeakSet[QppNamespace] = weakref.WeakSet()
 _by_caller: dict[str | None, QppNamespace] = {}
 
 
-def namespace_for(caller: str | None) -> QppNamespace:
-    """The proxy a given plugin (or non-plugin code, ``None``) should use."""
-    proxy = _by_caller.get(caller)
-    if proxy is None:
-        proxy = _by_caller[caller] = QppNamespace(caller)
-    return proxy
+def namespace_for(caller: str | None) -> types.ModuleType:
+    """The namespace a given plugin (or non-plugin code, ``None``) should use."""
+    resolver = _by_caller.get(caller)
+    if resolver is None:
+        resolver = _by_caller[caller] = QppNamespace(caller)
+        from qpp_core import session as session_module
+
+        resolver.refresh(session_module._current)
+    return resolver.module
 
 
-def forget_plugin(plugin: LoadedPlugin) -> None:
-    """Drop every cached lookup that resolved into ``plugin`` (it is going away)."""
-    for proxy in list(_namespaces):
-        proxy._forget(plugin.name)
+def refresh_all(session: Session) -> None:
+    """Bring every namespace in step with ``session``'s loaded plugins."""
+    for resolver in list(_namespaces):
+        resolver.refresh(session)
+
+
+def explain(error: BaseException) -> QppUsageError | None:
+    """The QPP diagnosis of an ``AttributeError`` raised by a ``qpp`` namespace, if it is one."""
+    if not isinstance(error, AttributeError) or error.name is None:
+        return None
+    target = getattr(error, "obj", None)
+    resolver = getattr(target, "_qpp_resolver", None) if target is not None else None
+    if not isinstance(resolver, QppNamespace):
+        return None
+    try:
+        resolver.resolve(error.name)
+    except QppUsageError as diagnosis:
+        return diagnosis
+    return None
 
 
 def _installed_names() -> set[str]:

@@ -27,7 +27,7 @@ from qpp_core.errors import (
 from qpp_core.interplugin.exports import check_unambiguous, collect_exports
 from qpp_core.loading import failures
 from qpp_core.loading.args import Arg, PluginArgs, build_args
-from qpp_core.session import LoadedPlugin, Session, running_plugin
+from qpp_core.session import LoadedPlugin, Session, describe, running_plugin
 
 HOOK_PREFIX = "qemu_plugin_"
 
@@ -114,8 +114,7 @@ def _install(session: Session, plugin: LoadedPlugin) -> None:
             ) from exc
         except Exception as exc:
             raise PluginInstallError(
-                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: "
-                f"{type(exc).__name__}: {exc}"
+                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {describe(exc)}"
             ) from exc
         if result not in (None, 0):
             raise PluginInstallError(

@@ -162,7 +162,7 @@ def test_nested_runs_work_and_runaway_recursion_is_stopped(owner) -> None:
     assert depth == [0, 1, 2, 3]
     qemu_plugin_unreg_callback("owner", "on_x", nested)
     qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: run(owner))
-    with pytest.raises(QppUsageError, match="runs itself more than 32 levels deep"):
+    with pytest.raises(QppUsageError, match="runs itself recursively without end"):
         run(owner)
 
 
