@@ -77,8 +77,8 @@ class Machine:
         self._stopped = False
         self._restart = False
         self._fault_addr: int | None = None
-        self._started = False
         self._install_traps()
+        self._pending_entry: int | None = entry
 
     # --- public surface -------------------------------------------------------------
 
@@ -138,14 +138,33 @@ class Machine:
         return self._exit
 
     def run(self) -> GuestExit:
-        """Run the guest until it exits, dies from a signal or a hook stops it."""
-        begin = self._resume_pc() if self._started else self.entry
-        self._started = True
+        """Run the guest until it exits, dies from a signal or a hook stops it.
+
+        Emulation starts at the program's entry and, after :meth:`request_restart` or
+        :meth:`run_until`, resumes at the current pc.
+        """
+        result = self._loop(0)
+        assert result is not None
+        return result
+
+    def run_until(self, addr: int) -> GuestExit | None:
+        """Run until the pc reaches ``addr`` (None) or the guest ends first (its exit).
+
+        For tools and benchmarks that need the guest at a known point (e.g. ``main``);
+        :meth:`run` continues from there.
+        """
+        return self._loop(addr & ~1 if self.arch.name == "arm" else addr)
+
+    def _loop(self, until: int) -> GuestExit | None:
+        if self._pending_entry is not None:
+            begin, self._pending_entry = self._pending_entry, None
+        else:
+            begin = self._resume_pc()
         while True:
             self._restart = False
             error: unicorn.UcError | None = None
             try:
-                self.uc.emu_start(begin, 0)
+                self.uc.emu_start(begin, until)
             except unicorn.UcError as e:
                 error = e
             if self._exit is not None or self._stopped:
@@ -156,6 +175,8 @@ class Machine:
             if self._restart:
                 begin = self._resume_pc()
                 continue
+            if until and self.pc == until:
+                return None
             # emu_start returned on its own: the guest jumped to address 0
             self.kill(signal.SIGSEGV, f"pc=0x{self.pc:x}: execute at unmapped address 0x0")
             break
