@@ -1,0 +1,128 @@
+"""``insn``: count executed guest instructions (QEMU's tests/plugin/insn.c).
+
+Prints ``total insns: N`` at exit. Arguments, as in QEMU:
+
+* ``inline=on|off`` (default on): count with an inline add on every instruction, folded
+  per block by qpp (no Python per instruction); ``off`` uses one execution callback per
+  instruction instead (slow, same count);
+* ``sizes=on``: also print how many instructions of each length ran;
+* ``match=STR`` (repeatable in QEMU; here comma-free, one string): report each executed
+  instruction whose disassembly contains ``STR``, with how often it ran;
+* ``trace=on``: log each executed instruction's address and disassembly (very slow).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from qpp_core.hookspecs import hookimpl
+from qpp_core.instrument import api
+from qpp_core.instrument.handles import TranslationBlock
+
+qemu_plugin_version = 2
+
+_state: dict[str, Any] = {}
+
+
+def _arg(args: Any, key: str, default: str) -> str:
+    try:
+        value = args.get(key, default)
+    except AttributeError:
+        value = dict(args).get(key, default)
+    return str(value) if value is not None else default
+
+
+def _flag(args: Any, key: str, default: bool) -> bool:
+    raw = _arg(args, key, "")
+    if raw == "":
+        return default
+    return api_bool(key, raw)
+
+
+def api_bool(key: str, raw: str) -> bool:
+    from qpp_core.loading.args import bool_parse
+
+    return bool_parse(key, raw)
+
+
+@hookimpl
+def qemu_plugin_install(id: int, args: Any) -> None:
+    score = api.qemu_plugin_scoreboard_new(8)
+    _state.clear()
+    _state.update(
+        id=id,
+        inline=_flag(args, "inline", True),
+        sizes=_flag(args, "sizes", False),
+        trace=_flag(args, "trace", False),
+        match=_arg(args, "match", "") or None,
+        score=score,
+        count=api.qemu_plugin_scoreboard_u64(score),
+        callback_count=[0],
+        size_counts=Counter(),
+        matches={},
+    )
+
+
+def _count_cb(vcpu_index: int, userdata: Any) -> None:
+    _state["callback_count"][0] += 1
+
+
+@hookimpl
+def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
+    inline = _state["inline"]
+    entry = _state["count"]
+    match = _state["match"]
+    for insn in tb.insns:
+        if inline:
+            api.qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+                insn, api.QEMU_PLUGIN_INLINE_ADD_U64, entry, 1
+            )
+        else:
+            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _count_cb)
+        if _state["sizes"]:
+            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _size_cb, userdata=insn.size)
+        if match is not None and match in insn.disas():
+            key = (insn.vaddr, insn.disas())
+            _state["matches"].setdefault(key, [0])
+            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _match_cb, userdata=key)
+        if _state["trace"]:
+            api.qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, _trace_cb, userdata=f"0x{insn.vaddr:x}: {insn.disas()}\n"
+            )
+
+
+def _size_cb(vcpu_index: int, size: int) -> None:
+    _state["size_counts"][size] += 1
+
+
+def _match_cb(vcpu_index: int, key: tuple[int, str]) -> None:
+    _state["matches"][key][0] += 1
+
+
+def _trace_cb(vcpu_index: int, line: str) -> None:
+    api_outs(line)
+
+
+def api_outs(text: str) -> None:
+    from qpp_core.api import qemu_plugin_outs
+
+    qemu_plugin_outs(text)
+
+
+def total() -> int:
+    """The count so far (tests and other plugins may ask)."""
+    if _state.get("inline", True):
+        return int(api.qemu_plugin_u64_sum(_state["count"]))
+    return int(_state["callback_count"][0])
+
+
+@hookimpl
+def qemu_plugin_atexit() -> None:
+    lines = []
+    for size, n in sorted(_state["size_counts"].items()):
+        lines.append(f"len {size} bytes: {n} insns\n")
+    for (vaddr, disas), (n,) in sorted(_state["matches"].items()):
+        lines.append(f"0x{vaddr:x}: {disas} executed {n} times\n")
+    lines.append(f"total insns: {total()}\n")
+    api_outs("".join(lines))
