@@ -78,9 +78,13 @@ def read_elf(path: str) -> ElfImage:
     try:
         return _parse(path, blob)
     except ELFError as e:
-        raise BadBinaryError(f"{path}: malformed or truncated ELF ({e}); rebuild the program") from None
+        raise BadBinaryError(
+            f"{path}: malformed or truncated ELF ({e}); rebuild the program"
+        ) from None
     except (ValueError, KeyError, IndexError, OSError, AssertionError, TypeError) as e:
-        raise BadBinaryError(f"{path}: malformed or truncated ELF ({e}); rebuild the program") from None
+        raise BadBinaryError(
+            f"{path}: malformed or truncated ELF ({e}); rebuild the program"
+        ) from None
 
 
 def _parse(path: str, blob: bytes) -> ElfImage:
@@ -108,11 +112,16 @@ def _parse(path: str, blob: bytes) -> ElfImage:
         if ptype == "PT_LOAD" and seg["p_memsz"] > 0:
             off, filesz = seg["p_offset"], seg["p_filesz"]
             if off + filesz > len(blob) or filesz > seg["p_memsz"]:
-                raise BadBinaryError(f"{path}: truncated ELF (a segment lies past the end of the file)")
-            segments.append(Segment(seg["p_vaddr"], blob[off:off + filesz], seg["p_memsz"],
-                                    _prot(seg["p_flags"])))
+                raise BadBinaryError(
+                    f"{path}: truncated ELF (a segment lies past the end of the file)"
+                )
+            segments.append(
+                Segment(
+                    seg["p_vaddr"], blob[off : off + filesz], seg["p_memsz"], _prot(seg["p_flags"])
+                )
+            )
         elif ptype == "PT_INTERP":
-            interpreter = seg.get_interp_name()
+            interpreter = str(seg.get_interp_name())  # type: ignore[attr-defined]
         elif ptype == "PT_PHDR":
             phdr_vaddr = seg["p_vaddr"]
         elif ptype == "PT_GNU_STACK":
@@ -121,10 +130,18 @@ def _parse(path: str, blob: bytes) -> ElfImage:
         raise BadBinaryError(f"{path}: ELF has nothing to load (no PT_LOAD segment)")
     if phdr_vaddr is None:
         for seg in elf.iter_segments():
-            if seg["p_type"] == "PT_LOAD" and seg["p_offset"] <= header["e_phoff"] < seg["p_offset"] + seg["p_filesz"]:
+            if (
+                seg["p_type"] == "PT_LOAD"
+                and seg["p_offset"] <= header["e_phoff"] < seg["p_offset"] + seg["p_filesz"]
+            ):
                 phdr_vaddr = seg["p_vaddr"] + header["e_phoff"] - seg["p_offset"]
                 break
-    if arch.name == "mipsel" and (header["e_flags"] & 0xF0000000) not in (0x00000000, 0x10000000, 0x50000000, 0x70000000):
+    if arch.name == "mipsel" and (header["e_flags"] & 0xF0000000) not in (
+        0x00000000,
+        0x10000000,
+        0x50000000,
+        0x70000000,
+    ):
         raise BadBinaryError(f"{path}: MIPS ISA in e_flags not supported (need MIPS32 o32)")
     return ElfImage(
         path=path,
@@ -148,7 +165,11 @@ def _symbols(elf: ELFFile) -> list[tuple[int, int, str]]:
         if not isinstance(section, SymbolTableSection) or section.name != ".symtab":
             continue
         for sym in section.iter_symbols():
-            if sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT") and sym.name and sym["st_value"]:
+            if (
+                sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT")
+                and sym.name
+                and sym["st_value"]
+            ):
                 value = sym["st_value"]
                 if elf.header["e_machine"] == "EM_ARM":
                     value &= ~1  # Thumb functions have the low bit set

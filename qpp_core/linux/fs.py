@@ -50,7 +50,11 @@ class FileView:
             real = os.path.realpath(full)
         else:  # the last component itself is what is meant (lstat, unlink, readlink)
             head, tail = os.path.split(os.path.normpath(full))
-            real = os.path.join(os.path.realpath(head), tail) if tail not in ("", "..") else os.path.realpath(full)
+            real = (
+                os.path.join(os.path.realpath(head), tail)
+                if tail not in ("", "..")
+                else os.path.realpath(full)
+            )
         if not self.inside(real):
             self.escapes += 1
             self.report(f"qpp: jail: refused {path!r} (resolves to {real}, outside {self.jail})")

@@ -42,16 +42,14 @@ def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
         start, end = page_down(seg.vaddr + bias), page_up(seg.vaddr + bias + seg.memsz)
         for p in range(start, end, PAGE):
             pages[p] = pages.get(p, 0) | seg.prot
-    run_start = prev = None
-    run_prot = 0
-    for p in sorted(pages) + [None]:  # type: ignore[list-item]
-        if p is not None and prev is not None and p == prev + PAGE and pages[p] == run_prot:
-            prev = p
-            continue
-        if run_start is not None and prev is not None:
-            mem.uc.mem_map(run_start, prev + PAGE - run_start, run_prot | 1)
-        if p is not None:
-            run_start, prev, run_prot = p, p, pages[p]
+    runs: list[list[int]] = []  # [start, end, prot] of consecutive pages with one protection
+    for page in sorted(pages):
+        if runs and runs[-1][1] == page and runs[-1][2] == pages[page]:
+            runs[-1][1] = page + PAGE
+        else:
+            runs.append([page, page + PAGE, pages[page]])
+    for start, end, prot in runs:
+        mem.uc.mem_map(start, end - start, prot | 1)
     for seg in img.segments:
         if seg.data:
             mem.uc.mem_write(seg.vaddr + bias, seg.data)
@@ -108,10 +106,22 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     argv += [os.fsencode(a) for a in opts.args]
     envp = [os.fsencode(e) for e in guest_environment(opts, os.environ)]
     phdr = (img.phdr_vaddr or 0) + bias
-    stack = build_stack(arch, limit + stack_size - 8, argv, envp, os.fsencode(opts.binary),
-                        random16, phdr, img.phnum, img.phentsize, img.entry + bias)
+    stack = build_stack(
+        arch,
+        limit + stack_size - 8,
+        argv,
+        envp,
+        os.fsencode(opts.binary),
+        random16,
+        phdr,
+        img.phnum,
+        img.phentsize,
+        img.entry + bias,
+    )
     if stack.sp - 4096 < limit:
-        raise GuestUnsupportedError(f"{opts.binary}: arguments and environment do not fit the stack")
+        raise GuestUnsupportedError(
+            f"{opts.binary}: arguments and environment do not fit the stack"
+        )
     uc.mem_write(stack.base, stack.data)
     uc.reg_write(arch.sp, stack.sp)
 

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from ..machine.arch import Arch
 
-AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = (
+    0,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+)
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
 AT_SECURE, AT_BASE_PLATFORM, AT_RANDOM, AT_HWCAP2, AT_EXECFN = 23, 24, 25, 26, 31
 
@@ -29,9 +38,19 @@ class StackImage:
     auxv: tuple[tuple[int, int], ...]
 
 
-def build_stack(arch: Arch, top: int, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                random16: bytes, phdr: int, phnum: int, phent: int, entry: int,
-                base: int = 0) -> StackImage:
+def build_stack(
+    arch: Arch,
+    top: int,
+    argv: list[bytes],
+    envp: list[bytes],
+    execfn: bytes,
+    random16: bytes,
+    phdr: int,
+    phnum: int,
+    phent: int,
+    entry: int,
+    base: int = 0,
+) -> StackImage:
     """Lay out the initial stack below ``top``; nothing is written to the guest here."""
     w = arch.word
     fmt = ("<" if arch.little_endian else ">") + ("Q" if w == 8 else "I")
@@ -64,11 +83,22 @@ def build_stack(arch: Arch, top: int, argv: list[bytes], envp: list[bytes], exec
     chunks[p] = random16
 
     auxv: list[tuple[int, int]] = [
-        (AT_PHDR, phdr), (AT_PHENT, phent), (AT_PHNUM, phnum), (AT_PAGESZ, 4096),
-        (AT_BASE, base), (AT_FLAGS, 0), (AT_ENTRY, entry),
-        (AT_UID, os.getuid()), (AT_EUID, os.geteuid()), (AT_GID, os.getgid()),
-        (AT_EGID, os.getegid()), (AT_HWCAP, arch.hwcap), (AT_CLKTCK, os.sysconf("SC_CLK_TCK")),
-        (AT_RANDOM, random_at), (AT_SECURE, 0), (AT_EXECFN, execfn_at),
+        (AT_PHDR, phdr),
+        (AT_PHENT, phent),
+        (AT_PHNUM, phnum),
+        (AT_PAGESZ, 4096),
+        (AT_BASE, base),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, entry),
+        (AT_UID, os.getuid()),
+        (AT_EUID, os.geteuid()),
+        (AT_GID, os.getgid()),
+        (AT_EGID, os.getegid()),
+        (AT_HWCAP, arch.hwcap),
+        (AT_CLKTCK, os.sysconf("SC_CLK_TCK")),
+        (AT_RANDOM, random_at),
+        (AT_SECURE, 0),
+        (AT_EXECFN, execfn_at),
     ]
     if arch.hwcap2 is not None:
         auxv.append((AT_HWCAP2, arch.hwcap2))
@@ -88,5 +118,5 @@ def build_stack(arch: Arch, top: int, argv: list[bytes], envp: list[bytes], exec
     low = min(chunks)
     buf = bytearray(top - low)
     for addr, data in chunks.items():
-        buf[addr - low:addr - low + len(data)] = data
+        buf[addr - low : addr - low + len(data)] = data
     return StackImage(low, bytes(buf), sp, tuple(auxv))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import unicorn
-
 from ..errors import GuestUnsupportedError
 from .arch import Arch, Uc, cpu_setup
-from .arch.base import normalise_cpu_name
+from .arch.base import new_uc, normalise_cpu_name
 
 
 def resolve_cpu_model(arch: Arch, name: str | None) -> int:
@@ -31,7 +29,7 @@ def create_cpu(arch: Arch, cpu: str | None) -> Uc:
     Linux user programs expect (FPU, vector units) and installs the few quirk hooks.
     """
     model = resolve_cpu_model(arch, cpu)
-    uc = unicorn.Uc(arch.uc_arch, arch.uc_mode)
+    uc = new_uc(arch.uc_arch, arch.uc_mode)
     uc.ctl_set_cpu_model(model)
     cpu_setup(arch)(uc, model)
     return uc

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import unicorn
 
 from .arch import Arch, Uc
+from .arch.base import UcError
 from .signals import uncaught_message
 from .symbols import SymbolTable
 
@@ -64,8 +65,9 @@ _FAULT_ERRORS = {
 class Machine:
     """A guest program loaded into a unicorn CPU, ready to run (see :func:`load_guest`)."""
 
-    def __init__(self, arch: Arch, uc: Uc, kernel: Kernel, entry: int,
-                 symbols: SymbolTable | None = None) -> None:
+    def __init__(
+        self, arch: Arch, uc: Uc, kernel: Kernel, entry: int, symbols: SymbolTable | None = None
+    ) -> None:
         self.arch = arch
         self.uc = uc
         self.kernel = kernel
@@ -162,10 +164,10 @@ class Machine:
             begin = self._resume_pc()
         while True:
             self._restart = False
-            error: unicorn.UcError | None = None
+            error: Exception | None = None
             try:
                 self.uc.emu_start(begin, until)
-            except unicorn.UcError as e:
+            except UcError as e:
                 error = e
             if self._exit is not None or self._stopped:
                 break
@@ -199,8 +201,7 @@ class Machine:
         if self.arch.syscall.intno is None:
             from unicorn.x86_const import UC_X86_INS_SYSCALL
 
-            uc.hook_add(unicorn.UC_HOOK_INSN, self._on_syscall_insn, None, 1, 0,
-                        UC_X86_INS_SYSCALL)
+            uc.hook_add(unicorn.UC_HOOK_INSN, self._on_syscall_insn, None, 1, 0, UC_X86_INS_SYSCALL)
         uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
         uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_memory)
 
@@ -214,15 +215,19 @@ class Machine:
         sig = self.arch.exception_signal(intno)
         self.kill(sig, f"pc=0x{self.pc:x}: CPU exception {intno}")
 
-    def _on_invalid_memory(self, uc: Uc, access: int, address: int, size: int, value: int,
-                           user_data: Any) -> bool:
+    def _on_invalid_memory(
+        self, uc: Uc, access: int, address: int, size: int, value: int, user_data: Any
+    ) -> bool:
         self._fault_addr = address
         return False
 
-    def _fault(self, error: unicorn.UcError) -> None:
-        sig, what = _FAULT_ERRORS.get(error.errno, (signal.SIGSEGV, str(error)))
+    def _fault(self, error: Exception) -> None:
+        sig, what = _FAULT_ERRORS.get(getattr(error, "errno", -1), (signal.SIGSEGV, str(error)))
         detail = f"pc=0x{self.pc:x}: {what}"
-        if self._fault_addr is not None and error.errno != unicorn.UC_ERR_INSN_INVALID:
+        if (
+            self._fault_addr is not None
+            and getattr(error, "errno", -1) != unicorn.UC_ERR_INSN_INVALID
+        ):
             detail += f" 0x{self._fault_addr:x}"
         self.kill(sig, detail)
 

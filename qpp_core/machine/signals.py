@@ -18,5 +18,6 @@ def target_signal_number(arch_name: str, host_signal: int) -> int:
 def uncaught_message(arch_name: str, sig: int, detail: str | None = None) -> str:
     """``qemu: uncaught target signal 11 (Segmentation fault) - core dumped`` (+ detail line)."""
     name = signal.strsignal(sig) or f"signal {sig}"
-    line = f"qemu: uncaught target signal {target_signal_number(arch_name, sig)} ({name}) - core dumped"
+    number = target_signal_number(arch_name, sig)
+    line = f"qemu: uncaught target signal {number} ({name}) - core dumped"
     return f"{line}\nqpp: {detail}" if detail else line

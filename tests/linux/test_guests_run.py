@@ -26,19 +26,32 @@ def test_argv_and_argv0(arch: str, capfd: pytest.CaptureFixture[str]) -> None:
     binary = guest("probe", arch)
     r = run_guest(capfd, binary, "args", "one", "two words")
     assert r.stdout.splitlines() == [
-        "argc = 4", f"argv[0] = {binary}", "argv[1] = args", "argv[2] = one",
-        "argv[3] = two words"]
+        "argc = 4",
+        f"argv[0] = {binary}",
+        "argv[1] = args",
+        "argv[2] = one",
+        "argv[3] = two words",
+    ]
     r = run_guest(capfd, binary, "args", argv0="renamed")
     assert "argv[0] = renamed" in r.stdout
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_environment(arch: str, capfd: pytest.CaptureFixture[str],
-                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment(
+    arch: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QPP_KEEP", "kept")
     monkeypatch.setenv("QPP_DROP", "dropped")
-    r = run_guest(capfd, guest("probe", arch), "env", "QPP_KEEP", "QPP_DROP", "QPP_NEW",
-                  env_set=(("QPP_NEW", "new"),), env_unset=("QPP_DROP",))
+    r = run_guest(
+        capfd,
+        guest("probe", arch),
+        "env",
+        "QPP_KEEP",
+        "QPP_DROP",
+        "QPP_NEW",
+        env_set=(("QPP_NEW", "new"),),
+        env_unset=("QPP_DROP",),
+    )
     assert r.stdout.splitlines() == ["QPP_KEEP=kept", "QPP_DROP=(unset)", "QPP_NEW=new"]
 
 
@@ -48,8 +61,12 @@ def test_file_io(arch: str, capfd: pytest.CaptureFixture[str], tmp_path: Path) -
     r = run_guest(capfd, guest("probe", arch), "file", str(target))
     assert r.status == 0, r.stdout
     assert r.stdout.splitlines() == [
-        "file: wrote 32", "file: lseek 6", "file: read 'from the qpp probe'", "file: size 32",
-        "file: unlink ok"]
+        "file: wrote 32",
+        "file: lseek 6",
+        "file: read 'from the qpp probe'",
+        "file: size 32",
+        "file: unlink ok",
+    ]
     assert not target.exists()
 
 

@@ -19,7 +19,9 @@ def jail(tmp_path: Path) -> Path:
     return j
 
 
-def _file(capfd: pytest.CaptureFixture[str], arch: str, jail: Path, path: str) -> tuple[int, str, str]:
+def _file(
+    capfd: pytest.CaptureFixture[str], arch: str, jail: Path, path: str
+) -> tuple[int, str, str]:
     r = run_guest(capfd, guest("probe", arch), "file", path, jail=str(jail))
     return r.status, r.stdout, r.stderr
 
@@ -35,8 +37,9 @@ def test_inside_allowed(arch: str, jail: Path, capfd: pytest.CaptureFixture[str]
 
 @pytest.mark.parametrize("arch", ["x86_64", "arm"])
 @pytest.mark.parametrize("kind", ["absolute", "dotdot", "symlink", "proc_root", "proc_cwd"])
-def test_escapes_refused(arch: str, kind: str, jail: Path, tmp_path: Path,
-                         capfd: pytest.CaptureFixture[str]) -> None:
+def test_escapes_refused(
+    arch: str, kind: str, jail: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     path = {
         "absolute": str(tmp_path / "outside" / "f"),
         "dotdot": str(jail / "sub" / ".." / ".." / "outside" / "f"),
@@ -50,8 +53,9 @@ def test_escapes_refused(arch: str, kind: str, jail: Path, tmp_path: Path,
     assert not list((tmp_path / "outside").iterdir())
 
 
-def test_relative_escape(jail: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_escape(
+    jail: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(jail / "sub")
     status, out, err = _file(capfd, "x86_64", jail, "../../outside/f")
     assert status == 1 and "qpp: jail: refused" in err

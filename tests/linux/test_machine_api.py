@@ -59,15 +59,18 @@ def test_strace_lines(capfd: pytest.CaptureFixture[str]) -> None:
     r = run_guest(capfd, guest("hello", "x86_64"), strace=True)
     assert r.status == 0
     lines = r.stderr.splitlines()
-    assert any(" write(1," in line and line.endswith(" = 19") or " write(1," in line for line in lines)
+    assert any(
+        (" write(1," in line and line.endswith(" = 19")) or " write(1," in line for line in lines
+    )
     assert lines[-1].endswith("exit_group(0)")
 
 
 def test_unknown_syscall_counted_and_reported(capfd: pytest.CaptureFixture[str]) -> None:
     binary = guest("hello", "x86_64-glibc")  # glibc calls rseq, which qemu-user 7.2 lacks
     report = io.StringIO()
-    m = load_guest(GuestOptions(binary=binary, cpu="qemu64", debug=frozenset({"unimp"})),
-                   stderr=report)
+    m = load_guest(
+        GuestOptions(binary=binary, cpu="qemu64", debug=frozenset({"unimp"})), stderr=report
+    )
     assert m.run().status == 0
     capfd.readouterr()
     assert m.kernel.unknown[334] == 1  # type: ignore[attr-defined]
@@ -130,7 +133,7 @@ def test_stop_reraises_reason(capfd: pytest.CaptureFixture[str]) -> None:
 
 def test_count_insns() -> None:
     a = ARCH_TABLE
-    assert a["x86_64"].count_insns(bytes.fromhex("4889e5" "90" "c3"), False) == 3
+    assert a["x86_64"].count_insns(bytes.fromhex("4889e590c3"), False) == 3
     assert a["aarch64"].count_insns(bytes(12), False) == 3
     assert a["mipsel"].count_insns(bytes(8), False) == 2
     assert a["arm"].count_insns(bytes(8), False) == 2
@@ -138,7 +141,7 @@ def test_count_insns() -> None:
     thumb = struct.pack("<HHHH", 0x2001, 0xF000, 0xF800, 0x4770)
     assert a["arm"].count_insns(thumb, True) == 3
     # riscv: c.nop (2 bytes) + addi (4 bytes)
-    assert a["riscv64"].count_insns(bytes.fromhex("0100" "13050000"), False) == 2
+    assert a["riscv64"].count_insns(bytes.fromhex("010013050000"), False) == 2
 
 
 def test_arch_metadata() -> None:

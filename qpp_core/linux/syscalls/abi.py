@@ -12,20 +12,45 @@ import os
 
 # --- open(2) flags: guest value per architecture family, by host flag --------------------
 _OPEN_COMMON = {
-    "O_WRONLY": 0o1, "O_RDWR": 0o2, "O_CREAT": 0o100, "O_EXCL": 0o200, "O_NOCTTY": 0o400,
-    "O_TRUNC": 0o1000, "O_APPEND": 0o2000, "O_NONBLOCK": 0o4000, "O_DSYNC": 0o10000,
-    "O_DIRECT": 0o40000, "O_DIRECTORY": 0o200000, "O_NOFOLLOW": 0o400000,
-    "O_NOATIME": 0o1000000, "O_CLOEXEC": 0o2000000, "O_PATH": 0o10000000,
+    "O_WRONLY": 0o1,
+    "O_RDWR": 0o2,
+    "O_CREAT": 0o100,
+    "O_EXCL": 0o200,
+    "O_NOCTTY": 0o400,
+    "O_TRUNC": 0o1000,
+    "O_APPEND": 0o2000,
+    "O_NONBLOCK": 0o4000,
+    "O_DSYNC": 0o10000,
+    "O_DIRECT": 0o40000,
+    "O_DIRECTORY": 0o200000,
+    "O_NOFOLLOW": 0o400000,
+    "O_NOATIME": 0o1000000,
+    "O_CLOEXEC": 0o2000000,
+    "O_PATH": 0o10000000,
 }
 _OPEN_ARM = dict(_OPEN_COMMON, O_DIRECTORY=0o40000, O_NOFOLLOW=0o100000, O_DIRECT=0o200000)
 _OPEN_MIPS = {
-    "O_WRONLY": 0o1, "O_RDWR": 0o2, "O_APPEND": 0x8, "O_DSYNC": 0x10, "O_NONBLOCK": 0x80,
-    "O_CREAT": 0x100, "O_TRUNC": 0x200, "O_EXCL": 0x400, "O_NOCTTY": 0x800,
-    "O_DIRECT": 0x8000, "O_DIRECTORY": 0x10000, "O_NOFOLLOW": 0x20000,
-    "O_NOATIME": 0x40000, "O_CLOEXEC": 0x80000, "O_PATH": 0x200000,
+    "O_WRONLY": 0o1,
+    "O_RDWR": 0o2,
+    "O_APPEND": 0x8,
+    "O_DSYNC": 0x10,
+    "O_NONBLOCK": 0x80,
+    "O_CREAT": 0x100,
+    "O_TRUNC": 0x200,
+    "O_EXCL": 0x400,
+    "O_NOCTTY": 0x800,
+    "O_DIRECT": 0x8000,
+    "O_DIRECTORY": 0x10000,
+    "O_NOFOLLOW": 0x20000,
+    "O_NOATIME": 0x40000,
+    "O_CLOEXEC": 0x80000,
+    "O_PATH": 0x200000,
 }
 OPEN_FLAGS: dict[str, dict[str, int]] = {
-    "x86_64": _OPEN_COMMON, "riscv64": _OPEN_COMMON, "aarch64": _OPEN_ARM, "arm": _OPEN_ARM,
+    "x86_64": _OPEN_COMMON,
+    "riscv64": _OPEN_COMMON,
+    "aarch64": _OPEN_ARM,
+    "arm": _OPEN_ARM,
     "mipsel": _OPEN_MIPS,
 }
 
@@ -43,11 +68,29 @@ TIOCGWINSZ = {"mipsel": 0x40087468}  # others: 0x5413
 
 # --- errno: host (generic Linux) -> mips ------------------------------------------------
 MIPS_ERRNO = {
-    E.ENOMSG: 35, E.EIDRM: 36, E.EDEADLK: 45, E.ENOLCK: 46, E.ENOSTR: 60, E.ENODATA: 61,
-    E.ETIME: 62, E.ENOSR: 63, E.ENAMETOOLONG: 78, E.EOVERFLOW: 79, E.EILSEQ: 88,
-    E.ENOSYS: 89, E.ELOOP: 90, E.ENOTEMPTY: 93, E.ENOTSOCK: 95, E.EOPNOTSUPP: 122,
-    E.EADDRINUSE: 125, E.ENOBUFS: 132, E.ETIMEDOUT: 145, E.ECONNREFUSED: 146,
-    E.EALREADY: 149, E.EINPROGRESS: 150, E.ECANCELED: 158,
+    E.ENOMSG: 35,
+    E.EIDRM: 36,
+    E.EDEADLK: 45,
+    E.ENOLCK: 46,
+    E.ENOSTR: 60,
+    E.ENODATA: 61,
+    E.ETIME: 62,
+    E.ENOSR: 63,
+    E.ENAMETOOLONG: 78,
+    E.EOVERFLOW: 79,
+    E.EILSEQ: 88,
+    E.ENOSYS: 89,
+    E.ELOOP: 90,
+    E.ENOTEMPTY: 93,
+    E.ENOTSOCK: 95,
+    E.EOPNOTSUPP: 122,
+    E.EADDRINUSE: 125,
+    E.ENOBUFS: 132,
+    E.ETIMEDOUT: 145,
+    E.ECONNREFUSED: 146,
+    E.EALREADY: 149,
+    E.EINPROGRESS: 150,
+    E.ECANCELED: 158,
 }
 
 
@@ -82,41 +125,131 @@ def open_flags_to_guest(arch: str, host: int) -> int:
 # --- struct layouts: field -> (offset, struct format char), plus total size ------------
 Layout = tuple[int, dict[str, tuple[int, str]]]
 
-_STAT_TIMES_64 = {"atime": (72, "q"), "atime_nsec": (80, "Q"), "mtime": (88, "q"),
-                  "mtime_nsec": (96, "Q"), "ctime": (104, "q"), "ctime_nsec": (112, "Q")}
-STAT_X86_64: Layout = (144, {
-    "dev": (0, "Q"), "ino": (8, "Q"), "nlink": (16, "Q"), "mode": (24, "I"), "uid": (28, "I"),
-    "gid": (32, "I"), "rdev": (40, "Q"), "size": (48, "q"), "blksize": (56, "q"),
-    "blocks": (64, "q"), **_STAT_TIMES_64})
-STAT_GENERIC64: Layout = (128, {
-    "dev": (0, "Q"), "ino": (8, "Q"), "mode": (16, "I"), "nlink": (20, "I"), "uid": (24, "I"),
-    "gid": (28, "I"), "rdev": (32, "Q"), "size": (48, "q"), "blksize": (56, "i"),
-    "blocks": (64, "q"), **_STAT_TIMES_64})
-STAT64_ARM: Layout = (104, {
-    "dev": (0, "Q"), "ino32": (12, "I"), "mode": (16, "I"), "nlink": (20, "I"),
-    "uid": (24, "I"), "gid": (28, "I"), "rdev": (32, "Q"), "size": (48, "q"),
-    "blksize": (56, "I"), "blocks": (64, "Q"), "atime": (72, "I"), "atime_nsec": (76, "I"),
-    "mtime": (80, "I"), "mtime_nsec": (84, "I"), "ctime": (88, "I"), "ctime_nsec": (92, "I"),
-    "ino": (96, "Q")})
-STAT64_MIPS: Layout = (104, {
-    "dev": (0, "I"), "ino": (16, "Q"), "mode": (24, "I"), "nlink": (28, "I"), "uid": (32, "I"),
-    "gid": (36, "I"), "rdev": (40, "I"), "size": (56, "q"), "atime": (64, "I"),
-    "atime_nsec": (68, "I"), "mtime": (72, "I"), "mtime_nsec": (76, "I"), "ctime": (80, "I"),
-    "ctime_nsec": (84, "I"), "blksize": (88, "I"), "blocks": (96, "Q")})
-STAT_LAYOUT: dict[str, Layout] = {
-    "x86_64": STAT_X86_64, "aarch64": STAT_GENERIC64, "riscv64": STAT_GENERIC64,
-    "arm": STAT64_ARM, "mipsel": STAT64_MIPS,
+_STAT_TIMES_64 = {
+    "atime": (72, "q"),
+    "atime_nsec": (80, "Q"),
+    "mtime": (88, "q"),
+    "mtime_nsec": (96, "Q"),
+    "ctime": (104, "q"),
+    "ctime_nsec": (112, "Q"),
 }
-STATX: Layout = (256, {
-    "mask": (0, "I"), "blksize": (4, "I"), "attributes": (8, "Q"), "nlink": (16, "I"),
-    "uid": (20, "I"), "gid": (24, "I"), "mode": (28, "H"), "ino": (32, "Q"), "size": (40, "Q"),
-    "blocks": (48, "Q"), "attributes_mask": (56, "Q"),
-    "atime": (64, "q"), "atime_nsec": (72, "I"), "btime": (80, "q"), "btime_nsec": (88, "I"),
-    "ctime": (96, "q"), "ctime_nsec": (104, "I"), "mtime": (112, "q"), "mtime_nsec": (120, "I"),
-    "rdev_major": (128, "I"), "rdev_minor": (132, "I"), "dev_major": (136, "I"),
-    "dev_minor": (140, "I")})
+STAT_X86_64: Layout = (
+    144,
+    {
+        "dev": (0, "Q"),
+        "ino": (8, "Q"),
+        "nlink": (16, "Q"),
+        "mode": (24, "I"),
+        "uid": (28, "I"),
+        "gid": (32, "I"),
+        "rdev": (40, "Q"),
+        "size": (48, "q"),
+        "blksize": (56, "q"),
+        "blocks": (64, "q"),
+        **_STAT_TIMES_64,
+    },
+)
+STAT_GENERIC64: Layout = (
+    128,
+    {
+        "dev": (0, "Q"),
+        "ino": (8, "Q"),
+        "mode": (16, "I"),
+        "nlink": (20, "I"),
+        "uid": (24, "I"),
+        "gid": (28, "I"),
+        "rdev": (32, "Q"),
+        "size": (48, "q"),
+        "blksize": (56, "i"),
+        "blocks": (64, "q"),
+        **_STAT_TIMES_64,
+    },
+)
+STAT64_ARM: Layout = (
+    104,
+    {
+        "dev": (0, "Q"),
+        "ino32": (12, "I"),
+        "mode": (16, "I"),
+        "nlink": (20, "I"),
+        "uid": (24, "I"),
+        "gid": (28, "I"),
+        "rdev": (32, "Q"),
+        "size": (48, "q"),
+        "blksize": (56, "I"),
+        "blocks": (64, "Q"),
+        "atime": (72, "I"),
+        "atime_nsec": (76, "I"),
+        "mtime": (80, "I"),
+        "mtime_nsec": (84, "I"),
+        "ctime": (88, "I"),
+        "ctime_nsec": (92, "I"),
+        "ino": (96, "Q"),
+    },
+)
+STAT64_MIPS: Layout = (
+    104,
+    {
+        "dev": (0, "I"),
+        "ino": (16, "Q"),
+        "mode": (24, "I"),
+        "nlink": (28, "I"),
+        "uid": (32, "I"),
+        "gid": (36, "I"),
+        "rdev": (40, "I"),
+        "size": (56, "q"),
+        "atime": (64, "I"),
+        "atime_nsec": (68, "I"),
+        "mtime": (72, "I"),
+        "mtime_nsec": (76, "I"),
+        "ctime": (80, "I"),
+        "ctime_nsec": (84, "I"),
+        "blksize": (88, "I"),
+        "blocks": (96, "Q"),
+    },
+)
+STAT_LAYOUT: dict[str, Layout] = {
+    "x86_64": STAT_X86_64,
+    "aarch64": STAT_GENERIC64,
+    "riscv64": STAT_GENERIC64,
+    "arm": STAT64_ARM,
+    "mipsel": STAT64_MIPS,
+}
+STATX: Layout = (
+    256,
+    {
+        "mask": (0, "I"),
+        "blksize": (4, "I"),
+        "attributes": (8, "Q"),
+        "nlink": (16, "I"),
+        "uid": (20, "I"),
+        "gid": (24, "I"),
+        "mode": (28, "H"),
+        "ino": (32, "Q"),
+        "size": (40, "Q"),
+        "blocks": (48, "Q"),
+        "attributes_mask": (56, "Q"),
+        "atime": (64, "q"),
+        "atime_nsec": (72, "I"),
+        "btime": (80, "q"),
+        "btime_nsec": (88, "I"),
+        "ctime": (96, "q"),
+        "ctime_nsec": (104, "I"),
+        "mtime": (112, "q"),
+        "mtime_nsec": (120, "I"),
+        "rdev_major": (128, "I"),
+        "rdev_minor": (132, "I"),
+        "dev_major": (136, "I"),
+        "dev_minor": (140, "I"),
+    },
+)
 
 # struct utsname: six 65-byte fields; sysinfo is word-based (see proc.py)
 UTS_FIELD = 65
-UNAME_MACHINE = {"x86_64": "x86_64", "aarch64": "aarch64", "arm": "armv7l",
-                 "riscv64": "riscv64", "mipsel": "mips"}
+UNAME_MACHINE = {
+    "x86_64": "x86_64",
+    "aarch64": "aarch64",
+    "arm": "armv7l",
+    "riscv64": "riscv64",
+    "mipsel": "mips",
+}

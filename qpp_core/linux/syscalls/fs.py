@@ -331,15 +331,18 @@ def sys_mkdirat(k: LinuxKernel, a: Args) -> int:
 
 @handles("rename")
 def sys_rename(k: LinuxKernel, a: Args) -> int:
-    os.rename(k.files.host_path(k.cstr(a[0]), follow=False),
-              k.files.host_path(k.cstr(a[1]), follow=False))
+    os.rename(
+        k.files.host_path(k.cstr(a[0]), follow=False), k.files.host_path(k.cstr(a[1]), follow=False)
+    )
     return 0
 
 
 @handles("renameat", "renameat2")
 def sys_renameat(k: LinuxKernel, a: Args) -> int:
-    os.rename(k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False),
-              k.files.host_path(k.cstr(a[3]), _dirfd(k, a[2]), follow=False))
+    os.rename(
+        k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False),
+        k.files.host_path(k.cstr(a[3]), _dirfd(k, a[2]), follow=False),
+    )
     return 0
 
 

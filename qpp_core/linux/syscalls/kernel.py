@@ -16,11 +16,7 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING, TextIO
 
-import unicorn
-
-
-
-
+from ...machine.arch.base import UcError
 from . import abi
 from .numbers import NUMBERS
 from .registry import HANDLERS, Args
@@ -41,8 +37,14 @@ from . import time as _time  # noqa: F401
 class LinuxKernel:
     """Linux syscall emulation for one guest program (see module docstring)."""
 
-    def __init__(self, machine_arch_name: str, memory: GuestMemory, files: FileView,
-                 opts: GuestOptions, stderr: TextIO = sys.stderr) -> None:
+    def __init__(
+        self,
+        machine_arch_name: str,
+        memory: GuestMemory,
+        files: FileView,
+        opts: GuestOptions,
+        stderr: TextIO = sys.stderr,
+    ) -> None:
         self.arch_name = machine_arch_name
         self.memory = memory
         self.files = files
@@ -119,17 +121,14 @@ class LinuxKernel:
             sp = uc.reg_read(machine.arch.sp)
             try:
                 args += list(self.get_words(sp + 16, sabi.stack_args))
-            except unicorn.UcError:
+            except UcError:
                 args += [0] * sabi.stack_args
         args += [0] * (6 - len(args))
         a: Args = (args[0], args[1], args[2], args[3], args[4], args[5])
         name = self.table.get(num)
         observer = machine.syscall_observer
         skipped = observer.enter(num, a) if observer is not None else None
-        if skipped is not None:
-            ret = skipped
-        else:
-            ret = self.dispatch(num, name, a)
+        ret = skipped if skipped is not None else self.dispatch(num, name, a)
         if observer is not None:
             observer.leave(num, ret)
         if machine.exited is None:
@@ -142,14 +141,16 @@ class LinuxKernel:
         if handler is None:
             self.unknown[num] += 1
             if self.report_unimp and self.strace is None:
-                self.stderr.write(f"qpp: unsupported syscall: {num}{f' ({name})' if name else ''}\n")
+                self.stderr.write(
+                    f"qpp: unsupported syscall: {num}{f' ({name})' if name else ''}\n"
+                )
                 self.stderr.flush()
             return -errno.ENOSYS
         try:
             ret = handler(self, a)
         except OSError as e:
             ret = -(e.errno or errno.EIO)
-        except unicorn.UcError:
+        except UcError:
             ret = -errno.EFAULT
         if self.strace is not None and self.m.exited is None:
             self.strace.leave(name, ret)

@@ -19,7 +19,9 @@ def sys_brk(k: LinuxKernel, a: Args) -> int:
     return k.memory.do_brk(a[0])
 
 
-def _mmap(k: LinuxKernel, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
+def _mmap(
+    k: LinuxKernel, addr: int, length: int, prot: int, flags: int, fd: int, offset: int
+) -> int:
     mem = k.memory
     if length == 0 or offset & 0xFFF:
         return -errno.EINVAL

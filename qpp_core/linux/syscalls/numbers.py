@@ -76,7 +76,8 @@ faccessat2=439 breakpoint=0xf0001 cacheflush=0xf0002 usr26=0xf0003 usr32=0xf0004
 set_tls=0xf0005 get_tls=0xf0006
 """)
 
-MIPS_O32 = _table("""
+MIPS_O32 = _table(
+    """
 exit=1 read=3 write=4 open=5 close=6 unlink=10 chdir=12 time=13 lseek=19 getpid=20
 getuid=24 access=33 sync=36 kill=37 rename=38 mkdir=39 rmdir=40 dup=41 pipe=42 times=43
 brk=45 getgid=47 geteuid=49 getegid=50 ioctl=54 fcntl=55 setpgid=57 umask=60 dup2=63
@@ -95,7 +96,9 @@ readlinkat=298 fchmodat=299 faccessat=300 pselect6=301 ppoll=302 set_robust_list
 getcpu=312 dup3=327 pipe2=328 prlimit64=338 renameat2=351 getrandom=353 membarrier=358
 statx=366 rseq=367 clock_gettime64=403 clock_getres_time64=406
 clock_nanosleep_time64=407 close_range=436 faccessat2=439
-""", offset=4000)
+""",
+    offset=4000,
+)
 
 NUMBERS: dict[str, dict[int, str]] = {
     "x86_64": X86_64,

@@ -122,8 +122,7 @@ def sys_cacheflush(k: LinuxKernel, a: Args) -> int:
 @handles("uname")
 def sys_uname(k: LinuxKernel, a: Args) -> int:
     u = os.uname()
-    fields = [u.sysname, u.nodename, u.release, u.version,
-              abi.UNAME_MACHINE[k.arch_name], "(none)"]
+    fields = [u.sysname, u.nodename, u.release, u.version, abi.UNAME_MACHINE[k.arch_name], "(none)"]
     data = b"".join(os.fsencode(f)[: abi.UTS_FIELD - 1].ljust(abi.UTS_FIELD, b"\0") for f in fields)
     k.write(a[0], data)
     return 0
@@ -150,8 +149,10 @@ def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
 def _rlimit_words(k: LinuxKernel, res: int, bits: int) -> tuple[int, int]:
     soft, hard = resource.getrlimit(res)
     inf = (1 << bits) - 1
-    return (inf if soft == resource.RLIM_INFINITY else soft,
-            inf if hard == resource.RLIM_INFINITY else hard)
+    return (
+        inf if soft == resource.RLIM_INFINITY else soft,
+        inf if hard == resource.RLIM_INFINITY else hard,
+    )
 
 
 @handles("prlimit64")

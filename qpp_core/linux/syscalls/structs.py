@@ -25,12 +25,21 @@ def pack(layout: abi.Layout, values: Mapping[str, int], little: bool = True) -> 
 def stat_values(st: os.stat_result) -> dict[str, int]:
     """The fields of ``struct stat`` / ``statx`` from a host stat result."""
     v = {
-        "dev": st.st_dev, "ino": st.st_ino, "ino32": st.st_ino, "mode": st.st_mode,
-        "nlink": st.st_nlink, "uid": st.st_uid, "gid": st.st_gid,
-        "rdev": st.st_rdev, "size": st.st_size, "blksize": st.st_blksize,
+        "dev": st.st_dev,
+        "ino": st.st_ino,
+        "ino32": st.st_ino,
+        "mode": st.st_mode,
+        "nlink": st.st_nlink,
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+        "rdev": st.st_rdev,
+        "size": st.st_size,
+        "blksize": st.st_blksize,
         "blocks": st.st_blocks,
-        "dev_major": os.major(st.st_dev), "dev_minor": os.minor(st.st_dev),
-        "rdev_major": os.major(st.st_rdev), "rdev_minor": os.minor(st.st_rdev),
+        "dev_major": os.major(st.st_dev),
+        "dev_minor": os.minor(st.st_dev),
+        "rdev_major": os.major(st.st_rdev),
+        "rdev_minor": os.minor(st.st_rdev),
         "mask": 0x7FF,  # STATX_BASIC_STATS
     }
     for t in ("atime", "mtime", "ctime"):

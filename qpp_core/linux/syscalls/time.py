@@ -12,9 +12,16 @@ from .registry import Args, handles
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
-_CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 4: time.CLOCK_MONOTONIC_RAW,
-           2: time.CLOCK_PROCESS_CPUTIME_ID, 3: time.CLOCK_THREAD_CPUTIME_ID,
-           5: 5, 6: 6, 7: 7}
+_CLOCKS = {
+    0: time.CLOCK_REALTIME,
+    1: time.CLOCK_MONOTONIC,
+    4: time.CLOCK_MONOTONIC_RAW,
+    2: time.CLOCK_PROCESS_CPUTIME_ID,
+    3: time.CLOCK_THREAD_CPUTIME_ID,
+    5: 5,
+    6: 6,
+    7: 7,
+}
 
 
 def _put_timespec(k: LinuxKernel, addr: int, ns: int, wide: bool) -> None:
@@ -86,7 +93,10 @@ def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
 
 @handles("clock_nanosleep", "clock_nanosleep_time64")
 def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
-    wide = k.m.arch.bits == 32 and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
+    wide = (
+        k.m.arch.bits == 32
+        and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
+    )
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME
         t = max(0.0, t - _clock(k, a[0]) / 1e9)

@@ -11,9 +11,7 @@ from types import ModuleType
 from . import aarch64, arm, mipsel, riscv64, x86_64
 from .base import Arch, SyscallAbi, Uc
 
-_MODULES: dict[str, ModuleType] = {
-    m.ARCH.name: m for m in (x86_64, aarch64, arm, riscv64, mipsel)
-}
+_MODULES: dict[str, ModuleType] = {m.ARCH.name: m for m in (x86_64, aarch64, arm, riscv64, mipsel)}
 
 ARCHES: dict[str, Arch] = {name: m.ARCH for name, m in _MODULES.items()}
 

@@ -19,7 +19,9 @@ import unicorn
 Uc = Any  # unicorn ships no type stubs; ``Uc`` documents intent
 
 
-def registers_from(module: Any, prefix: str, aliases: Mapping[str, str] | None = None) -> dict[str, int]:
+def registers_from(
+    module: Any, prefix: str, aliases: Mapping[str, str] | None = None
+) -> dict[str, int]:
     """Build a ``name -> unicorn id`` table from a unicorn constants module.
 
     ``UC_X86_REG_RAX`` becomes ``"rax"``; ``aliases`` adds QEMU/gdb spellings that differ
@@ -28,7 +30,7 @@ def registers_from(module: Any, prefix: str, aliases: Mapping[str, str] | None =
     table: dict[str, int] = {}
     for key, value in vars(module).items():
         if key.startswith(prefix) and isinstance(value, int):
-            name = key[len(prefix):].lower()
+            name = key[len(prefix) :].lower()
             if name in ("invalid", "ending") or name.startswith("ending"):
                 continue
             table[name] = value
@@ -102,7 +104,7 @@ def cpu_models_from(module: Any, prefix: str) -> dict[str, int]:
     models: dict[str, int] = {}
     for key, value in vars(module).items():
         if key.startswith(prefix) and isinstance(value, int) and not key.endswith("ENDING"):
-            models[key[len(prefix):].lower()] = value
+            models[key[len(prefix) :].lower()] = value
     return models
 
 
@@ -111,4 +113,10 @@ def normalise_cpu_name(name: str) -> str:
     return name.lower().replace("-", "_")
 
 
-UC_ERR = unicorn.UcError
+#: unicorn's error type (its binding is only partly typed, so it is re-exported as a type)
+UcError: type[Exception] = getattr(unicorn, "UcError")  # noqa: B009
+
+
+def new_uc(uc_arch: int, uc_mode: int) -> Uc:
+    """A new unicorn engine (through the untyped constructor)."""
+    return getattr(unicorn, "Uc")(uc_arch, uc_mode)  # noqa: B009

@@ -20,11 +20,16 @@ def _count(code: bytes, thumb: bool) -> int:
 
 
 _SIGNALS = {
-    12: signal.SIGSEGV, 13: signal.SIGSEGV,  # AdEL, AdES
+    12: signal.SIGSEGV,
+    13: signal.SIGSEGV,  # AdEL, AdES
     18: signal.SIGTRAP,  # break
-    19: signal.SIGILL, 20: signal.SIGILL,  # CpU, RI
-    21: signal.SIGFPE, 22: signal.SIGFPE, 23: signal.SIGFPE,  # overflow, trap, FPE
-    26: signal.SIGSEGV, 27: signal.SIGSEGV,  # TLBL, TLBS
+    19: signal.SIGILL,
+    20: signal.SIGILL,  # CpU, RI
+    21: signal.SIGFPE,
+    22: signal.SIGFPE,
+    23: signal.SIGFPE,  # overflow, trap, FPE
+    26: signal.SIGSEGV,
+    27: signal.SIGSEGV,  # TLBL, TLBS
 }
 
 

@@ -21,9 +21,17 @@ def _count(code: bytes, thumb: bool) -> int:
 
 
 _SIGNALS = {
-    0: signal.SIGBUS, 1: signal.SIGSEGV, 2: signal.SIGILL, 3: signal.SIGTRAP,
-    4: signal.SIGBUS, 5: signal.SIGSEGV, 6: signal.SIGBUS, 7: signal.SIGSEGV,
-    12: signal.SIGSEGV, 13: signal.SIGSEGV, 15: signal.SIGSEGV,
+    0: signal.SIGBUS,
+    1: signal.SIGSEGV,
+    2: signal.SIGILL,
+    3: signal.SIGTRAP,
+    4: signal.SIGBUS,
+    5: signal.SIGSEGV,
+    6: signal.SIGBUS,
+    7: signal.SIGSEGV,
+    12: signal.SIGSEGV,
+    13: signal.SIGSEGV,
+    15: signal.SIGSEGV,
 }
 
 

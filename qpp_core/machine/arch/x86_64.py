@@ -57,8 +57,14 @@ ARCH = Arch(
     registers=registers_from(X, "UC_X86_REG_"),
     syscall=SyscallAbi(
         number=X.UC_X86_REG_RAX,
-        args=(X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX,
-              X.UC_X86_REG_R10, X.UC_X86_REG_R8, X.UC_X86_REG_R9),
+        args=(
+            X.UC_X86_REG_RDI,
+            X.UC_X86_REG_RSI,
+            X.UC_X86_REG_RDX,
+            X.UC_X86_REG_R10,
+            X.UC_X86_REG_R8,
+            X.UC_X86_REG_R9,
+        ),
         result=X.UC_X86_REG_RAX,
         intno=None,
     ),
