@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from qpp_core.api import qemu_plugin_outs
 from qpp_core.hookspecs import hookimpl
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
+from qpp_core.loading.args import bool_parse
 
 qemu_plugin_version = 2
 
@@ -37,12 +39,6 @@ def _flag(args: Any, key: str, default: bool) -> bool:
     raw = _arg(args, key, "")
     if raw == "":
         return default
-    return api_bool(key, raw)
-
-
-def api_bool(key: str, raw: str) -> bool:
-    from qpp_core.loading.args import bool_parse
-
     return bool_parse(key, raw)
 
 
@@ -101,13 +97,7 @@ def _match_cb(vcpu_index: int, key: tuple[int, str]) -> None:
 
 
 def _trace_cb(vcpu_index: int, line: str) -> None:
-    api_outs(line)
-
-
-def api_outs(text: str) -> None:
-    from qpp_core.api import qemu_plugin_outs
-
-    qemu_plugin_outs(text)
+    qemu_plugin_outs(line)
 
 
 def total() -> int:
@@ -125,4 +115,4 @@ def qemu_plugin_atexit() -> None:
     for (vaddr, disas), (n,) in sorted(_state["matches"].items()):
         lines.append(f"0x{vaddr:x}: {disas} executed {n} times\n")
     lines.append(f"total insns: {total()}\n")
-    api_outs("".join(lines))
+    qemu_plugin_outs("".join(lines))

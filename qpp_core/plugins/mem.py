@@ -1,0 +1,69 @@
+"""``mem``: count guest memory accesses (QEMU's tests/plugin/mem.c).
+
+Arguments as in QEMU: ``inline=on|off`` (default off), ``callback=on|off`` (default on
+unless inline), ``track=r|w|rw`` (default rw). Prints ``inline mem accesses: N`` and/or
+``callback mem accesses: N`` at exit. Memory accesses are counted when they happen (one
+Python call per access: unicorn reports each one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qpp_core.api import qemu_plugin_outs
+from qpp_core.errors import PluginArgumentError
+from qpp_core.hookspecs import hookimpl
+from qpp_core.instrument import api
+from qpp_core.instrument.handles import MemInfo, MemRW, TranslationBlock
+from qpp_core.loading.args import bool_parse
+
+qemu_plugin_version = 2
+
+_state: dict[str, Any] = {}
+_TRACK = {"r": MemRW.R, "w": MemRW.W, "rw": MemRW.RW}
+
+
+@hookimpl
+def qemu_plugin_install(id: int, args: Any) -> None:
+    get = args.get if hasattr(args, "get") else (lambda k, d=None: d)
+    inline = bool_parse("inline", str(get("inline", "off")))
+    callback = bool_parse("callback", str(get("callback", "off" if inline else "on")))
+    track = str(get("track", "rw"))
+    if track not in _TRACK:
+        raise PluginArgumentError(f"track={track}: expected r, w or rw")
+    score = api.qemu_plugin_scoreboard_new(8)
+    _state.clear()
+    _state.update(inline=inline, callback=callback, rw=_TRACK[track],
+                  entry=api.qemu_plugin_scoreboard_u64(score), count=[0])
+
+
+def _on_mem(vcpu_index: int, info: MemInfo, vaddr: int, userdata: Any) -> None:
+    _state["count"][0] += 1
+
+
+@hookimpl
+def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
+    rw = _state["rw"]
+    for insn in tb.insns:
+        if _state["inline"]:
+            api.qemu_plugin_register_vcpu_mem_inline_per_vcpu(
+                insn, rw, api.QEMU_PLUGIN_INLINE_ADD_U64, _state["entry"], 1
+            )
+        if _state["callback"]:
+            api.qemu_plugin_register_vcpu_mem_cb(insn, _on_mem, api.QEMU_PLUGIN_CB_NO_REGS, rw)
+
+
+def totals() -> tuple[int, int]:
+    """(inline count, callback count) so far."""
+    return api.qemu_plugin_u64_sum(_state["entry"]), _state["count"][0]
+
+
+@hookimpl
+def qemu_plugin_atexit() -> None:
+    inline, callback = totals()
+    out = ""
+    if _state["inline"]:
+        out += f"inline mem accesses: {inline}\n"
+    if _state["callback"]:
+        out += f"callback mem accesses: {callback}\n"
+    qemu_plugin_outs(out)
