@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -291,9 +292,7 @@ class Session:
                 if impl.plugin is plugin.module:
                     calls.append(("qemu_plugin_atexit", impl.function))
             for callback, udata in plugin.atexit:
-                calls.append(
-                    ("its atexit callback", lambda c=callback, u=udata, p=plugin: c(p.id, u))
-                )
+                calls.append(("its atexit callback", functools.partial(callback, plugin.id, udata)))
             for what, call in calls:
                 try:
                     with running_plugin(plugin):

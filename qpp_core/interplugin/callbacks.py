@@ -135,7 +135,7 @@ class CallbackRegistry:
         hook_name = f"{owner.name}.{name}"
         if hook_name in self.callbacks:
             raise QppUsageError(f"plugin {owner.name} already created QPP callback {name!r}")
-        self.session.pm.add_hookspecs(_SpecNamespace(hook_name))
+        self.session.pm.add_hookspecs(_spec_class(hook_name))
         callback = QppCallback(self, owner.name, name)
         self.callbacks[hook_name] = callback
         self.session.add_teardown(owner, lambda: self.destroy(callback))
@@ -194,7 +194,9 @@ class CallbackRegistry:
         if not inspect.isroutine(function):
             target = function
             function = lambda evdata, udata: target(evdata, udata)  # noqa: E731
-        registration = Registration(callback.hook_name, function, registrant and registrant.name)
+        registration = Registration(
+            callback.hook_name, function, registrant.name if registrant is not None else None
+        )
         try:
             self.session.pm.register(registration, name=f"qpp-cb-{registration.serial}")
         except PluginValidationError as exc:
@@ -228,23 +230,11 @@ class CallbackRegistry:
             callback.rebuild()
 
 
-class _SpecNamespace:
-    """A one-hook specification object for ``pm.add_hookspecs``."""
+def _spec_class(hook_name: str) -> type:
+    """A one-hook specification class for ``pm.add_hookspecs``: ``hook_name(evdata, udata)``."""
+    from qpp_core.hookspecs import hookspec
 
-    def __init__(self, hook_name: str) -> None:
-        from qpp_core.hookspecs import hookspec
-
-        function = _copy_spec()
-        hookspec(function)
-        setattr(self, hook_name, function)
-        self._hook_name = hook_name
-
-    def __dir__(self) -> list[str]:
-        return [self._hook_name]
-
-
-def _copy_spec() -> Callable[..., Any]:
     def spec(evdata: Any, udata: Any) -> Any:
         """QPP callback signature: ``fn(evdata, udata)`` (cb_func_t)."""
 
-    return spec
+    return type("QppCallbackSpec", (), {hook_name: staticmethod(hookspec(spec))})

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import types
 import weakref
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from qpp_core.errors import QppUsageError
@@ -83,7 +84,7 @@ class QppNamespace:
         plugin = self._check_plugin(current_session(), name)
         return self._plugin_module(plugin)
 
-    def typed(self, protocol: type[T]) -> T:
+    def typed(self, protocol: Callable[..., T]) -> T:
         """This namespace, typed as ``protocol`` (a plugin's published declarations).
 
         A providing plugin ships a ``typing.Protocol`` whose methods are its

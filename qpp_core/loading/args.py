@@ -117,17 +117,17 @@ def merge_requests(requests: Sequence[PluginRequest]) -> dict[str, list[tuple[st
 class PluginArgs(Mapping[str, Any]):
     """A plugin's arguments: a mapping of parsed values, and ``argv`` as QEMU passes it."""
 
-    values: dict[str, Any] = field(default_factory=dict)
+    parsed: dict[str, Any] = field(default_factory=dict)
     argv: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        return self.parsed[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.parsed)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.parsed)
 
 
 def describe(declared: Mapping[str, Arg]) -> str:
