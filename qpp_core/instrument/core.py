@@ -180,6 +180,9 @@ class Instrumentation:
         }
         self._discon_types: dict[int, DisconType] = {}
         self._owners: set[int] = set()
+        #: plugins uninstalled (pluggy still lists their hooks while teardown runs)
+        self._gone: set[int] = set()
+        session.on_uninstall.append(self._on_uninstall)
         # translation state
         self.blocks: dict[int, BlockPlan] = {}
         self.translating: TranslationBlock | None = None
@@ -270,16 +273,54 @@ class Instrumentation:
             self.session.add_teardown(plugin, lambda: self.drop_plugin(plugin))
 
     def drop_plugin(self, plugin: LoadedPlugin, *, reason: str = "uninstall") -> None:
-        """Remove everything ``plugin`` registered here and drop the code it instrumented.
+        """Remove everything ``plugin`` registered here, at once.
 
-        Used by uninstall (through the plugin's teardown list), by reset, and when a plugin
-        is disabled after an error. Blocks are re-announced to the remaining plugins.
+        Used by uninstall (teardown list and ``session.on_uninstall``), by reset, and when
+        a plugin is disabled after an error. Its per-block instrumentation is cut out of
+        the compiled plans in place, so the other plugins keep exact counts even inside
+        the block that is running now (no flush needed, unlike QEMU).
         """
+        if reason == "uninstall":
+            self._gone.add(plugin.id)
         for table in self._registered.values():
             table.pop(plugin.id, None)
         self._discon_types.pop(plugin.id, None)
-        self.flush_all(f"{plugin.name}: {reason}")
+        self._purge(plugin)
         self._sync_hooks()
+
+    def _on_uninstall(self, plugin: LoadedPlugin) -> None:
+        self.drop_plugin(plugin)
+
+    def _purge(self, plugin: LoadedPlugin) -> None:
+        """Cut ``plugin``'s registrations out of every announced block and address table."""
+        def keep(items: list[Any]) -> list[Any]:
+            return [x for x in items if x.owner is not plugin]
+
+        for plan in self.blocks.values():
+            tb = plan.tb
+            tb.inline[:] = keep(tb.inline)
+            tb.exec_cbs[:] = keep(tb.exec_cbs)
+            for insn in tb.insns:
+                insn.inline[:] = keep(insn.inline)
+                insn.exec_cbs[:] = keep(insn.exec_cbs)
+                insn.mem_cbs[:] = keep(insn.mem_cbs)
+                insn.mem_inline[:] = keep(insn.mem_inline)
+            records = list(tb.inline)
+            for insn in tb.insns:
+                records.extend(insn.inline)
+            plan.adds, plan.stores = fold_inline(records)
+            plan.extra = self._compile_exec(tb.exec_cbs, "tb exec") if tb.exec_cbs else None
+        for addr in list(self._code_entries):
+            per_block = self._code_entries[addr]
+            for bv in list(per_block):
+                per_block[bv] = keep(per_block[bv])
+                if not per_block[bv]:
+                    del per_block[bv]
+            if not per_block:
+                del self._code_entries[addr]
+            self._rebuild_code(addr)
+        for addr in list(self._mem_entries):
+            self._rebuild_mem(addr)
 
     def reset_plugin(self, plugin: LoadedPlugin) -> None:
         """``qemu_plugin_reset``: forget the plugin's callbacks; it may register anew."""
@@ -307,7 +348,7 @@ class Instrumentation:
         if hook_name is not None:
             for impl in getattr(self.session.pm.hook, hook_name).get_hookimpls():
                 owner = self.session.owner_of(impl.plugin)
-                if owner is not None and owner.disabled:
+                if owner is not None and (owner.disabled or owner.id in self._gone):
                     continue
                 order = owner.id if owner is not None else 1 << 30
                 found.append((order, 0, owner, _impl_caller(impl), True))
@@ -372,6 +413,7 @@ class Instrumentation:
         plugin.disabled = True
         self.drop_plugin(plugin, reason="disabled after an error")
 
+
     def _hook_failed(self, exc: BaseException) -> None:
         """Last resort inside a raw hook: stop the machine with the error."""
         with contextlib.suppress(BaseException):  # nothing may reach ctypes
@@ -388,6 +430,8 @@ class Instrumentation:
             self._block_hook = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, self._make_block_hook())
             self._flush_unicorn()
         elif not want_block and self._block_hook is not None:
+            # nobody translates: no per-block instrumentation can exist any more
+            self.flush_all("no translation listener left")
             self.raw.delete(self._block_hook)
             self._block_hook = None
         want_sys = any(self._wants(e) for e in ("syscall", "syscall_filter", "syscall_ret",
@@ -764,6 +808,8 @@ class Instrumentation:
     # --- memory callbacks -----------------------------------------------------------------
 
     def _rebuild_mem(self, addr: int) -> None:
+        if addr not in self._mem_entries:
+            return
         fn = self._per_block(self._mem_entries[addr], self._compile_mem, _mem_signature)
         if fn is None:
             self.mem_table.pop(addr, None)

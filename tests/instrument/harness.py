@@ -101,7 +101,7 @@ def add_plugin(session: Session, name: str, install: Callable[[int], None] | Non
     from qpp_core.hookspecs import hookimpl
 
     for hook_name, fn in hooks.items():
-        setattr(module, hook_name, hookimpl(fn))
+        setattr(module, hook_name, hookimpl(_as_function(fn)))
     spec = PluginSpec(name=name, module=module.__name__, dist_name=f"test-{name}",
                       dist_version="0", api_version=2)
     plugin = LoadedPlugin(id=session.new_id(), spec=spec, module=module, args=PluginArgs(),
@@ -113,6 +113,17 @@ def add_plugin(session: Session, name: str, install: Callable[[int], None] | Non
             install(plugin.id)
     plugin.installed = True
     return plugin
+
+
+def _as_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain function with ``fn``'s parameters (pluggy marks functions, not methods)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def log_text(session: Session) -> str:
