@@ -30,9 +30,11 @@ from qpp_core.api import (
 )
 from qpp_core.errors import ExitStatus, PluginArgumentError, PluginFailure, QppError, QppUsageError
 from qpp_core.hookspecs import hookimpl, hookspec
-from qpp_core.loading.args import Arg, PluginArgs
+from qpp_core.instrument import api as _instrument_api
+from qpp_core.instrument.api import *  # noqa: F403  (the TCG API: its __all__)
 from qpp_core.interplugin.callbacks import QppCallback
 from qpp_core.interplugin.exports import export
+from qpp_core.loading.args import Arg, PluginArgs
 from qpp_core.session import (
     API_VERSION_CURRENT,
     API_VERSION_MIN,
@@ -79,6 +81,7 @@ __all__ = [
     "qpp_callback",
     "qpp_callbacks_of",
 ]
+__all__ += _instrument_api.__all__
 
 
 def __getattr__(name: str) -> Any:

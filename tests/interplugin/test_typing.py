@@ -1,0 +1,89 @@
+"""QPP's typed declarations: mypy checks callers of another plugin's exports.
+
+qpp_srv ships ``qpp_srv.api.QppSrvApi`` (QPP_FUN_PROTOTYPE's role); ``qpp.typed()`` gives
+callers that type. This runs the real mypy over qpp-client (which must pass) and over a
+caller that gets the argument and result types wrong (which must fail, naming the call).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("qpp_srv") is None, reason="qpp-srv not installed"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def mypy(*paths: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--config-file",
+            "/dev/null",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_mypy_checks_calls_through_the_typed_namespace(tmp_path: Path) -> None:
+    good = tmp_path / "good_caller.py"
+    good.write_text(
+        textwrap.dedent(
+            """
+            from qpp_core import qpp
+            from qpp_srv.api import QppSrvApi
+
+            def total() -> int:
+                srv = qpp.typed(QppSrvApi)
+                return srv.qpp_srv_do_add_qpp(0) + srv.qpp_srv_do_sub_qpp(3)
+            """
+        )
+    )
+    bad = tmp_path / "bad_caller.py"
+    bad.write_text(
+        textwrap.dedent(
+            """
+            from qpp_core import qpp
+            from qpp_srv.api import QppSrvApi
+
+            def total() -> str:
+                srv = qpp.typed(QppSrvApi)
+                return srv.qpp_srv_do_add_qpp("zero")
+            """
+        )
+    )
+    assert mypy(good, cwd=tmp_path).returncode == 0
+    result = mypy(bad, cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        'Argument 1 to "qpp_srv_do_add_qpp" of "QppSrvApi" has incompatible type "str"; expected "int"'
+        in result.stdout
+    )
+    assert 'Incompatible return value type (got "int", expected "str")' in result.stdout
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("qpp_client") is None, reason="qpp-client not installed"
+)
+def test_qpp_client_type_checks(tmp_path: Path) -> None:
+    import qpp_client.plugin
+
+    result = mypy(Path(qpp_client.plugin.__file__), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
