@@ -1,0 +1,61 @@
+"""x86_64 CPUID under ``-cpu qemu64`` answers as qemu-user 7.2's ``qemu64`` model.
+
+glibc's start-up reads CPUID to pick string routines and cache sizes; any difference
+changes its instruction count (and code paths) against qemu-user. The guest
+``cpuid.x86_64`` prints ``LEAF.SUB: RAX RBX RCX RDX`` for the leaves glibc reads.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from linux.guestrun import guest, run_guest
+
+from qpp_core.machine.arch.x86_64 import qemu64_cpuid
+
+
+def _parse(text: str) -> dict[tuple[int, int], tuple[int, ...]]:
+    answers = {}
+    for line in text.splitlines():
+        key, regs = line.split(": ")
+        leaf, sub = key.split(".")
+        answers[(int(leaf, 16), int(sub, 16))] = tuple(int(r, 16) for r in regs.split())
+    return answers
+
+
+@pytest.mark.parametrize("cpu", [None, "qemu64"])
+def test_cpuid_matches_qemu64_table(cpu: str | None, capfd: pytest.CaptureFixture[str]) -> None:
+    r = run_guest(capfd, guest("cpuid", "x86_64"), cpu=cpu)
+    assert r.status == 0
+    answers = _parse(r.stdout)
+    assert len(answers) > 30
+    for (leaf, sub), regs in answers.items():
+        # full 64-bit registers: CPUID clears the upper halves the guest preloaded
+        assert regs == qemu64_cpuid(leaf, sub), f"leaf {leaf:#x}.{sub}"
+    assert answers[(0, 0)][1:] == (0x68747541, 0x444D4163, 0x69746E65)  # "AuthenticAMD"
+    assert answers[(1, 0)][0] == 0x60FB1
+    assert answers[(0x80000006, 0)][3] == 0x00808140  # the L3 glibc's cacheinfo reads
+
+
+def test_other_models_keep_unicorns_cpuid(capfd: pytest.CaptureFixture[str]) -> None:
+    r = run_guest(capfd, guest("cpuid", "x86_64"), cpu="haswell")
+    assert r.status == 0
+    assert _parse(r.stdout)[(0, 0)][1:] == (0x756E6547, 0x6C65746E, 0x49656E69)  # GenuineIntel
+
+
+def _qemu_7_2() -> bool:
+    if shutil.which("qemu-x86_64") is None:
+        return False
+    out = subprocess.run(["qemu-x86_64", "--version"], capture_output=True, text=True).stdout
+    return "version 7.2." in out
+
+
+@pytest.mark.skipif(not _qemu_7_2(), reason="qemu-user 7.2 (the reference) not installed")
+def test_cpuid_table_matches_real_qemu(capfd: pytest.CaptureFixture[str]) -> None:
+    binary = guest("cpuid", "x86_64")
+    real = subprocess.run(
+        ["qemu-x86_64", "-cpu", "qemu64", binary], capture_output=True, text=True, check=True
+    )
+    assert run_guest(capfd, binary).stdout == real.stdout
