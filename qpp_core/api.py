@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from qpp_core.errors import QppUsageError
-from qpp_core.loading.args import bool_parse
 from qpp_core.interplugin.callbacks import CallbackFunction, QppCallback
+from qpp_core.loading.args import bool_parse
 from qpp_core.session import LoadedPlugin, PluginId, active_plugin, current_session
 
 F = TypeVar("F", bound=Callable[..., Any])

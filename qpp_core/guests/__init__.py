@@ -122,9 +122,7 @@ def available() -> list[str]:
     """Return the file names of all built guests present in :data:`GUEST_DIR`."""
     if not GUEST_DIR.is_dir():
         return []
-    return sorted(
-        p.name for p in GUEST_DIR.iterdir() if p.is_file() and p.name != "SHA256SUMS"
-    )
+    return sorted(p.name for p in GUEST_DIR.iterdir() if p.is_file() and p.name != "SHA256SUMS")
 
 
 def guest_path(program: str, arch: str = "x86_64") -> Path:
@@ -136,13 +134,9 @@ def guest_path(program: str, arch: str = "x86_64") -> Path:
     list what exists, so a typo is obvious.
     """
     if program not in PROGRAMS:
-        raise KeyError(
-            f"unknown guest program {program!r}; known programs: {', '.join(PROGRAMS)}"
-        )
+        raise KeyError(f"unknown guest program {program!r}; known programs: {', '.join(PROGRAMS)}")
     if arch not in ELF_MACHINES:
-        raise KeyError(
-            f"unknown guest architecture {arch!r}; known: {', '.join(ELF_MACHINES)}"
-        )
+        raise KeyError(f"unknown guest architecture {arch!r}; known: {', '.join(ELF_MACHINES)}")
     path = GUEST_DIR / f"{program}.{arch}"
     if not path.is_file():
         have = ", ".join(available()) or "(none)"

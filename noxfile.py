@@ -1,0 +1,53 @@
+"""The same sessions as tox.ini, for nox users: ``nox -l`` lists them.
+
+The matrix: install sets {core, srv, client} x pluggy {min, latest} x Python 3.10-3.13.
+Interpreters that are missing are skipped (never downloaded), also under CI=true.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.error_on_missing_interpreters = False
+nox.options.download_python = "never"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "integration", "lint"]
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+INSTALL_SETS = {
+    "core": ["."],
+    "srv": [".", "./packages/qpp-srv", "mypy"],
+    "client": [".", "./packages/qpp-srv", "./packages/qpp-client", "mypy"],
+}
+PLUGGY = {"min": "pluggy==1.5.0", "latest": "pluggy"}
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("pluggy", list(PLUGGY))
+@nox.parametrize("install_set", list(INSTALL_SETS))
+def tests(session: nox.Session, install_set: str, pluggy: str) -> None:
+    """The test suite against one install set and one pluggy version."""
+    session.install(*INSTALL_SETS[install_set], PLUGGY[pluggy], "pytest")
+    session.run(
+        "pytest",
+        "-m",
+        "not integration",
+        *session.posargs,
+        env={"QPP_INSTALL_SET": install_set, "QPP_CACHE_DIR": f"{session.create_tmp()}/qpp-cache"},
+    )
+
+
+@nox.session(python="3.11")
+def integration(session: nox.Session) -> None:
+    """pip-install the real distributions into fresh virtual environments."""
+    session.install(".", "pytest", "build", "uv")
+    session.run("pytest", "-m", "integration", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff and mypy (mypy also checks qpp-client's typed calls into qpp-srv)."""
+    session.install(".", "./packages/qpp-srv", "./packages/qpp-client", "ruff", "mypy")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
