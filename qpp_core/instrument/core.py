@@ -209,6 +209,7 @@ class Instrumentation:
         self._pending_discon: tuple[int, int] | None = None
         #: >0 while a translation, syscall or global event is being delivered
         self._in_event = 0
+        self._hooks_deleted = False
         #: true from the end of start() (the machine may be running) until finish()
         self._live = False
         #: statistics, for tests and the benchmark
@@ -589,7 +590,13 @@ class Instrumentation:
             plan.retranslated = True
             self.n_retranslations += 1
             self.uc.ctl_remove_cache(address, address + size)
-            self.uc.reg_write(self.arch.pc, address | (1 if thumb else 0))
+            if self._hooks_deleted:
+                # unicorn frees deleted hooks only when emu_start returns; until then every
+                # instrumented instruction walks past them: leave and re-enter now
+                self._hooks_deleted = False
+                self.machine.request_restart()
+            else:
+                self.uc.reg_write(self.arch.pc, address | (1 if thumb else 0))
             return None
         return plan
 
@@ -633,6 +640,7 @@ class Instrumentation:
         ivs = [[a, b] for a, b, _ in self._intervals]
         for _, _, handle in self._intervals:
             self.raw.delete(handle)
+            self._hooks_deleted = True
         ivs.append([lo, hi])
         ivs.sort()
         merged: list[list[int]] = []
