@@ -157,3 +157,34 @@ def test_guest_crash_still_runs_atexit(fake: FakeSite) -> None:
 def test_no_plugins_installed_is_a_helpful_listing(fake: FakeSite) -> None:
     result = qpp(fake, "graph")
     assert result.returncode == 0
+
+
+RAISES_IN_TRANSLATION = """
+from qpp_core import hookimpl
+@hookimpl
+def qemu_plugin_vcpu_tb_trans(tb):
+    raise ValueError("bad day")
+"""
+
+
+def test_plugin_error_while_running_names_plugin_event_and_pc(
+    fake: FakeSite, tmp_path: Path
+) -> None:
+    fake.plugin("watcher", ATEXIT)
+    fake.plugin("faulty", RAISES_IN_TRANSLATION)
+    log = tmp_path / "plugins.log"
+    result = qpp(fake, "run", "-p", "watcher", "-p", "faulty", "-D", str(log))
+    assert result.returncode == ExitStatus.PLUGIN_RUNTIME, result.stderr
+    message = result.stderr.splitlines()[-1]
+    assert message.startswith("qpp: error: ")
+    assert "faulty" in message and "bad day" in message and "pc" in message.lower()
+    assert log.read_text() == "atexit ran\n"  # the other plugin's atexit ran, log flushed
+
+
+def test_on_plugin_error_continue_disables_only_that_plugin(fake: FakeSite, tmp_path: Path) -> None:
+    fake.plugin("watcher", ATEXIT)
+    fake.plugin("faulty", RAISES_IN_TRANSLATION)
+    result = qpp(fake, "run", "--on-plugin-error=continue", "-p", "watcher", "-p", "faulty")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Hello from the qpp guest!")
+    assert "faulty" in result.stderr and "atexit ran" in result.stderr
