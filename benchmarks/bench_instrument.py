@@ -20,13 +20,13 @@ import unicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "instrument"))
 
-from harness import add_plugin, new_session  # noqa: E402
+from harness import add_plugin, new_session
 
-from qpp_core.guests import guest_path  # noqa: E402
-from qpp_core.instrument import api  # noqa: E402
-from qpp_core.instrument.handles import TranslationBlock  # noqa: E402
-from qpp_core.linux import load_guest  # noqa: E402
-from qpp_core.linux.options import GuestOptions  # noqa: E402
+from qpp_core.guests import guest_path
+from qpp_core.instrument import api
+from qpp_core.instrument.handles import TranslationBlock
+from qpp_core.linux import load_guest
+from qpp_core.linux.options import GuestOptions
 
 
 def _machine(arch: str, rounds: int) -> Any:
