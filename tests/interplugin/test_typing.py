@@ -8,6 +8,7 @@ caller that gets the argument and result types wrong (which must fail, naming th
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,18 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _source_roots() -> str:
+    """Where editable installs keep qpp_core and qpp_srv (mypy cannot follow their import hooks)."""
+    roots = []
+    for package in ("qpp_core", "qpp_srv"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin is not None:
+            root = Path(spec.origin).resolve().parents[1]
+            if "site-packages" not in root.parts:
+                roots.append(str(root))
+    return os.pathsep.join(roots)
 
 
 def mypy(*paths: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -38,6 +51,7 @@ def mypy(*paths: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, "MYPYPATH": _source_roots()},
         timeout=300,
     )
 
