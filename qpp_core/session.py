@@ -313,9 +313,11 @@ class Session:
         return first_error
 
     def close(self) -> None:
-        """Uninstall every plugin, newest first (the end of a run, or of a test)."""
+        """Uninstall every plugin, newest first, and drop the instrumentation's hooks."""
         for plugin in reversed(self.loaded()):
             self.uninstall(plugin)
+        if self.instrumentation is not None:
+            self.instrumentation.close()
 
     def has_impls(self, hook_name: str) -> bool:
         """Whether any loaded plugin implements ``hook_name`` (to skip unused events)."""
