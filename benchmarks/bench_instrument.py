@@ -74,8 +74,12 @@ def bare_code(arch: str, rounds: int, insns: int) -> tuple[int, float]:
     return _timed(lambda: (m.run(), count[0])[1])
 
 
-def _qpp(arch: str, rounds: int, trans: Callable[[TranslationBlock], None] | None,
-         result: Callable[[], int]) -> tuple[int, float]:
+def _qpp(
+    arch: str,
+    rounds: int,
+    trans: Callable[[TranslationBlock], None] | None,
+    result: Callable[[], int],
+) -> tuple[int, float]:
     m = _machine(arch, rounds)
     session = new_session(m)
     with session.activate():
@@ -149,11 +153,17 @@ def main() -> int:
         ("code-hook count", "bare", bare_code, a.insn_rounds, n_small),
         ("per-insn callback", "qpp", qpp_insn_cb, a.insn_rounds, n_small),
     ]
-    baseline = {"no plugins": "no hooks", "inline insn count": "block-hook count",
-                "per-block callback": "block-hook count", "per-insn callback": "code-hook count"}
+    baseline = {
+        "no plugins": "no hooks",
+        "inline insn count": "block-hook count",
+        "per-block callback": "block-hook count",
+        "per-insn callback": "code-hook count",
+    }
     mips: dict[str, float] = {}
-    print(f"compute.{a.arch}: {n_full} insns at {a.rounds} rounds, "
-          f"{n_small} at {a.insn_rounds} rounds")
+    print(
+        f"compute.{a.arch}: {n_full} insns at {a.rounds} rounds, "
+        f"{n_small} at {a.insn_rounds} rounds"
+    )
     print(f"{'mode':<22}{'who':<6}{'insns':>12}{'seconds':>9}{'MIPS':>9}  ratio")
     for name, who, fn, rounds, expected in rows:
         n, dt = fn(a.arch, rounds, expected)

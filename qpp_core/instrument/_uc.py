@@ -26,7 +26,12 @@ _lib: Any = _ucmod.uclib
 CODE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p)
 #: (uc_handle, access, address, size, value, user_data): memory access hooks
 MEM_CB = ctypes.CFUNCTYPE(
-    None, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int, ctypes.c_int64,
+    None,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_uint64,
+    ctypes.c_int,
+    ctypes.c_int64,
     ctypes.c_void_p,
 )
 

@@ -215,8 +215,10 @@ def qemu_plugin_flush_translations() -> None:
 
 
 def qemu_plugin_register_vcpu_tb_exec_cb(
-    tb: TranslationBlock, cb: Callable[[int, Any], Any],
-    flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS, userdata: Any = None,
+    tb: TranslationBlock,
+    cb: Callable[[int, Any], Any],
+    flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS,
+    userdata: Any = None,
 ) -> None:
     """Call ``cb(vcpu_index, userdata)`` each time ``tb`` starts executing."""
     owner = _handle_owner(tb, "qemu_plugin_register_vcpu_tb_exec_cb")
@@ -225,8 +227,13 @@ def qemu_plugin_register_vcpu_tb_exec_cb(
 
 
 def qemu_plugin_register_vcpu_tb_exec_cond_cb(
-    tb: TranslationBlock, cb: Callable[[int, Any], Any], flags: CbFlags | int,
-    cond: Cond | int, entry: U64, imm: int, userdata: Any = None,
+    tb: TranslationBlock,
+    cb: Callable[[int, Any], Any],
+    flags: CbFlags | int,
+    cond: Cond | int,
+    entry: U64,
+    imm: int,
+    userdata: Any = None,
 ) -> None:
     """Like the tb exec callback, but only when ``entry <cond> imm`` holds then."""
     owner = _handle_owner(tb, "qemu_plugin_register_vcpu_tb_exec_cond_cb")
@@ -248,8 +255,10 @@ def qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
 
 
 def qemu_plugin_register_vcpu_insn_exec_cb(
-    insn: Instruction, cb: Callable[[int, Any], Any],
-    flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS, userdata: Any = None,
+    insn: Instruction,
+    cb: Callable[[int, Any], Any],
+    flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS,
+    userdata: Any = None,
 ) -> None:
     """Call ``cb(vcpu_index, userdata)`` each time ``insn`` executes (before it runs)."""
     owner = _handle_owner(insn, "qemu_plugin_register_vcpu_insn_exec_cb")
@@ -258,8 +267,13 @@ def qemu_plugin_register_vcpu_insn_exec_cb(
 
 
 def qemu_plugin_register_vcpu_insn_exec_cond_cb(
-    insn: Instruction, cb: Callable[[int, Any], Any], flags: CbFlags | int,
-    cond: Cond | int, entry: U64, imm: int, userdata: Any = None,
+    insn: Instruction,
+    cb: Callable[[int, Any], Any],
+    flags: CbFlags | int,
+    cond: Cond | int,
+    entry: U64,
+    imm: int,
+    userdata: Any = None,
 ) -> None:
     """Like the insn exec callback, but only when ``entry <cond> imm`` holds then."""
     owner = _handle_owner(insn, "qemu_plugin_register_vcpu_insn_exec_cond_cb")
@@ -284,9 +298,11 @@ def qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
 
 
 def qemu_plugin_register_vcpu_mem_cb(
-    insn: Instruction, cb: Callable[[int, MemInfo, int, Any], Any],
+    insn: Instruction,
+    cb: Callable[[int, MemInfo, int, Any], Any],
     flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS,
-    rw: MemRW | int = QEMU_PLUGIN_MEM_RW, userdata: Any = None,
+    rw: MemRW | int = QEMU_PLUGIN_MEM_RW,
+    userdata: Any = None,
 ) -> None:
     """Call ``cb(vcpu_index, info, vaddr, userdata)`` after each access ``insn`` makes."""
     owner = _handle_owner(insn, "qemu_plugin_register_vcpu_mem_cb")

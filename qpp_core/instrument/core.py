@@ -113,8 +113,9 @@ class BlockPlan:
         self.retranslated = False
 
 
-def fold_inline(records: list[InlineRecord]) -> tuple[list[tuple[list[int], int, int]],
-                                                    list[tuple[list[int], int, int]]]:
+def fold_inline(
+    records: list[InlineRecord],
+) -> tuple[list[tuple[list[int], int, int]], list[tuple[list[int], int, int]]]:
     """Fold inline ops applied in order into at most one add or one store per entry."""
     folded: dict[tuple[int, int], tuple[list[int], int, InlineOp, int]] = {}
     for rec in records:
@@ -253,8 +254,14 @@ class Instrumentation:
 
     # === registration of global events ==================================================
 
-    def register_global(self, event: str, plugin: LoadedPlugin, cb: Callable[..., Any],
-                        *, discon: DisconType | None = None) -> None:
+    def register_global(
+        self,
+        event: str,
+        plugin: LoadedPlugin,
+        cb: Callable[..., Any],
+        *,
+        discon: DisconType | None = None,
+    ) -> None:
         """Register ``cb`` for a global event on behalf of ``plugin`` (one per plugin)."""
         if not callable(cb):
             raise QppUsageError(f"{plugin.name}: the {event} callback must be callable")
@@ -294,6 +301,7 @@ class Instrumentation:
 
     def _purge(self, plugin: LoadedPlugin) -> None:
         """Cut ``plugin``'s registrations out of every announced block and address table."""
+
         def keep(items: list[Any]) -> list[Any]:
             return [x for x in items if x.owner is not plugin]
 
@@ -362,8 +370,14 @@ class Instrumentation:
     def _wants(self, event: str) -> bool:
         return bool(self._listeners(event))
 
-    def _dispatch(self, event: str, kwargs: dict[str, Any], args: tuple[Any, ...],
-                  *, first_result: bool = False) -> Any:
+    def _dispatch(
+        self,
+        event: str,
+        kwargs: dict[str, Any],
+        args: tuple[Any, ...],
+        *,
+        first_result: bool = False,
+    ) -> Any:
         """Deliver a global event: hookimpls get ``kwargs``, registered callbacks
         ``(id, *args)``. With ``first_result``, stop at the first non-None result."""
         for plugin, fn, is_impl in self._listeners(event):
@@ -376,8 +390,9 @@ class Instrumentation:
                 return result
         return None
 
-    def _call(self, plugin: LoadedPlugin | None, event: str, fn: Callable[..., Any],
-              *args: Any) -> Any:
+    def _call(
+        self, plugin: LoadedPlugin | None, event: str, fn: Callable[..., Any], *args: Any
+    ) -> Any:
         self._in_event += 1
         try:
             with running_plugin(plugin):
@@ -404,16 +419,13 @@ class Instrumentation:
         if isinstance(exc, QppError):
             error = type(exc)(f"plugin {name} {where}: {exc}")
         else:
-            error = PluginRuntimeError(
-                f"plugin {name} raised {where}: {type(exc).__name__}: {exc}"
-            )
+            error = PluginRuntimeError(f"plugin {name} raised {where}: {type(exc).__name__}: {exc}")
         error.__cause__ = exc
         if self.on_plugin_error == "stop" or plugin is None:
             raise error
         self.session.log.error(f"{error} (plugin disabled, the run goes on)")
         plugin.disabled = True
         self.drop_plugin(plugin, reason="disabled after an error")
-
 
     def _hook_failed(self, exc: BaseException) -> None:
         """Last resort inside a raw hook: stop the machine with the error."""
@@ -435,8 +447,9 @@ class Instrumentation:
             self.flush_all("no translation listener left")
             self.raw.delete(self._block_hook)
             self._block_hook = None
-        want_sys = any(self._wants(e) for e in ("syscall", "syscall_filter", "syscall_ret",
-                                                "discon"))
+        want_sys = any(
+            self._wants(e) for e in ("syscall", "syscall_filter", "syscall_ret", "discon")
+        )
         if want_sys and not self._observer_installed:
             self.machine.syscall_observer = _SyscallObserver(self)
             self._observer_installed = True
@@ -517,8 +530,7 @@ class Instrumentation:
         table = self.mem_table
         read_pc = self._read_pc
 
-        def on_mem(handle: int, access: int, address: int, size: int, value: int,
-                   key: int) -> None:
+        def on_mem(handle: int, access: int, address: int, size: int, value: int, key: int) -> None:
             fn = table.get(read_pc())
             if fn is not None:
                 try:
@@ -694,8 +706,12 @@ class Instrumentation:
 
         return run_all
 
-    def _per_block(self, per_block: dict[int, Any], build: Callable[[Any], Any],
-                   signature: Callable[[Any], Any]) -> Any:
+    def _per_block(
+        self,
+        per_block: dict[int, Any],
+        build: Callable[[Any], Any],
+        signature: Callable[[Any], Any],
+    ) -> Any:
         """One dispatcher for an address registered by one or more blocks.
 
         Identical registrations (the usual case: a plugin instruments an instruction the
@@ -832,8 +848,11 @@ class Instrumentation:
         """The dispatcher of one instruction's memory callbacks and inline ops."""
         me = self
         cbs = [c for c in insn.mem_cbs if not _disabled(c.owner)]
-        ops = [(r.rw, r.op, r.entry.score.vcpus[0], r.entry.slot, r.imm)
-               for r in insn.mem_inline if not _disabled(r.owner)]
+        ops = [
+            (r.rw, r.op, r.entry.score.vcpus[0], r.entry.slot, r.imm)
+            for r in insn.mem_inline
+            if not _disabled(r.owner)
+        ]
         if not cbs and not ops:
             return None
         sign = self._sign_load(insn.mnemonic)
@@ -900,8 +919,7 @@ class Instrumentation:
             self._flush_it_pending()
             kwargs = {"vcpu_index": 0, "num": num, "args": words}
             self._dispatch("syscall", kwargs, (0, num, *words))
-            result = self._dispatch("syscall_filter", kwargs, (0, num, *words),
-                                    first_result=True)
+            result = self._dispatch("syscall_filter", kwargs, (0, num, *words), first_result=True)
             if self._discon_types:
                 pc = self._read_pc()
                 self._pending_discon = (pc - _trap_size(self.arch.name, self._is_thumb()), pc)
@@ -915,8 +933,7 @@ class Instrumentation:
     def syscall_leave(self, num: int, ret: int) -> None:
         saved, self.regs = self.regs, REGS_RW
         try:
-            self._dispatch("syscall_ret", {"vcpu_index": 0, "num": num, "ret": ret},
-                           (0, num, ret))
+            self._dispatch("syscall_ret", {"vcpu_index": 0, "num": num, "ret": ret}, (0, num, ret))
             if self._pending_discon is not None:
                 from_pc, _ = self._pending_discon
                 self._pending_discon = None
@@ -925,8 +942,9 @@ class Instrumentation:
                     assert plugin is not None
                     wanted = self._discon_types.get(plugin.id, DisconType.ALL)
                     if wanted & DisconType.EXCEPTION:
-                        self._call(plugin, "discon", fn, plugin.id, 0,
-                                   DisconType.EXCEPTION, from_pc, to_pc)
+                        self._call(
+                            plugin, "discon", fn, plugin.id, 0, DisconType.EXCEPTION, from_pc, to_pc
+                        )
         except BaseException as exc:
             self._hook_failed(exc)
         finally:
@@ -954,9 +972,7 @@ class Instrumentation:
         else:
             where = "from a callback registered with QEMU_PLUGIN_CB_R_REGS"
         flag = "QEMU_PLUGIN_CB_RW_REGS" if write else "QEMU_PLUGIN_CB_R_REGS (or RW)"
-        raise QppUsageError(
-            f"cannot {what} registers {where}: register the callback with {flag}"
-        )
+        raise QppUsageError(f"cannot {what} registers {where}: register the callback with {flag}")
 
     def read_register(self, reg_id: int) -> int:
         self.check_regs(False)
@@ -1014,8 +1030,10 @@ def _exec_signature(entries: list[ExecCallback]) -> list[tuple[Any, ...]]:
 def _mem_signature(insn: Instruction) -> tuple[list[Any], list[Any]]:
     return (
         [(id(c.owner), c.fn, _ident(c.userdata), c.flags, c.rw) for c in insn.mem_cbs],
-        [(id(r.owner), r.op, id(r.entry.score), r.entry.slot, r.imm, r.rw)
-         for r in insn.mem_inline],
+        [
+            (id(r.owner), r.op, id(r.entry.score), r.entry.slot, r.imm, r.rw)
+            for r in insn.mem_inline
+        ],
     )
 
 

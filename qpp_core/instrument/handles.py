@@ -203,8 +203,9 @@ class Instruction:
         "vaddr",
     )
 
-    def __init__(self, tb: TranslationBlock, vaddr: int, size: int, mnemonic: str,
-                 op_str: str) -> None:
+    def __init__(
+        self, tb: TranslationBlock, vaddr: int, size: int, mnemonic: str, op_str: str
+    ) -> None:
         self.tb = tb
         self.vaddr = vaddr
         self.size = size
@@ -282,8 +283,9 @@ class MemInfo:
 
     __slots__ = ("big_endian", "is_store", "sign_extended", "size", "value")
 
-    def __init__(self, size: int, is_store: bool, value: int, sign_extended: bool,
-                 big_endian: bool) -> None:
+    def __init__(
+        self, size: int, is_store: bool, value: int, sign_extended: bool, big_endian: bool
+    ) -> None:
         self.size = size
         self.is_store = is_store
         self.value = value

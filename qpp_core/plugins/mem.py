@@ -33,8 +33,13 @@ def qemu_plugin_install(id: int, args: Any) -> None:
         raise PluginArgumentError(f"track={track}: expected r, w or rw")
     score = api.qemu_plugin_scoreboard_new(8)
     _state.clear()
-    _state.update(inline=inline, callback=callback, rw=_TRACK[track],
-                  entry=api.qemu_plugin_scoreboard_u64(score), count=[0])
+    _state.update(
+        inline=inline,
+        callback=callback,
+        rw=_TRACK[track],
+        entry=api.qemu_plugin_scoreboard_u64(score),
+        count=[0],
+    )
 
 
 def _on_mem(vcpu_index: int, info: MemInfo, vaddr: int, userdata: Any) -> None:

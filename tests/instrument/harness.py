@@ -28,8 +28,9 @@ BASE = 0x10000
 class SnippetMachine:
     """A few instructions at :data:`BASE` on a real unicorn CPU, stopping at ``end``."""
 
-    def __init__(self, arch_name: str, code: bytes, *, thumb: bool = False,
-                 data: bytes = b"") -> None:
+    def __init__(
+        self, arch_name: str, code: bytes, *, thumb: bool = False, data: bytes = b""
+    ) -> None:
         self.arch = by_name(arch_name)
         mode = self.arch.uc_mode
         if thumb:
@@ -93,8 +94,12 @@ def new_session(machine: Any, *, on_plugin_error: str = "stop") -> Session:
     return session
 
 
-def add_plugin(session: Session, name: str, install: Callable[[int], None] | None = None,
-               **hooks: Callable[..., Any]) -> LoadedPlugin:
+def add_plugin(
+    session: Session,
+    name: str,
+    install: Callable[[int], None] | None = None,
+    **hooks: Callable[..., Any],
+) -> LoadedPlugin:
     """Add a plugin called ``name`` whose hook implementations are ``hooks``; then run
     ``install(id)`` as its install function would."""
     module = types.ModuleType(f"test_plugin_{name}")
@@ -102,10 +107,12 @@ def add_plugin(session: Session, name: str, install: Callable[[int], None] | Non
 
     for hook_name, fn in hooks.items():
         setattr(module, hook_name, hookimpl(_as_function(fn)))
-    spec = PluginSpec(name=name, module=module.__name__, dist_name=f"test-{name}",
-                      dist_version="0", api_version=2)
-    plugin = LoadedPlugin(id=session.new_id(), spec=spec, module=module, args=PluginArgs(),
-                          exports={})
+    spec = PluginSpec(
+        name=name, module=module.__name__, dist_name=f"test-{name}", dist_version="0", api_version=2
+    )
+    plugin = LoadedPlugin(
+        id=session.new_id(), spec=spec, module=module, args=PluginArgs(), exports={}
+    )
     session.pm.register(module, name=name)
     session.add(plugin)
     if install is not None:

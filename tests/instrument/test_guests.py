@@ -117,8 +117,9 @@ def test_an_insn_callback_at_one_address_instruments_only_that_address() -> None
     def trans(tb: TranslationBlock) -> None:
         if tb.n_insns == 5 and not target:  # the loop block (entered mid-way, 1000 times)
             target.append(tb.insns[2].vaddr)
-            api.qemu_plugin_register_vcpu_insn_exec_cb(tb.insns[2], lambda v, u: hits.append(u),
-                                                       userdata=1)
+            api.qemu_plugin_register_vcpu_insn_exec_cb(
+                tb.insns[2], lambda v, u: hits.append(u), userdata=1
+            )
 
     with session.activate():
         add_plugin(session, "one", qemu_plugin_vcpu_tb_trans=trans)

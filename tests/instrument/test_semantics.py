@@ -29,8 +29,9 @@ THUMB_IT = bytes.fromhex("012002280cbf0131013204bf01310131c046")
 THUMB_ADDRS = [BASE + 2 * i for i in range(9)]
 
 
-def _counting_plugin(session: Any, name: str, log: list[Any], *, inline: Any = None,
-                     mem: list[Any] | None = None) -> Any:
+def _counting_plugin(
+    session: Any, name: str, log: list[Any], *, inline: Any = None, mem: list[Any] | None = None
+) -> Any:
     def trans(tb: TranslationBlock) -> None:
         log.append(("trans", tb.vaddr))
         for insn in tb.insns:
@@ -43,8 +44,11 @@ def _counting_plugin(session: Any, name: str, log: list[Any], *, inline: Any = N
                 )
             if mem is not None:
                 api.qemu_plugin_register_vcpu_mem_cb(
-                    insn, lambda vcpu, info, vaddr, ud: mem.append((ud, vaddr, info)),
-                    api.QEMU_PLUGIN_CB_NO_REGS, api.QEMU_PLUGIN_MEM_RW, insn.vaddr,
+                    insn,
+                    lambda vcpu, info, vaddr, ud: mem.append((ud, vaddr, info)),
+                    api.QEMU_PLUGIN_CB_NO_REGS,
+                    api.QEMU_PLUGIN_MEM_RW,
+                    insn.vaddr,
                 )
 
     return add_plugin(session, name, qemu_plugin_vcpu_tb_trans=trans)
@@ -75,10 +79,10 @@ def test_memory_callbacks_see_each_access_with_size_sign_and_value() -> None:
         machine.run()
     rep = [(vaddr, info.is_store) for pc, vaddr, info in mem if pc == 0x10015]
     assert len(rep) == 6 and sum(store for _, store in rep) == 3
-    (_, load_addr, load), = [m for m in mem if m[0] == 0x10017]
+    ((_, load_addr, load),) = [m for m in mem if m[0] == 0x10017]
     assert (load_addr, load.size, load.is_store, load.value) == (0x1800F, 1, False, 0xFF)
     assert load.sign_extended and not load.big_endian
-    (_, store_addr, store), = [m for m in mem if m[0] == 0x1001F]
+    ((_, store_addr, store),) = [m for m in mem if m[0] == 0x1001F]
     assert (store_addr, store.size_shift, store.is_store) == (0x18016, 3, True)
     assert store.value == (1 << 64) - 1
 
@@ -125,8 +129,12 @@ def test_conditional_and_tb_callbacks() -> None:
         )
         api.qemu_plugin_register_vcpu_tb_exec_cb(tb, lambda v, ud: fired.append("tb"))
         api.qemu_plugin_register_vcpu_tb_exec_cond_cb(
-            tb, lambda v, ud: fired.append("ge3"), api.QEMU_PLUGIN_CB_NO_REGS,
-            api.QEMU_PLUGIN_COND_GE, entry, 3,
+            tb,
+            lambda v, ud: fired.append("ge3"),
+            api.QEMU_PLUGIN_CB_NO_REGS,
+            api.QEMU_PLUGIN_COND_GE,
+            entry,
+            3,
         )
 
     with session.activate():
