@@ -12,11 +12,12 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 from fakesite import FakeSite
+
+tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
