@@ -81,6 +81,15 @@ class Arg:
         return getattr(self.type, "__name__", "value")
 
 
+def _name_from_library(name: str) -> str:
+    """``path/to/libNAME.so`` -> ``NAME``; anything else unchanged."""
+    if name.endswith(".so") or "/" in name:
+        base = name.rsplit("/", 1)[-1]
+        base = base[: -len(".so")] if base.endswith(".so") else base
+        return base[3:] if base.startswith("lib") else base
+    return name
+
+
 @dataclass(frozen=True)
 class PluginRequest:
     """One ``-p NAME,KEY=VAL,...`` from the command line."""
@@ -90,8 +99,16 @@ class PluginRequest:
 
     @classmethod
     def parse(cls, text: str) -> PluginRequest:
+        """Parse ``NAME[,KEY=VAL...]``.
+
+        QEMU habits work too: ``-plugin contrib/plugins/libhotblocks.so`` and
+        ``-plugin file=libinsn.so,inline=on`` select the plugins ``hotblocks`` and ``insn``.
+        """
         name, *rest = text.split(",")
         name = name.strip()
+        if name.startswith("file="):
+            name = name[len("file=") :]
+        name = _name_from_library(name)
         if not name:
             raise PluginArgumentError(f"-p {text!r}: expected NAME[,KEY=VAL...]")
         items = []

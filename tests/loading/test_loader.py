@@ -172,3 +172,17 @@ def test_undeclared_arguments_pass_through_as_strings(site: FakeSite, session: S
 
 def test_arg_declaration_type() -> None:
     assert Arg(int).parse("n", "0x20") == 32
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "items"),
+    [
+        ("insn", "insn", ()),
+        ("insn,inline=on", "insn", (("inline", "on"),)),
+        ("contrib/plugins/libhotblocks.so", "hotblocks", ()),
+        ("file=./libinsn.so,inline=on", "insn", (("inline", "on"),)),
+        ("libmem.so,callback=on", "mem", (("callback", "on"),)),
+    ],
+)
+def test_plugin_requests_accept_qemu_spellings(text: str, name: str, items: tuple) -> None:
+    assert PluginRequest.parse(text) == PluginRequest(name, items)
