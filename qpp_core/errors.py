@@ -33,6 +33,7 @@ class ExitStatus(enum.IntEnum):
     BAD_BINARY = 82  #: not an ELF, truncated, malformed or of an unsupported kind
     GUEST_UNSUPPORTED = 83  #: the guest needs something qpp does not emulate
     HOST = 84  #: a host resource failed (file not found, permission denied)
+    INTERNAL = 85  #: a bug in qpp itself (QPP_DEBUG=1 shows the traceback)
 
 
 class QppError(Exception):
@@ -121,3 +122,21 @@ class GuestUnsupportedError(QppError):
 
 class HostError(QppError):
     exit_status = ExitStatus.HOST
+
+
+class InternalError(QppError):
+    """An unexpected exception inside qpp: reported in one line, traceback on request."""
+
+    exit_status = ExitStatus.INTERNAL
+
+    @classmethod
+    def wrap(cls, exc: BaseException) -> InternalError:
+        import os
+        import traceback
+
+        if os.environ.get("QPP_DEBUG"):
+            traceback.print_exception(exc)
+        return cls(
+            f"internal error: {type(exc).__name__}: {exc} (a bug in qpp; rerun with QPP_DEBUG=1 "
+            "for the traceback and please report it)"
+        )

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.resolve import resolve
-from qpp_core.errors import ExitStatus, QppError
+from qpp_core.errors import ExitStatus, InternalError, QppError
 from qpp_core.loading.args import PluginRequest, merge_requests
 from qpp_core.loading.loader import load_all
 from qpp_core.log import PluginLog
@@ -88,6 +88,8 @@ def _run_guest(session: Session, machine: Any, stderr: TextIO) -> int:
     except KeyboardInterrupt:
         status = SIGINT_STATUS
         guest_message = "qpp: interrupted"
+    except Exception as exc:  # a bug in qpp: still run atexit and flush what plugins have
+        failure = InternalError.wrap(exc)
     atexit_error = session.run_atexit()
     log.close()
     if guest_message:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from qpp_core import __version__
 from qpp_core.cli import listing, run
-from qpp_core.errors import QppError
+from qpp_core.errors import InternalError, QppError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = int(error.exit_status)
     except KeyboardInterrupt:
         status = 130
+    except Exception as exc:
+        internal = InternalError.wrap(exc)
+        print(f"qpp: error: {internal}", file=sys.stderr)
+        status = int(internal.exit_status)
     sys.stdout.flush()
     return status
 
