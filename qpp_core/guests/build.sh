@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild qpp's guest programs from src/ into bin/<prog>.<arch>.
 #
-# Usage: ./build.sh [PROG...]      (default: hello probe compute memloop cpuid)
+# Usage: ./build.sh [PROG...]      (default: hello probe compute memloop)
 #
 # Needs Debian's cross toolchains: musl-tools (x86_64, via musl-gcc), gcc
 # (hello.x86_64-glibc), gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf,
@@ -19,7 +19,7 @@ mkdir -p "$BIN"
 ARCHES=(x86_64 aarch64 arm riscv64 mipsel)
 PROGS=("$@")
 if [ ${#PROGS[@]} -eq 0 ]; then
-    PROGS=(hello probe compute memloop cpuid)
+    PROGS=(hello probe compute memloop)
 fi
 
 export LC_ALL=C SOURCE_DATE_EPOCH=0
@@ -42,7 +42,7 @@ build() {
     shift 4
     local flags=("${COMMON[@]}" "$@")
     case "$prog" in
-        hello | probe | cpuid) flags+=(-s) ;;
+        hello | probe) flags+=(-s) ;;
         memloop)
             # No libc: _start and the loop are inline asm (see memloop.c).
             flags+=(-nostdlib -no-pie -fno-pie -fno-asynchronous-unwind-tables -Wl,-e,_start)
@@ -58,11 +58,6 @@ build() {
 
 for prog in "${PROGS[@]}"; do
     [ -f "$SRC/$prog.c" ] || { echo "no source $SRC/$prog.c" >&2; exit 1; }
-    if [ "$prog" = cpuid ]; then
-        # CPUID is x86 only: the x86_64 build alone.
-        build cpuid x86_64 "$(cc_for x86_64)" "$BIN/cpuid.x86_64"
-        continue
-    fi
     for arch in "${ARCHES[@]}"; do
         build "$prog" "$arch" "$(cc_for "$arch")" "$BIN/$prog.$arch"
     done

@@ -1,19 +1,23 @@
 """x86_64 CPUID under ``-cpu qemu64`` answers as qemu-user 7.2's ``qemu64`` model.
 
 glibc's start-up reads CPUID to pick string routines and cache sizes; any difference
-changes its instruction count (and code paths) against qemu-user. The guest
-``cpuid.x86_64`` prints ``LEAF.SUB: RAX RBX RCX RDX`` for the leaves glibc reads.
+changes its instruction count (and code paths) against qemu-user. The test guest
+``guests/cpuid.x86_64`` (built by ``guests/build.sh``) prints ``LEAF.SUB: RAX RBX RCX RDX``
+for the leaves glibc reads.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
-from linux.guestrun import guest, run_guest
+from linux.guestrun import run_guest
 
 from qpp_core.machine.arch.x86_64 import qemu64_cpuid
+
+CPUID_GUEST = str(Path(__file__).resolve().parent / "guests" / "cpuid.x86_64")
 
 
 def _parse(text: str) -> dict[tuple[int, int], tuple[int, ...]]:
@@ -27,7 +31,7 @@ def _parse(text: str) -> dict[tuple[int, int], tuple[int, ...]]:
 
 @pytest.mark.parametrize("cpu", [None, "qemu64"])
 def test_cpuid_matches_qemu64_table(cpu: str | None, capfd: pytest.CaptureFixture[str]) -> None:
-    r = run_guest(capfd, guest("cpuid", "x86_64"), cpu=cpu)
+    r = run_guest(capfd, CPUID_GUEST, cpu=cpu)
     assert r.status == 0
     answers = _parse(r.stdout)
     assert len(answers) > 30
@@ -40,7 +44,7 @@ def test_cpuid_matches_qemu64_table(cpu: str | None, capfd: pytest.CaptureFixtur
 
 
 def test_other_models_keep_unicorns_cpuid(capfd: pytest.CaptureFixture[str]) -> None:
-    r = run_guest(capfd, guest("cpuid", "x86_64"), cpu="haswell")
+    r = run_guest(capfd, CPUID_GUEST, cpu="haswell")
     assert r.status == 0
     assert _parse(r.stdout)[(0, 0)][1:] == (0x756E6547, 0x6C65746E, 0x49656E69)  # GenuineIntel
 
@@ -54,7 +58,7 @@ def _qemu_7_2() -> bool:
 
 @pytest.mark.skipif(not _qemu_7_2(), reason="qemu-user 7.2 (the reference) not installed")
 def test_cpuid_table_matches_real_qemu(capfd: pytest.CaptureFixture[str]) -> None:
-    binary = guest("cpuid", "x86_64")
+    binary = CPUID_GUEST
     real = subprocess.run(
         ["qemu-x86_64", "-cpu", "qemu64", binary], capture_output=True, text=True, check=True
     )
