@@ -53,6 +53,8 @@ def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
     for seg in img.segments:
         if seg.data:
             mem.uc.mem_write(seg.vaddr + bias, seg.data)
+        if seg.prot & 4:
+            mem.code_mapped(seg.vaddr + bias, seg.memsz)
     return max(s.vaddr + bias + s.memsz for s in img.segments)
 
 

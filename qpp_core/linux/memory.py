@@ -31,6 +31,27 @@ class GuestMemory:
         self.brk_start = 0  #: the original break (page aligned end of the image)
         self.brk = 0  #: the current break as the guest sees it
         self.brk_page = 0  #: first page above the break's mapping
+        self._quirks_hooked: set[int] = set()  #: addresses given a per-instruction hook
+
+    @property
+    def quirks_hooked(self) -> frozenset[int]:
+        """Addresses of the instructions hooked by :meth:`code_mapped`."""
+        return frozenset(self._quirks_hooked)
+
+    def code_mapped(self, addr: int, size: int) -> None:
+        """Executable code appeared at ``[addr, addr+size)``: hook the arch's quirk sites.
+
+        Some instructions must be answered as qemu-user does (aarch64's cache geometry);
+        they are hooked where they occur rather than everywhere. Unmapped parts are skipped.
+        """
+        hook = self.arch.hook_code_quirks
+        if hook is None:
+            return
+        end = addr + size
+        for b, e, _ in self.regions():
+            lo, hi = max(b, addr), min(e, end)
+            if lo < hi:
+                hook(self.uc, lo, bytes(self.uc.mem_read(lo, hi - lo)), self._quirks_hooked)
 
     # --- raw mapping ------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def _mmap(
     mem.map(where, size, prot | 1 if prot else 0)
     if data:
         k.write(where, data)
+    if prot & 4:
+        mem.code_mapped(where, size)
     return where
 
 
@@ -73,7 +75,11 @@ def sys_mprotect(k: LinuxKernel, a: Args) -> int:
     if a[0] & 0xFFF:
         return -errno.EINVAL
     prot = a[2] & 7
-    return 0 if k.memory.protect(a[0], a[1], prot | 1 if prot else 0) else -errno.ENOMEM
+    if not k.memory.protect(a[0], a[1], prot | 1 if prot else 0):
+        return -errno.ENOMEM
+    if prot & 4:
+        k.memory.code_mapped(a[0], a[1])
+    return 0
 
 
 @handles("madvise", "msync")

@@ -5,10 +5,17 @@ qemu-user advertises SVE in HWCAP, so glibc uses SVE routines: the CPU must allo
 512 bytes) where unicorn would report 64 bytes, and glibc's memset trusts the register:
 MRS of DCZID_EL0/CTR_EL0 is answered here and DC ZVA zeroes 512 bytes, or memset would
 leave memory unzeroed.
+
+Those instructions are hooked one address at a time, where they occur in executable code
+(:func:`hook_code_quirks`, run by the loader and by mmap/mprotect with PROT_EXEC). A hook
+over all addresses would call into Python on every MRS, and glibc reads TPIDR_EL0 with MRS
+on each thread-local access (errno, malloc): a TLS-heavy loop ran 25x slower. MRS and SYS
+at other addresses cost only unicorn's bounds check.
 """
 
 from __future__ import annotations
 
+import re
 import signal
 from typing import Any
 
@@ -33,6 +40,46 @@ _SIGNALS = {1: signal.SIGILL, 3: signal.SIGSEGV, 4: signal.SIGSEGV, 7: signal.SI
 def _exception_signal(intno: int) -> int:
     """A QEMU ARM exception number (EXCP_*) as the Linux signal it delivers."""
     return int(_SIGNALS.get(intno, signal.SIGILL))
+
+
+def _on_sysreg(uc: Uc, reg: int, cp: Any, user_data: Any) -> int:
+    """MRS DCZID_EL0 / CTR_EL0 answered as qemu-user; DC ZVA zeroes qemu-user's block size."""
+    key = (cp.op0, cp.op1, cp.crn, cp.crm, cp.op2)
+    if key == (3, 3, 0, 0, 7):  # DCZID_EL0
+        uc.reg_write(reg, DCZID_EL0)
+        return 1
+    if key == (3, 3, 0, 0, 1):  # CTR_EL0
+        uc.reg_write(reg, CTR_EL0)
+        return 1
+    if key == (1, 3, 7, 4, 1):  # DC ZVA, Xt
+        addr = uc.reg_read(reg) & ~(ZVA_BYTES - 1)
+        uc.mem_write(addr, bytes(ZVA_BYTES))
+        return 1
+    return 0
+
+
+# Little-endian words (Rt in the low 5 bits), searched at every offset with a lookahead:
+#   MRS Xt, DCZID_EL0  0xD53B00E0 | Rt       MRS Xt, CTR_EL0  0xD53B0020 | Rt
+#   DC ZVA, Xt (SYS #3, C7, C4, #1, Xt)      0xD50B7420 | Rt
+_QUIRK_SITES = re.compile(rb"(?=([\xe0-\xff\x20-\x3f]\x00\x3b\xd5)|([\x20-\x3f]\x74\x0b\xd5))")
+
+
+def quirk_sites(addr: int, code: bytes) -> list[tuple[int, int]]:
+    """(address, unicorn insn id) of each MRS DCZID_EL0/CTR_EL0 and DC ZVA in ``code``."""
+    sites = []
+    for m in _QUIRK_SITES.finditer(code):
+        at = addr + m.start()
+        if at % 4 == 0:
+            sites.append((at, A.UC_ARM64_INS_MRS if m.group(1) else A.UC_ARM64_INS_SYS))
+    return sites
+
+
+def hook_code_quirks(uc: Uc, addr: int, code: bytes, hooked: set[int]) -> None:
+    """Hook each quirk instruction in newly mapped code at its own address (once)."""
+    for at, insn in quirk_sites(addr, code):
+        if at not in hooked:
+            hooked.add(at)
+            uc.hook_add(unicorn.UC_HOOK_INSN, _on_sysreg, None, at, at, insn)
 
 
 _REGS = registers_from(A, "UC_ARM64_REG_", {"cpsr": "pstate", "lr": "x30", "fp": "x29"})
@@ -65,27 +112,12 @@ ARCH = Arch(
     platform="aarch64",
     stack_base=0x55_0000_0000,
     mmap_base=0x55_0000_0000,
+    hook_code_quirks=hook_code_quirks,
 )
 
 
-def _on_sysreg(uc: Uc, reg: int, cp: Any, user_data: Any) -> int:
-    """MRS DCZID_EL0 / CTR_EL0 answered as qemu-user; DC ZVA zeroes qemu-user's block size."""
-    key = (cp.op0, cp.op1, cp.crn, cp.crm, cp.op2)
-    if key == (3, 3, 0, 0, 7):  # DCZID_EL0
-        uc.reg_write(reg, DCZID_EL0)
-        return 1
-    if key == (3, 3, 0, 0, 1):  # CTR_EL0
-        uc.reg_write(reg, CTR_EL0)
-        return 1
-    if key == (1, 3, 7, 4, 1):  # DC ZVA, Xt
-        addr = uc.reg_read(reg) & ~(ZVA_BYTES - 1)
-        uc.mem_write(addr, bytes(ZVA_BYTES))
-        return 1
-    return 0
-
-
 def setup_cpu(uc: Uc, cpu_model: int) -> None:
-    """Enable FP/SIMD and SVE (512-bit), and answer the cache-geometry registers."""
+    """Enable FP/SIMD and SVE (512-bit); the quirk hooks come with the code's mapping."""
     cpacr = uc.cpr_read(3, 0, 1, 0, 2)
     uc.cpr_write(3, 0, 1, 0, 2, cpacr | (3 << 20) | (3 << 16))  # FPEN, ZEN
     cptr3 = uc.cpr_read(3, 6, 1, 1, 2)
@@ -94,5 +126,3 @@ def setup_cpu(uc: Uc, cpu_model: int) -> None:
     uc.cpr_write(3, 4, 1, 2, 0, 15)  # ZCR_EL2
     uc.cpr_write(3, 0, 1, 2, 0, 3)  # ZCR_EL1.LEN = 3: 512-bit vectors
     uc.reg_write(A.UC_ARM64_REG_PSTATE, uc.reg_read(A.UC_ARM64_REG_PSTATE))
-    uc.hook_add(unicorn.UC_HOOK_INSN, _on_sysreg, None, 1, 0, A.UC_ARM64_INS_MRS)
-    uc.hook_add(unicorn.UC_HOOK_INSN, _on_sysreg, None, 1, 0, A.UC_ARM64_INS_SYS)

@@ -80,6 +80,10 @@ class Arch:
     stack_base: int = 0  #: where qemu-user 7.2 maps the stack (guard page first)
     mmap_top: int | None = None  #: 32-bit: anonymous mmap grows down from here
     mmap_base: int | None = None  #: 64-bit: anonymous mmap grows up from here
+    #: hooks the few instructions in newly mapped executable code that must be answered
+    #: as qemu-user does (aarch64: MRS DCZID_EL0/CTR_EL0, DC ZVA); called with
+    #: (uc, address, code bytes, addresses already hooked) by the loader and mmap/mprotect
+    hook_code_quirks: Callable[[Uc, int, bytes, set[int]], None] | None = None
 
     def cs_mode(self, thumb: bool = False) -> int:
         """The capstone mode for code in this architecture (Thumb changes it on arm)."""
