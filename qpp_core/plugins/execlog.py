@@ -92,12 +92,13 @@ def _registers() -> list[api.RegisterDescriptor]:
     return list(regs)
 
 
-def _flush() -> None:
+def _flush(regs: bool = True) -> None:
+    """Write the pending instruction's line (with register changes when ``regs``)."""
     last: list[str] = _state["last"]
     if not last:
         return
     line = "".join(last)
-    if _state["reg_patterns"]:
+    if regs and _state["reg_patterns"]:
         values: dict[str, int] = _state["values"]
         for reg in _registers():
             value = api.qemu_plugin_read_register_int(reg)
@@ -134,4 +135,5 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
 
 @hookimpl
 def qemu_plugin_atexit() -> None:
-    _flush()
+    # registers are not readable once the guest is gone: the last line has no changes
+    _flush(regs=False)
