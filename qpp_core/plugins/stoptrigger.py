@@ -9,7 +9,9 @@ contrib/plugins/stoptrigger.c).
   ``0xA reached, exiting``.
 
 Other plugins' atexit callbacks still run, as with QEMU's ``exit()``. Instructions are
-counted per block (one Python call per executed block), so the count is exact.
+counted per block (one Python call per executed block): the guest stops at the start of
+the block holding the (N+1)-th instruction, and the log names that instruction. A system
+call always ends a block, so no syscall past the N-th instruction runs.
 """
 
 from __future__ import annotations
