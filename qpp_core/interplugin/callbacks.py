@@ -202,7 +202,8 @@ class CallbackRegistry:
         except PluginValidationError as exc:
             raise QppUsageError(
                 f"cannot register {getattr(function, '__qualname__', function)} on QPP "
-                f"callback {callback.hook_name}: {exc}; callbacks take (evdata, udata)"
+                f"callback {callback.hook_name}: {' '.join(str(exc).split())}; "
+                "callbacks take (evdata, udata)"
             ) from None
         self.registrations.append(registration)
         callback.rebuild()

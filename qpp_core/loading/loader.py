@@ -82,7 +82,8 @@ def _register_hooks(session: Session, plugin: LoadedPlugin) -> None:
     try:
         session.pm.register(plugin.module, name=plugin.name)
     except PluginValidationError as exc:
-        raise PluginImportError(f"plugin {plugin.name} ({plugin.spec.label}): {exc}") from None
+        message = " ".join(str(exc).split())
+        raise PluginImportError(f"plugin {plugin.name} ({plugin.spec.label}): {message}") from None
     known = {name for name, caller in vars(session.pm.hook).items() if caller.spec is not None}
     for caller in session.pm.get_hookcallers(plugin.module) or ():
         if caller.spec is None and caller.name.startswith(HOOK_PREFIX):

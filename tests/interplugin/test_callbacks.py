@@ -110,6 +110,7 @@ def test_bad_signatures_are_rejected_naming_the_callback(owner) -> None:
     with pytest.raises(QppUsageError) as info:
         qemu_plugin_reg_callback("owner", "on_x", wrong)
     assert "owner.on_x" in str(info.value) and "callbacks take (evdata, udata)" in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_creating_twice_and_running_uncreated_are_errors(owner) -> None:
