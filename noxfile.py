@@ -11,7 +11,7 @@ import nox
 nox.options.error_on_missing_interpreters = False
 nox.options.download_python = "never"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "integration", "lint"]
+nox.options.sessions = ["tests", "strace", "integration", "lint"]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 INSTALL_SETS = {
@@ -38,6 +38,13 @@ def tests(session: nox.Session, install_set: str, pluggy: str) -> None:
 
 
 @nox.session(python="3.11")
+def strace(session: nox.Session) -> None:
+    """The syscalls/strace QPP pair installed beside the core."""
+    session.install(".", "./packages/qpp-syscalls", "./packages/qpp-strace", "pytest")
+    session.run("pytest", "tests/plugins/test_strace.py", *session.posargs)
+
+
+@nox.session(python="3.11")
 def integration(session: nox.Session) -> None:
     """pip-install the real distributions into fresh virtual environments."""
     session.install(".", "pytest", "build", "uv")
@@ -47,7 +54,15 @@ def integration(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff and mypy (mypy also checks qpp-client's typed calls into qpp-srv)."""
-    session.install(".", "./packages/qpp-srv", "./packages/qpp-client", "ruff", "mypy")
+    session.install(
+        ".",
+        "./packages/qpp-srv",
+        "./packages/qpp-client",
+        "./packages/qpp-syscalls",
+        "./packages/qpp-strace",
+        "ruff",
+        "mypy",
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

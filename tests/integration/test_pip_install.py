@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 UV = shutil.which("uv")
+PACKAGES = ("qpp-srv", "qpp-client", "qpp-syscalls", "qpp-strace")
 
 
 def sh(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -34,7 +35,7 @@ def sh(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProces
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheelhouse")
-    for project in (ROOT, ROOT / "packages/qpp-srv", ROOT / "packages/qpp-client"):
+    for project in (ROOT, *(ROOT / "packages" / name for name in PACKAGES)):
         if UV:
             sh(UV, "build", "--wheel", "--out-dir", out, project)
         else:
@@ -151,3 +152,12 @@ def test_a_broken_third_party_plugin_hides_nothing(venv: Venv, tmp_path: Path) -
     listing = venv.qpp("list", cwd=tmp_path).stdout
     assert "qpp_client" in listing and "qpp_srv" in listing and "broken" in listing
     assert venv.qpp("run", "-p", "qpp_client", cwd=tmp_path).returncode == 0
+
+
+def test_installing_strace_brings_syscalls(venv: Venv, tmp_path: Path) -> None:
+    venv.install("qpp-strace")
+    listing = venv.qpp("graph", cwd=tmp_path).stdout.splitlines()
+    assert "strace -> syscalls" in listing
+    result = venv.qpp("run", "-p", "strace", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("write(1, ") for line in result.stderr.splitlines())

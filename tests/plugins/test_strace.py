@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("qpp_strace", reason="qpp-strace is not installed (tox -e strace installs it)")
+
 P = '"probe.txt"'
 OPEN_W = {"x86_64": f"open({P}, O_WRONLY|O_CREAT|O_TRUNC|O_LARGEFILE, 0644) = 3"}
 OPEN_R = {"x86_64": f"open({P}, O_RDONLY|O_LARGEFILE) = 3"}
