@@ -1,7 +1,10 @@
 """The guest's view of the file system: the host's, with /proc/self/exe emulated, or a jail.
 
 Without ``--jail`` guest paths are host paths (as with qemu-user), except that
-/proc/self/exe names the guest program rather than qpp's Python. With ``--jail DIR`` every
+/proc/self/exe names the guest program rather than qpp's Python. With ``-L SYSROOT`` an
+absolute guest path that exists under SYSROOT means that file instead (qemu-user's rule:
+the dynamic linker finds the target's libraries, anything else falls through to the
+host); the jail, if any, then applies to the result. With ``--jail DIR`` every
 path the guest names is resolved completely on the host (relative to its directory fd or
 the working directory, through ``..`` and every symlink, /proc/self/* included) and must
 end inside DIR; anything else fails with EACCES and is reported on stderr.
@@ -25,9 +28,17 @@ class JailEscape(OSError):
 class FileView:
     """Turns guest paths into host paths, enforcing the jail when there is one."""
 
-    def __init__(self, exe: str, jail: str | None, report: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        exe: str,
+        jail: str | None,
+        report: Callable[[str], None],
+        sysroot: str | None = None,
+    ) -> None:
         self.exe = os.path.realpath(exe)
         self.jail = os.path.realpath(jail) if jail else None
+        root = os.path.abspath(sysroot) if sysroot else "/"
+        self.sysroot = None if root == "/" else root  #: -L; "/" is the host itself
         self.report = report
         self.escapes = 0
 
@@ -41,8 +52,7 @@ class FileView:
 
     def host_path(self, path: str, dirfd: int = AT_FDCWD, follow: bool = True) -> str:
         """The host path for a guest path (raises OSError with EACCES on a jail escape)."""
-        if path in PROC_SELF_EXE and follow:
-            path = self.exe
+        path = self.exe if path in PROC_SELF_EXE and follow else self.in_sysroot(path)
         full = path if os.path.isabs(path) else os.path.join(self._base_dir(dirfd), path)
         if self.jail is None:
             return full
@@ -60,6 +70,13 @@ class FileView:
             self.report(f"qpp: jail: refused {path!r} (resolves to {real}, outside {self.jail})")
             raise JailEscape(errno.EACCES, "outside the jail")
         return real
+
+    def in_sysroot(self, path: str) -> str:
+        """``-L``: an absolute path that exists under the sysroot names that file."""
+        if self.sysroot is None or not path.startswith("/") or path.strip("/") == "":
+            return path
+        redirected = self.sysroot + path
+        return redirected if os.path.lexists(redirected) else path
 
     def inside(self, real: str) -> bool:
         assert self.jail is not None

@@ -4,6 +4,12 @@ The order is qemu-user 7.2's: map the image's PT_LOAD segments (union of permiss
 page), set the break just above the image, map the stack (guard page below it) and the
 signal-trampoline page where qemu has one (so later mmaps land where qemu's land), then
 write argv/envp/auxv and point the CPU at the entry.
+
+A dynamically linked program needs ``-L SYSROOT``: its PT_INTERP (the dynamic linker) is
+read from the sysroot (or from the host's path when the sysroot has no such file), mapped
+where an anonymous mmap would go after the stack, as qemu-user does, and started instead of
+the program, with AT_BASE = its load address and AT_ENTRY = the program's entry. The
+linker then finds the libraries through the same sysroot redirection (:class:`FileView`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import resource
 import sys
 from typing import TextIO
 
-from ..errors import BadBinaryError, GuestUnsupportedError
+from ..errors import BadBinaryError, GuestUnsupportedError, HostError
 from ..machine import Machine, SymbolTable, create_cpu
 from .elf import ElfImage, read_elf
 from .fs import FileView
@@ -58,23 +64,49 @@ def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
     return max(s.vaddr + bias + s.memsz for s in img.segments)
 
 
+def _read_interpreter(binary: str, img: ElfImage, sysroot: str) -> ElfImage:
+    """The program's dynamic linker, from the sysroot (qemu's -L lookup), checked."""
+    assert img.interpreter is not None
+    path = os.path.join(os.path.abspath(sysroot), img.interpreter.lstrip("/"))
+    if not os.path.lexists(path):
+        path = img.interpreter
+    if not os.path.exists(path):
+        raise HostError(
+            f"{binary}: its dynamic linker {img.interpreter} is neither in -L {sysroot} nor on "
+            "the host; install the target's libc (e.g. libc6-<arch>-cross) or fix -L"
+        )
+    interp = read_elf(path)
+    if interp.arch is not img.arch or not interp.is_pie or interp.interpreter is not None:
+        raise BadBinaryError(
+            f"{binary}: dynamic linker {path} is not a {img.arch.name} shared object; check -L"
+        )
+    return interp
+
+
+def _map_interpreter(mem: GuestMemory, interp: ElfImage, binary: str) -> tuple[int, int]:
+    """Map the linker where qemu-user's first anonymous mmap would go: (base, entry)."""
+    span = page_up(interp.high) - page_down(interp.low)
+    where = mem.find_free(span)
+    if where is None:
+        raise GuestUnsupportedError(f"{binary}: no room to map the dynamic linker")
+    bias = where - page_down(interp.low)
+    _map_image(mem, interp, bias)
+    return where, interp.entry + bias
+
+
 def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     """Parse and map the ELF, build the stack, set up the CPU; runs no guest code."""
     img = read_elf(opts.binary)
     arch = img.arch
+    interp: ElfImage | None = None
     if img.interpreter is not None:
         if opts.sysroot is None:
             raise BadBinaryError(
-                f"{opts.binary}: dynamically linked (needs {img.interpreter}); qpp runs static "
-                "programs: rebuild with -static"
+                f"{opts.binary}: dynamically linked (needs {img.interpreter}); run it with "
+                "-L SYSROOT (e.g. -L /usr/aarch64-linux-gnu) or rebuild with -static"
             )
-        raise GuestUnsupportedError(
-            f"{opts.binary}: dynamically linked programs are not supported yet, even with -L; "
-            "rebuild with -static"
-        )
+        interp = _read_interpreter(opts.binary, img, opts.sysroot)
     if opts.jail is not None and not os.path.isdir(opts.jail):
-        from ..errors import HostError
-
         raise HostError(f"--jail {opts.jail}: no such directory; create it or pick another")
 
     uc = create_cpu(arch, opts.cpu)
@@ -102,6 +134,11 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     elif arch.mmap_top is not None:
         uc.mem_map(arch.mmap_top, PAGE, 5)
 
+    start = img.entry + bias
+    interp_base = 0
+    if interp is not None:
+        interp_base, start = _map_interpreter(mem, interp, opts.binary)
+
     rng = random.Random(opts.seed) if opts.seed is not None else None
     random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.binary)]
@@ -119,6 +156,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         img.phnum,
         img.phentsize,
         img.entry + bias,
+        interp_base,
     )
     if stack.sp - 4096 < limit:
         raise GuestUnsupportedError(
@@ -131,12 +169,14 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         stderr.write(line + "\n")
         stderr.flush()
 
-    files = FileView(opts.binary, opts.jail, report)
+    files = FileView(opts.binary, opts.jail, report, opts.sysroot)
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
     if rng is not None:
         kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream
-    symbols = SymbolTable((a + bias, s, n) for a, s, n in img.symbols)
-    machine = Machine(arch, uc, kernel, img.entry + bias, symbols)
+    entries = [(a + bias, s, n) for a, s, n in img.symbols]
+    if interp is not None:
+        entries += [(a + interp_base - page_down(interp.low), s, n) for a, s, n in interp.symbols]
+    machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
     kernel.machine = machine
     if opts.strace or "strace" in opts.debug:
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr)

@@ -348,7 +348,9 @@ def sys_renameat(k: LinuxKernel, a: Args) -> int:
 
 @handles("access")
 def sys_access(k: LinuxKernel, a: Args) -> int:
-    return 0 if os.access(k.files.host_path(k.cstr(a[0])), a[1]) else -errno.EACCES
+    path = k.files.host_path(k.cstr(a[0]))
+    os.stat(path)  # a missing file is ENOENT (OSError -> -errno), not EACCES
+    return 0 if os.access(path, a[1]) else -errno.EACCES
 
 
 @handles("faccessat", "faccessat2")

@@ -1,0 +1,103 @@
+"""Dynamically linked guests with ``-L SYSROOT``: the PT_INTERP linker from the sysroot.
+
+``guests/dyn.<arch>`` (built by ``guests/build.sh``) links glibc dynamically; each arch
+runs where its sysroot is installed (Debian's libc6-<arch>-cross gives /usr/<triplet>;
+x86_64 uses the host's own libraries with ``-L /``) and is skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from linux.guestrun import ARCHES, run_guest
+
+from qpp_core.errors import BadBinaryError, HostError
+from qpp_core.linux import GuestOptions, load_guest
+from qpp_core.linux.elf import read_elf
+from qpp_core.linux.fs import FileView
+
+GUESTS = Path(__file__).resolve().parent / "guests"
+SYSROOTS = {
+    "x86_64": "/",
+    "aarch64": "/usr/aarch64-linux-gnu",
+    "arm": "/usr/arm-linux-gnueabihf",
+    "riscv64": "/usr/riscv64-linux-gnu",
+    "mipsel": "/usr/mipsel-linux-gnu",
+}
+
+
+def _dyn(arch: str) -> tuple[str, str]:
+    binary = str(GUESTS / f"dyn.{arch}")
+    interp = read_elf(binary).interpreter
+    assert interp is not None
+    sysroot = SYSROOTS[arch]
+    if not os.path.exists(os.path.join(sysroot, interp.lstrip("/"))):
+        pytest.skip(f"no {arch} sysroot with {interp} under {sysroot}")
+    return binary, sysroot
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_dynamic_program_runs_with_sysroot(arch: str, capfd: pytest.CaptureFixture[str]) -> None:
+    binary, sysroot = _dyn(arch)
+    r = run_guest(capfd, binary, "a", "bb", sysroot=sysroot)
+    assert (r.status, r.stdout) == (7, "dyn: 3 500500 bb\n")
+    r = run_guest(capfd, binary, sysroot=sysroot)
+    assert (r.status, r.stdout) == (0, f"dyn: 1 500500 {binary}\n")
+
+
+def _auxv(m: Any) -> dict[int, int]:
+    sp = m.read_register("sp")
+    words = struct.unpack("<512Q", m.read_memory(sp, 512 * 8))
+    i = 1 + words[0] + 1  # argc, argv..., NULL
+    while words[i]:
+        i += 1
+    i += 1
+    aux = {}
+    while words[i]:
+        aux[words[i]] = words[i + 1]
+        i += 2
+    return aux
+
+
+def test_linker_mapped_and_started_first() -> None:
+    binary, sysroot = _dyn("aarch64")
+    m = load_guest(GuestOptions(binary=binary, sysroot=sysroot))
+    aux = _auxv(m)
+    at_base, at_entry, at_phdr = aux[7], aux[9], aux[3]
+    program, linker = read_elf(binary), read_elf(os.path.join(sysroot, "lib/ld-linux-aarch64.so.1"))
+    assert at_base and m.entry == at_base + linker.entry  # the linker runs first
+    assert at_entry - at_phdr == program.entry - (
+        program.phdr_vaddr or 0
+    )  # AT_ENTRY: the program's
+    regions = {(b, e, p) for b, e, p in m.uc.mem_regions()}
+    assert any(b <= m.entry <= e and p & 4 for b, e, p in regions)
+
+
+def test_without_sysroot_refused_with_hint() -> None:
+    with pytest.raises(BadBinaryError, match="-L SYSROOT"):
+        load_guest(GuestOptions(binary=str(GUESTS / "dyn.aarch64")))
+
+
+def test_missing_linker_is_a_host_error(tmp_path: Path) -> None:
+    binary = str(GUESTS / "dyn.riscv64")
+    interp = read_elf(binary).interpreter
+    assert interp is not None
+    if os.path.exists(interp):
+        pytest.skip(f"the host itself has {interp}")
+    with pytest.raises(HostError, match="dynamic linker"):
+        load_guest(GuestOptions(binary=binary, sysroot=str(tmp_path)))
+
+
+def test_sysroot_redirects_existing_absolute_paths_only(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "only-in-sysroot").write_text("x")
+    view = FileView("/bin/true", None, lambda line: None, str(tmp_path))
+    assert view.host_path("/etc/only-in-sysroot") == f"{tmp_path}/etc/only-in-sysroot"
+    assert view.host_path("/etc/passwd") == "/etc/passwd"  # falls through to the host
+    assert view.host_path("/") == "/"
+    assert view.host_path("etc/only-in-sysroot", follow=True).startswith(os.getcwd())
+    assert FileView("/bin/true", None, lambda line: None, "/").sysroot is None
