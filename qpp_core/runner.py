@@ -5,7 +5,8 @@ starts: the plugin selection is resolved from metadata first (unknown plugin, mi
 dependency, cycle, duplicate, API version), then the ELF is loaded (bad binary), then the
 plugins are imported and installed (import error, bad argument, failing install). Once the
 guest has started, whatever happens (guest exit, crash, plugin error, Ctrl-C), the plugins'
-atexit callbacks run, newest plugin first, and the plugin log is flushed and closed.
+atexit callbacks run, newest plugin first, and the plugin log is flushed and closed; as in
+qemu, a crashed guest's ``uncaught target signal`` line comes first.
 
 Exit status: a plugin error while the guest ran, or a plugin failure at exit, takes
 precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's status,
@@ -17,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.resolve import resolve
@@ -27,6 +28,9 @@ from qpp_core.loading.loader import load_all
 from qpp_core.log import PluginLog
 from qpp_core.session import Session
 
+if TYPE_CHECKING:
+    from qpp_core.linux import GuestOptions, Machine
+
 SIGINT_STATUS = 128 + 2
 
 
@@ -34,7 +38,7 @@ SIGINT_STATUS = 128 + 2
 class RunOptions:
     """What ``qpp run`` was asked to do, independent of how it was asked."""
 
-    guest: Any  # qpp_core.linux.GuestOptions
+    guest: GuestOptions
     plugins: Sequence[PluginRequest] = ()
     log_file: str | None = None
     on_plugin_error: str = "stop"
@@ -69,11 +73,12 @@ def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO =
             load_all(session, specs, requested)
         except QppError as error:
             log.close()
+            session.close()
             return _report(stderr, error)
         return _run_guest(session, machine, stderr)
 
 
-def _run_guest(session: Session, machine: Any, stderr: TextIO) -> int:
+def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     log = session.log
     status: int | None = None
     failure: QppError | None = None
@@ -90,10 +95,11 @@ def _run_guest(session: Session, machine: Any, stderr: TextIO) -> int:
         guest_message = "qpp: interrupted"
     except Exception as exc:  # a bug in qpp: still run atexit and flush what plugins have
         failure = InternalError.wrap(exc)
+    if guest_message:  # qemu prints the guest's fate before the plugins' atexit output
+        stderr.write(guest_message.rstrip("\n") + "\n")
+        stderr.flush()
     atexit_error = session.run_atexit()
     log.close()
-    if guest_message:
-        stderr.write(guest_message.rstrip("\n") + "\n")
     failure = failure or atexit_error
     if failure is not None:
         if failure is not atexit_error:  # atexit errors were reported as they happened
