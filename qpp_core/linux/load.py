@@ -7,8 +7,10 @@ write argv/envp/auxv and point the CPU at the entry.
 
 A dynamically linked program needs ``-L SYSROOT``: its PT_INTERP (the dynamic linker) is
 read from the sysroot (or from the host's path when the sysroot has no such file), mapped
-where an anonymous mmap would go after the stack, as qemu-user does, and started instead of
-the program, with AT_BASE = its load address and AT_ENTRY = the program's entry. The
+as qemu-user 7.2 maps it (64-bit: the stack 32 MiB above a PIE image, the linker right
+above the stack, then the trampoline page and later mmaps; 32-bit: where an anonymous mmap
+would go) and started instead of the program, with AT_BASE = its load address and
+AT_ENTRY = the program's entry. The
 linker then finds the libraries through the same sysroot redirection (:class:`FileView`).
 """
 
@@ -31,6 +33,9 @@ from .strace import Strace
 from .syscalls import LinuxKernel
 
 DEFAULT_STACK = 8 << 20
+#: a dynamically linked PIE (64-bit): the stack goes this far above the image, leaving the
+#: break room to grow (qemu-user 7.2 reserves it while placing the linker and the stack)
+BRK_RESERVE = 32 << 20
 
 
 def _stack_size() -> int:
@@ -83,15 +88,11 @@ def _read_interpreter(binary: str, img: ElfImage, sysroot: str) -> ElfImage:
     return interp
 
 
-def _map_interpreter(mem: GuestMemory, interp: ElfImage, binary: str) -> tuple[int, int]:
-    """Map the linker where qemu-user's first anonymous mmap would go: (base, entry)."""
-    span = page_up(interp.high) - page_down(interp.low)
-    where = mem.find_free(span)
-    if where is None:
-        raise GuestUnsupportedError(f"{binary}: no room to map the dynamic linker")
+def _map_interpreter(mem: GuestMemory, interp: ElfImage, where: int) -> tuple[int, int, int]:
+    """Map the dynamic linker at ``where``: (base, its entry, end of its mapping)."""
     bias = where - page_down(interp.low)
-    _map_image(mem, interp, bias)
-    return where, interp.entry + bias
+    end = _map_image(mem, interp, bias)
+    return where, interp.entry + bias, page_up(end)
 
 
 def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
@@ -125,19 +126,31 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     stack_base = arch.stack_base
     if img.is_pie and arch.bits == 64:
         stack_base = page_up(end)
+        if interp is not None:
+            stack_base += BRK_RESERVE  # room for the break before the stack, as qemu leaves
     stack_prot = 7 if img.exec_stack or arch.name == "mipsel" else 3
     uc.mem_map(stack_base, PAGE, 0)  # guard page
     limit = stack_base + PAGE
     uc.mem_map(limit, stack_size, stack_prot)
-    if arch.name in ("aarch64", "riscv64"):
-        uc.mem_map(limit + stack_size, PAGE, 5)  # qemu's signal trampoline page
-    elif arch.mmap_top is not None:
-        uc.mem_map(arch.mmap_top, PAGE, 5)
 
     start = img.entry + bias
     interp_base = 0
-    if interp is not None:
-        interp_base, start = _map_interpreter(mem, interp, opts.binary)
+    above_stack = limit + stack_size
+    if interp is not None and arch.bits == 64:
+        # qemu-user 7.2 (64-bit): the linker right above the stack, then the trampoline
+        interp_base, start, above_stack = _map_interpreter(mem, interp, above_stack)
+    if arch.name in ("aarch64", "riscv64"):
+        uc.mem_map(above_stack, PAGE, 5)  # qemu's signal trampoline page
+        above_stack += PAGE
+    elif arch.mmap_top is not None:
+        uc.mem_map(arch.mmap_top, PAGE, 5)
+    if interp is not None and arch.bits == 32:
+        where = mem.find_free(page_up(interp.high) - page_down(interp.low))
+        if where is None:
+            raise GuestUnsupportedError(f"{opts.binary}: no room to map the dynamic linker")
+        interp_base, start, _ = _map_interpreter(mem, interp, where)
+    if interp is not None and arch.bits == 64:
+        mem.mmap_floor = above_stack  # later mmaps go above it all, as qemu's do
 
     rng = random.Random(opts.seed) if opts.seed is not None else None
     random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)

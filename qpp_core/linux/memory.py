@@ -31,6 +31,8 @@ class GuestMemory:
         self.brk_start = 0  #: the original break (page aligned end of the image)
         self.brk = 0  #: the current break as the guest sees it
         self.brk_page = 0  #: first page above the break's mapping
+        #: 64-bit: the lowest address an mmap without a usable hint may get
+        self.mmap_floor = arch.mmap_base or 0x40_0000_0000
         self._quirks_hooked: set[int] = set()  #: addresses given a per-instruction hook
 
     @property
@@ -103,7 +105,7 @@ class GuestMemory:
                     return top - size
                 top = min(top, b)
             return top - size if top - size >= 0x10000 else None
-        start = self.arch.mmap_base or 0x40_0000_0000
+        start = self.mmap_floor
         for b, e, _ in regions:
             if e <= start:
                 continue

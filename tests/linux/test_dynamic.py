@@ -8,7 +8,11 @@ x86_64 uses the host's own libraries with ``-L /``) and is skipped otherwise.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +105,52 @@ def test_sysroot_redirects_existing_absolute_paths_only(tmp_path: Path) -> None:
     assert view.host_path("/") == "/"
     assert view.host_path("etc/only-in-sysroot", follow=True).startswith(os.getcwd())
     assert FileView("/bin/true", None, lambda line: None, "/").sysroot is None
+
+
+def _qemu_7_2(arch: str) -> bool:
+    exe = shutil.which(f"qemu-{arch}")
+    if exe is None:
+        return False
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    return "version 7.2." in out
+
+
+@pytest.fixture(scope="module")
+def qemu_count_plugin(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The guests' minimal QEMU counting plugin, built with the host's cc (else skip)."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler for the QEMU counting plugin")
+    src = Path(__file__).resolve().parents[2] / "qpp_core/guests/tools/qemu_count_plugin.c"
+    out = tmp_path_factory.mktemp("plugin") / "libcount.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_dynamic_instruction_count_matches_qemu(arch: str, qemu_count_plugin: str) -> None:
+    """Linker placement, auxv and syscalls as qemu-user's: the same instruction count."""
+    binary, sysroot = _dyn(arch)
+    if not _qemu_7_2(arch):
+        pytest.skip(f"qemu-{arch} 7.2 (the reference) not installed")
+    cpu = ["-cpu", "qemu64"] if arch == "x86_64" else []
+    plugin = ["-plugin", qemu_count_plugin, "-d", "plugin"]
+    qemu = subprocess.run(
+        [f"qemu-{arch}", *cpu, "-L", sysroot, *plugin, binary, "x"],
+        capture_output=True,
+        text=True,
+        env={},
+    )
+    expected = re.search(r"insns (\d+)", qemu.stderr)
+    assert expected is not None, qemu.stderr
+    qpp_run = [sys.executable, "-m", "qpp_core", "run", "-U", "LC_CTYPE"]
+    qpp = subprocess.run(
+        [*qpp_run, "-L", sysroot, "-p", "insn", binary, "x"],
+        capture_output=True,
+        text=True,
+        env={},
+    )
+    assert (qpp.returncode, qpp.stdout) == (qemu.returncode, qemu.stdout)
+    got = re.search(r"total insns: (\d+)", qpp.stderr)
+    assert got is not None, qpp.stderr
+    assert int(got.group(1)) == int(expected.group(1))

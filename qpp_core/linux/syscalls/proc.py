@@ -237,9 +237,15 @@ def sys_futex(k: LinuxKernel, a: Args) -> int:
     return -errno.EAGAIN if op == 0 else -errno.ENOSYS
 
 
+#: prctl options answered with a constant, per arch: (arch, option) -> result, as qemu-user
+#: 7.2 answers them (mips PR_GET_FP_MODE: PR_FP_MODE_FR, 64-bit FP registers; the dynamic
+#: linker asks before loading libraries)
+_PRCTL_ANSWERS = {("mipsel", 46): 1}
+
+
 @handles("prctl")
 def sys_prctl(k: LinuxKernel, a: Args) -> int:
-    return -errno.EINVAL
+    return _PRCTL_ANSWERS.get((k.arch_name, a[0]), -errno.EINVAL)
 
 
 @handles("getrandom")
