@@ -217,6 +217,8 @@ class Instrumentation:
         self.n_translations = 0
         self.n_retranslations = 0
         self.n_flushes = 0
+        #: mips: stale delay-slot blocks left (see _mips_replay_guard)
+        self.n_mips_replays = 0
 
     # === lifecycle ======================================================================
 
@@ -495,7 +497,40 @@ class Instrumentation:
             except BaseException as exc:
                 self._hook_failed(exc)
 
-        return on_block
+        if self.arch.name != "mipsel":
+            return on_block
+        return self._mips_replay_guard(on_block)
+
+    def _mips_replay_guard(
+        self, on_block: Callable[[int, int, int, int], None]
+    ) -> Callable[[int, int, int, int], None]:
+        """Leave blocks that unicorn 2.1.4 mips translated with a stale pending branch.
+
+        With memory hooks, unicorn can leave a block with the branch-pending bits of
+        ``hflags`` still set: after a hooked store in a delay slot (and around some system
+        calls). The next block is then translated as a one-instruction delay slot of a
+        branch that already happened: when the branch was taken the first instruction of
+        the target runs twice (for the guest too: ``addiu t1, t1, 1`` adds 2); when it was
+        not taken, a branch there raises a reserved-instruction exception. Every such block
+        is one instruction long, so only one-instruction blocks are checked: if the pending
+        bits are set, they are cleared and the pc is rewritten to the block start, which
+        makes unicorn leave the block before it runs anything and translate it afresh.
+        Blocks and counts are then QEMU's. See :class:`~qpp_core.instrument._uc.MipsHflags`.
+        """
+        fixer = _uc.MipsHflags.for_uc(self.uc)
+        if fixer is None:
+            return on_block  # this unicorn needs no workaround (or it cannot be applied)
+        clear_pending = fixer.clear_pending_branch
+        write_pc = self.raw.writer(self.arch.pc)
+
+        def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
+            if size == 4 and clear_pending():
+                self.n_mips_replays += 1
+                write_pc(address)
+                return
+            on_block(handle, address, size, key)
+
+        return on_block_mips
 
     def _make_code_hook(self) -> Callable[[int, int, int, int], None]:
         table = self.code_table

@@ -9,7 +9,14 @@ import pytest
 from harness import add_plugin, log_text, new_session
 
 from qpp_core.errors import PluginRuntimeError, QppUsageError
-from qpp_core.guests import ARCHES, MEMLOOP_LOADS, MEMLOOP_STORES, guest_path
+from qpp_core.guests import (
+    ARCHES,
+    COMPUTE_OUTPUT,
+    MEMLOOP_INSNS,
+    MEMLOOP_LOADS,
+    MEMLOOP_STORES,
+    guest_path,
+)
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
 from qpp_core.linux import load_guest
@@ -63,16 +70,7 @@ class Counter:
                 api.qemu_plugin_register_vcpu_mem_cb(insn, self._mem)
 
 
-MIPS_MEM_QUIRK = pytest.mark.xfail(
-    reason="unicorn 2.1.4 mipsel: with memory hooks, a load at a branch target after a "
-    "delay-slot store is executed twice (a one-insn block, then the whole block again)",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "arch", [pytest.param(a, marks=MIPS_MEM_QUIRK) if a == "mipsel" else a for a in ARCHES]
-)
+@pytest.mark.parametrize("arch", ARCHES)
 def test_counts_agree_and_memory_accesses_are_exact(arch: str) -> None:
     machine = _machine("memloop", arch)
     session = new_session(machine)
@@ -80,7 +78,7 @@ def test_counts_agree_and_memory_accesses_are_exact(arch: str) -> None:
         counter = Counter(session, mem=True)
         assert _run(session).status == 0
     total = api.qemu_plugin_u64_sum(counter.inline)
-    assert total == counter.tb_insns == counter.callbacks
+    assert total == counter.tb_insns == counter.callbacks == MEMLOOP_INSNS[arch]
     assert (counter.loads, counter.stores) == (MEMLOOP_LOADS, MEMLOOP_STORES)
 
 
@@ -245,3 +243,28 @@ def test_uninstall_removes_every_hook_and_reset_drops_instrumentation() -> None:
         assert instr.code_table == {} and instr.mem_table == {}
         session.uninstall(counter.plugin)
         assert instr.raw.count == 0
+
+
+def test_mipsel_glibc_runs_with_memory_hooks(capfd: pytest.CaptureFixture[str]) -> None:
+    """Without the stale-branch workaround, memory hooks make unicorn 2.1.4 raise a
+    reserved-instruction exception in glibc's start-up (compute dies with SIGILL)."""
+    machine = load_guest(GuestOptions(binary=str(guest_path("compute", "mipsel")), args=("1",)))
+    session = new_session(machine)
+    accesses = api.qemu_plugin_scoreboard_u64(api.qemu_plugin_scoreboard_new(8))
+    insns = api.qemu_plugin_scoreboard_u64(api.qemu_plugin_scoreboard_new(8))
+
+    def trans(tb: TranslationBlock) -> None:
+        api.qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+            tb, api.QEMU_PLUGIN_INLINE_ADD_U64, insns, tb.n_insns
+        )
+        for insn in tb.insns:
+            api.qemu_plugin_register_vcpu_mem_inline_per_vcpu(
+                insn, api.QEMU_PLUGIN_MEM_RW, api.QEMU_PLUGIN_INLINE_ADD_U64, accesses, 1
+            )
+
+    with session.activate():
+        add_plugin(session, "mem", qemu_plugin_vcpu_tb_trans=trans)
+        assert _run(session).status == 0
+    assert capfd.readouterr().out == COMPUTE_OUTPUT[1]
+    assert session.instrumentation.n_mips_replays > 0
+    assert api.qemu_plugin_u64_sum(accesses) > 0
