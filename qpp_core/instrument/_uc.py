@@ -140,7 +140,7 @@ class MipsHflags:
         self._ctx = ctypes.c_void_p(0)
         if _lib.uc_context_alloc(self._uch, ctypes.byref(self._ctx)) != ucc.UC_ERR_OK:
             raise _ucmod.UcError(ucc.UC_ERR_NOMEM)
-        self._word = ctypes.cast(self._ctx.value + offset, ctypes.POINTER(ctypes.c_uint32))
+        self._word = ctypes.cast((self._ctx.value or 0) + offset, ctypes.POINTER(ctypes.c_uint32))
         self._save = _lib.uc_context_save
         self._restore = _lib.uc_context_restore
 
@@ -173,8 +173,6 @@ class MipsHflags:
         """The offset of ``hflags`` in a saved context, or ``None`` (see the class doc)."""
         import struct
 
-        from unicorn import Uc
-
         def i_type(op: int, rs: int, rt: int, imm: int) -> bytes:
             return struct.pack("<I", (op << 26) | (rs << 21) | (rt << 16) | (imm & 0xFFFF))
 
@@ -182,7 +180,7 @@ class MipsHflags:
         code = i_type(9, 9, 9, 1) + i_type(9, 6, 6, -1) + i_type(5, 6, 0, -3)
         code += i_type(0x2B, 5, 9, 0) + bytes(4)
         base = 0x10000
-        uc = Uc(arch, mode)
+        uc: Any = _ucmod.Uc(arch, mode)
         uc.mem_map(base, 0x10000)
         uc.mem_write(base, code)
         uc.reg_write(mips_const.UC_MIPS_REG_A1, base + 0x8000)
