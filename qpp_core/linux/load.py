@@ -1,16 +1,17 @@
 """``load_guest``: from a path on the command line to a machine ready to run (no guest code runs).
 
 The order is qemu-user 7.2's: map the image's PT_LOAD segments (union of permissions per
-page), set the break just above the image, map the stack (guard page below it) and the
-signal-trampoline page where qemu has one (so later mmaps land where qemu's land), then
-write argv/envp/auxv and point the CPU at the entry.
+page), set the break just above the image, map the stack (guard page below it) and what
+qemu maps itself (so later mmaps land where qemu's land): the signal-trampoline page on
+aarch64/riscv64, two pages for the IDT and GDT on x86_64; then write argv/envp/auxv and
+point the CPU at the entry.
 
 A dynamically linked program needs ``-L SYSROOT``: its PT_INTERP (the dynamic linker) is
 read from the sysroot (or from the host's path when the sysroot has no such file), mapped
-as qemu-user 7.2 maps it (64-bit: the stack 32 MiB above a PIE image, the linker right
-above the stack, then the trampoline page and later mmaps; 32-bit: where an anonymous mmap
-would go) and started instead of the program, with AT_BASE = its load address and
-AT_ENTRY = the program's entry. The
+as qemu-user 7.2 maps it and started instead of the program, with AT_BASE = its load
+address and AT_ENTRY = the program's entry. On 64-bit guests the stack goes 32 MiB above
+a PIE image (room for the break), the linker right above the stack, then qemu's own pages
+and the later mmaps; on 32-bit guests the linker goes where an anonymous mmap would. The
 linker then finds the libraries through the same sysroot redirection (:class:`FileView`).
 """
 
@@ -142,6 +143,10 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     if arch.name in ("aarch64", "riscv64"):
         uc.mem_map(above_stack, PAGE, 5)  # qemu's signal trampoline page
         above_stack += PAGE
+    elif arch.name == "x86_64":
+        # qemu-user keeps the guest's IDT and GDT in two anonymous guest pages
+        uc.mem_map(above_stack, 2 * PAGE, 3)
+        above_stack += 2 * PAGE
     elif arch.mmap_top is not None:
         uc.mem_map(arch.mmap_top, PAGE, 5)
     if interp is not None and arch.bits == 32:
