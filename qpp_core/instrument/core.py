@@ -82,6 +82,10 @@ HOOK_NAMES: dict[str, str | None] = {
 COALESCE_GAP = 256
 #: ... and there are never more hooks than this (the closest intervals merge first)
 MAX_CODE_HOOKS = 16
+#: self-modifying code: at most this many write hooks watch announced code
+MAX_WATCH_HOOKS = 8
+PAGE_BITS = 12
+PAGE_MASK = (1 << PAGE_BITS) - 1
 
 _IT_RE = re.compile(r"^it[te]{0,3}$")
 _SIGN_LOADS: dict[str, Callable[[str], bool]] = {
@@ -217,6 +221,11 @@ class Instrumentation:
         self.n_translations = 0
         self.n_retranslations = 0
         self.n_flushes = 0
+        #: self-modifying code: write hooks over announced code, [lo, hi, handle]
+        self._watch: list[list[int]] = []
+        #: page number -> addresses of announced blocks with bytes on that page
+        self._page_blocks: dict[int, set[int]] = {}
+        self.n_code_writes = 0
         #: mips: stale delay-slot blocks left (see _mips_replay_guard)
         self.n_mips_replays = 0
 
@@ -250,6 +259,8 @@ class Instrumentation:
         self.raw.delete_all()
         self._block_hook = self._mem_hook = None
         self._intervals.clear()
+        self._watch = []
+        self._page_blocks.clear()
         if self._observer_installed:
             self.machine.syscall_observer = None
             self._observer_installed = False
@@ -449,6 +460,7 @@ class Instrumentation:
             self.flush_all("no translation listener left")
             self.raw.delete(self._block_hook)
             self._block_hook = None
+            self._drop_watch()
         want_sys = any(
             self._wants(e) for e in ("syscall", "syscall_filter", "syscall_ret", "discon")
         )
@@ -665,8 +677,148 @@ class Instrumentation:
                 self._rebuild_mem(insn.vaddr)
         if tb.thumb:
             self._install_it_regions(tb)
+        old = self.blocks.get(tb.vaddr)
+        if old is not None:
+            self._unindex(old)
         self.blocks[tb.vaddr] = plan
+        for page in range(tb.vaddr >> PAGE_BITS, (tb.vaddr + tb.size - 1 >> PAGE_BITS) + 1):
+            self._page_blocks.setdefault(page, set()).add(tb.vaddr)
+        self._watch_code(tb.vaddr, tb.vaddr + tb.size - 1)
         return plan
+
+    # --- self-modifying code --------------------------------------------------------------
+
+    def _unindex(self, plan: BlockPlan) -> None:
+        for page in range(plan.vaddr >> PAGE_BITS, (plan.vaddr + plan.size - 1 >> PAGE_BITS) + 1):
+            on_page = self._page_blocks.get(page)
+            if on_page is not None:
+                on_page.discard(plan.vaddr)
+                if not on_page:
+                    del self._page_blocks[page]
+
+    def _watch_code(self, lo: int, hi: int) -> None:
+        """Make sure guest stores into ``[lo, hi]`` reach :meth:`_code_written`.
+
+        Code that cannot be written (a read-only, executable mapping: the usual case)
+        is watched as one range per mapping, so a program costs one hook whatever it runs;
+        writable code (an RWX stack, a JIT buffer) page by page. Stores elsewhere cost
+        unicorn one range comparison each, no Python.
+        """
+        for a, b, _ in self._watch:
+            if a <= lo and hi <= b:
+                return
+        new_lo, new_hi = lo & ~PAGE_MASK, hi | PAGE_MASK
+        for begin, end, perms in self.uc.mem_regions():
+            if begin <= lo <= end:
+                if not perms & _uc.PROT_WRITE:
+                    new_lo, new_hi = begin, end
+                break
+        ivs = [[a, b] for a, b, _ in self._watch] + [[new_lo, new_hi]]
+        ivs.sort()
+        merged: list[list[int]] = []
+        for a, b in ivs:
+            if merged and a <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        while len(merged) > MAX_WATCH_HOOKS:
+            gaps = [merged[i + 1][0] - merged[i][1] for i in range(len(merged) - 1)]
+            i = gaps.index(min(gaps))
+            merged[i : i + 2] = [[merged[i][0], merged[i + 1][1]]]
+        keep = {(a, b): h for a, b, h in self._watch}
+        hook = None
+        watch: list[list[int]] = []
+        for a, b in merged:
+            handle = keep.pop((a, b), None)
+            if handle is None:
+                hook = hook or self._make_watch_hook()
+                handle = self.raw.add(_uc.HOOK_MEM_WRITE, _uc.MEM_CB, hook, a, b)
+            watch.append([a, b, handle])
+        for handle in keep.values():
+            self.raw.delete(handle)
+            self._hooks_deleted = True
+        self._watch = watch
+
+    def _drop_watch(self) -> None:
+        for _, _, handle in self._watch:
+            self.raw.delete(handle)
+        self._watch = []
+        self._page_blocks.clear()
+
+    @property
+    def code_watch_ranges(self) -> list[tuple[int, int]]:
+        """The code address ranges whose stores are watched now (for tests)."""
+        return [(a, b) for a, b, _ in self._watch]
+
+    def _make_watch_hook(self) -> Callable[[int, int, int, int, int, int], None]:
+        page_blocks = self._page_blocks
+
+        def on_code_write(
+            handle: int, access: int, address: int, size: int, value: int, key: int
+        ) -> None:
+            first, last = address >> PAGE_BITS, (address + size - 1) >> PAGE_BITS
+            if first not in page_blocks and last not in page_blocks:
+                return
+            try:
+                self._code_written(address, address + size)
+            except BaseException as exc:
+                self._hook_failed(exc)
+
+        return on_code_write
+
+    def _code_written(self, lo: int, hi: int) -> None:
+        """The guest stores into ``[lo, hi)``: forget the announced blocks it overlaps.
+
+        unicorn retranslates them itself (it tracks code pages as QEMU does); dropping
+        their plans makes the block hook announce the new code to ``tb_trans`` again, with
+        fresh instrumentation. A store into the block running now makes unicorn abandon
+        that block and execute the store again as a block of its own: the inline counts
+        of the store and of what follows it in the abandoned block are taken back, so
+        counts stay exact (execution callbacks on the store itself fire on both tries,
+        as they come before the instruction).
+        """
+        hit: set[int] = set()
+        for page in range(lo >> PAGE_BITS, ((hi - 1) >> PAGE_BITS) + 1):
+            for vaddr in self._page_blocks.get(page, ()):
+                plan = self.blocks.get(vaddr)
+                if plan is not None and vaddr < hi and lo < vaddr + plan.size:
+                    hit.add(vaddr)
+        if not hit:
+            return
+        self.n_code_writes += 1
+        cur = self._cur[0]
+        if cur in hit:
+            self._take_back(self.blocks[cur], self._read_pc())
+        for vaddr in hit:
+            self._forget_block(vaddr)
+
+    def _take_back(self, plan: BlockPlan, pc: int) -> None:
+        """Undo the insn inline adds of ``plan`` from the instruction at ``pc`` on."""
+        insns = plan.tb.insns
+        tail = [i for i in insns if i.vaddr >= pc]
+        records = [r for i in tail for r in i.inline if not _disabled(r.owner)]
+        adds, _ = fold_inline([r for r in records if r.op is InlineOp.ADD_U64])
+        for vals, slot, imm in adds:
+            vals[slot] -= imm
+
+    def _forget_block(self, vaddr: int) -> None:
+        plan = self.blocks.pop(vaddr, None)
+        if plan is None:
+            return
+        self._unindex(plan)
+        for insn in plan.tb.insns:
+            per_block = self._code_entries.get(insn.vaddr)
+            if per_block is not None and per_block.pop(vaddr, None) is not None:
+                if not per_block:
+                    del self._code_entries[insn.vaddr]
+                self._rebuild_code(insn.vaddr)
+            mem = self._mem_entries.get(insn.vaddr)
+            if mem is not None and mem.pop(vaddr, None) is not None:
+                if mem:
+                    self._rebuild_mem(insn.vaddr)
+                else:
+                    del self._mem_entries[insn.vaddr]
+                    self.mem_table.pop(insn.vaddr, None)
 
     def _needs_retranslation(self, tb: TranslationBlock) -> bool:
         addrs = [i.vaddr for i in tb.insns if i.vaddr in self.code_table]
@@ -924,6 +1076,7 @@ class Instrumentation:
         """
         self.n_flushes += 1
         self.blocks.clear()
+        self._page_blocks.clear()
         self.code_table.clear()
         self._code_entries.clear()
         self._code_own.clear()

@@ -243,3 +243,41 @@ def test_mips_delay_slot_store_with_memory_hooks_runs_the_guest_exactly(mem_cb: 
             (BASE + 0x8000, i) for i in range(1, 11)
         ]
         assert session.instrumentation.n_mips_replays == 10
+
+
+# x86-64 self-modifying loop: 0x10000 mov ecx, 3
+#   0x10005 loop: mov eax, 1        (its immediate, at 0x10006, is rewritten every time)
+#   0x1000a add ebx, eax
+#   0x1000c mov byte [0x10006], cl  (store into the running block)
+#   0x10013 dec ecx ; 0x10015 jnz loop ; 0x10017 nop
+X86_SMC = bytes.fromhex("b903000000b80100000001c3880c2506000100ffc975ee90")
+
+
+def test_self_modifying_code_is_retranslated_and_announced_again() -> None:
+    machine = SnippetMachine("x86_64", X86_SMC)
+    session = new_session(machine)
+    log: list[Any] = []
+    seen: list[tuple[int, str]] = []
+    entry = api.qemu_plugin_scoreboard_u64(Scoreboard(8))
+
+    def watch(tb: TranslationBlock) -> None:
+        seen.extend((i.vaddr, i.disas()) for i in tb.insns if i.vaddr == BASE + 5)
+
+    with session.activate():
+        _counting_plugin(session, "p", log, inline=entry)
+        add_plugin(session, "w", qemu_plugin_vcpu_tb_trans=watch)
+        session.instrumentation.start()
+        machine.run()
+    ebx = machine.uc.reg_read(machine.arch.registers["rbx"])
+    assert ebx == 1 + 3 + 2  # the guest ran the code as rewritten
+    # the loop block was announced again after each rewrite, with the new immediate
+    assert [d for _, d in seen] == ["mov eax, 1", "mov eax, 3", "mov eax, 2"]
+    assert session.instrumentation.n_code_writes == 3
+    # exact retired-instruction count: mov ecx + 3 * 5 + nop (the store into the running
+    # block is restarted by unicorn: its inline count and the rest of the block's are
+    # taken back)
+    assert entry.sum() == 17
+    executed = [x for x in log if isinstance(x, int)]
+    # execution callbacks come before the instruction: the restarted store gets two
+    assert len(executed) == 17 + 3
+    assert executed.count(BASE + 0xC) == 6
