@@ -164,3 +164,29 @@ def test_dynamic_instruction_count_matches_qemu(
     got = re.search(r"total insns: (\d+)", qpp.stderr)
     assert got is not None, qpp.stderr
     assert int(got.group(1)) == int(expected.group(1))
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["/usr/bin/sort"], "a\nb\nc\n"),  # sort calls sysinfo (its buffer size)
+        (["/bin/sh", "-c", "read x; echo sh:$x"], "sh:c\n"),
+    ],
+)
+def test_host_dynamic_programs(
+    argv: list[str], expected: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The host's own x86_64 programs run with ``-L /`` (the host as the sysroot)."""
+    if os.uname().machine != "x86_64" or not os.path.exists(argv[0]):
+        pytest.skip(f"needs an x86_64 host with {argv[0]}")
+    stdin = tmp_path / "in"
+    stdin.write_text("c\nb\na\n")
+    saved = os.dup(0)
+    with open(stdin) as f:
+        os.dup2(f.fileno(), 0)
+    try:
+        r = run_guest(capfd, argv[0], *argv[1:], sysroot="/")
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+    assert (r.status, r.stdout) == (0, expected)

@@ -139,7 +139,7 @@ def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
     words = [uptime, *load, pages * psize, avail * psize, 0, 0, 0, 0]
     w = k.m.arch.word
     mask = k.m.arch.mask
-    raw = struct.pack(k.word_fmt(8), *(x & mask for x in words))
+    raw = struct.pack(k.word_fmt(len(words)), *(x & mask for x in words))
     raw += struct.pack("<HH", 0, 0) + (b"\0" * 4 if w == 8 else b"")  # procs, pad
     raw += struct.pack(k.word_fmt(2), 0, 0) + struct.pack("<I", 1)  # totalhigh, freehigh, unit
     k.write(a[0], raw.ljust(112 if w == 8 else 64, b"\0"))
