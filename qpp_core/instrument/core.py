@@ -192,6 +192,8 @@ class Instrumentation:
         self.blocks: dict[int, BlockPlan] = {}
         self.translating: TranslationBlock | None = None
         self.code_table: dict[int, Callable[[], None]] = {}
+        #: the code table as the non-arm code hook reads it (see _fast_entry)
+        self._code_fast: dict[int, tuple[Any, Any, int, Any]] = {}
         #: per instruction address, per block address: the callbacks registered there (an
         #: instruction can belong to several blocks, e.g. a loop entered mid-way)
         self._code_entries: dict[int, dict[int, list[ExecCallback]]] = {}
@@ -547,14 +549,19 @@ class Instrumentation:
     def _make_code_hook(self) -> Callable[[int, int, int, int], None]:
         table = self.code_table
         if not self._is_arm:
+            fast = self._code_fast
+            me = self
 
             def on_code(handle: int, address: int, size: int, key: int) -> None:
-                fn = table.get(address)
-                if fn is not None:
+                # the hot path: one frame between unicorn and the plugin's callback
+                entry = fast.get(address)
+                if entry is not None:
+                    fn, ud, flags, owner = entry
+                    me.regs = flags
                     try:
-                        fn()
+                        fn(0, ud)
                     except BaseException as exc:
-                        self._hook_failed(exc)
+                        me._code_cb_failed(owner, exc)
 
             return on_code
         pending = self._it_pending
@@ -572,6 +579,15 @@ class Instrumentation:
                 self._hook_failed(exc)
 
         return on_code_arm
+
+    def _code_cb_failed(self, owner: LoadedPlugin | None, exc: BaseException) -> None:
+        """An exception out of a fast code-table entry (``owner`` None: already wrapped)."""
+        try:
+            if owner is None:
+                raise exc
+            self._plugin_failed(owner, "insn exec", exc)
+        except BaseException as error:
+            self._hook_failed(error)
 
     def _make_mem_hook(self) -> Callable[[int, int, int, int, int, int], None]:
         table = self.mem_table
@@ -837,9 +853,6 @@ class Instrumentation:
     def _cover(self, lo: int, hi: int) -> None:
         """Make unicorn instrument ``[lo, hi]``, merging nearby intervals (few hooks)."""
         ivs = [[a, b] for a, b, _ in self._intervals]
-        for _, _, handle in self._intervals:
-            self.raw.delete(handle)
-            self._hooks_deleted = True
         ivs.append([lo, hi])
         ivs.sort()
         merged: list[list[int]] = []
@@ -852,10 +865,21 @@ class Instrumentation:
             gaps = [merged[i + 1][0] - merged[i][1] for i in range(len(merged) - 1)]
             i = gaps.index(min(gaps))
             merged[i : i + 2] = [[merged[i][0], merged[i + 1][1]]]
-        hook = self._make_code_hook()
-        self._intervals = [
-            [a, b, self.raw.add(_uc.HOOK_CODE, _uc.CODE_CB, hook, a, b)] for a, b in merged
-        ]
+        # only the intervals that changed are replaced: a deleted hook lingers in unicorn
+        # (walked past by every instrumented instruction) until emu_start returns
+        keep = {(a, b): h for a, b, h in self._intervals}
+        hook = None
+        intervals: list[list[int]] = []
+        for a, b in merged:
+            handle = keep.pop((a, b), None)
+            if handle is None:
+                hook = hook or self._make_code_hook()
+                handle = self.raw.add(_uc.HOOK_CODE, _uc.CODE_CB, hook, a, b)
+            intervals.append([a, b, handle])
+        for handle in keep.values():
+            self.raw.delete(handle)
+            self._hooks_deleted = True
+        self._intervals = intervals
 
     @property
     def code_hook_ranges(self) -> list[tuple[int, int]]:
@@ -938,8 +962,10 @@ class Instrumentation:
         if pre is None:
             if own is None:
                 self.code_table.pop(addr, None)
+                self._code_fast.pop(addr, None)
             else:
                 self.code_table[addr] = own
+                self._code_fast[addr] = self._fast_entry(per_block, own)
             return
         if own is None:
             self.code_table[addr] = pre
@@ -950,6 +976,23 @@ class Instrumentation:
             own()
 
         self.code_table[addr] = both
+
+    @staticmethod
+    def _fast_entry(per_block: Any, own: Callable[[], None]) -> tuple[Any, Any, int, Any]:
+        """``(fn, userdata, flags, owner)`` for the non-arm code hook: the plugin's own
+        callback when one unconditional callback is all there is at this address (in
+        every block holding it), else the compiled dispatcher (owner ``None``)."""
+        items = list(per_block.values())
+        first = items[0]
+        if (
+            len(first) == 1
+            and first[0].cond is None
+            and not _disabled(first[0].owner)
+            and all(_exec_signature(v) == _exec_signature(first) for v in items[1:])
+        ):
+            e = first[0]
+            return (e.fn, e.userdata, int(e.flags), e.owner)
+        return (lambda vcpu, ud: own(), None, REGS_NONE, None)
 
     def _run_insn_cbs(self, addr: int) -> None:
         """Fire the callbacks of an instruction unicorn skipped (Thumb IT)."""
@@ -1078,6 +1121,7 @@ class Instrumentation:
         self.blocks.clear()
         self._page_blocks.clear()
         self.code_table.clear()
+        self._code_fast.clear()
         self._code_entries.clear()
         self._code_own.clear()
         self._mem_entries.clear()
