@@ -339,7 +339,13 @@ def test_howvec_classes_add_up_to_the_insn_count(qpp_run: Any, arch: str) -> Non
         ("hotpages,pagesize=1000", "expected a power of two"),
         ("hotpages,sortby=size", "expected reads, writes or address"),
         ("execlog,afilter=zz", "it accepts: afilter="),
-        ("strace,strsize=x", "it accepts: strsize=<int, default 32>, trace="),
+        pytest.param(
+            "strace,strsize=x",
+            "it accepts: strsize=<int, default 32>, trace=",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("qpp_strace") is None, reason="qpp-strace not installed"
+            ),
+        ),
     ],
 )
 def test_bad_arguments_fail_before_the_guest_starts(qpp_run: Any, plugin: str, needle: str) -> None:
