@@ -536,13 +536,24 @@ class Instrumentation:
             return on_block  # this unicorn needs no workaround (or it cannot be applied)
         clear_pending = fixer.clear_pending_branch
         write_pc = self.raw.writer(self.arch.pc)
+        blocks = self.blocks
+        #: end of the previous block if it ended on a branch whose delay slot is the next
+        #: block (a branch at the end of a page): that one-instruction block is legitimate
+        slot_next = [-1]
 
         def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
-            if size == 4 and clear_pending():
+            if size == 4 and address != slot_next[0] and clear_pending():
                 self.n_mips_replays += 1
+                slot_next[0] = -1
                 write_pc(address)
                 return
             on_block(handle, address, size, key)
+            plan = blocks.get(address)
+            slot_next[0] = -1
+            if plan is not None and plan.size == size and plan.tb.insns:
+                last = plan.tb.insns[-1].mnemonic
+                if last.startswith(("b", "j")) and last != "break":
+                    slot_next[0] = address + size
 
         return on_block_mips
 

@@ -270,3 +270,14 @@ def test_mipsel_glibc_runs_with_memory_hooks(capfd: pytest.CaptureFixture[str]) 
     assert capfd.readouterr().out == COMPUTE_OUTPUT[1]
     assert session.instrumentation.n_mips_replays > 0
     assert api.qemu_plugin_u64_sum(accesses) > 0
+
+
+def test_mipsel_branch_at_a_page_end_keeps_its_delay_slot() -> None:
+    """A one-instruction block holding the delay slot of a branch that ended the previous
+    block (page end) legitimately starts with a pending branch: it must run as it is."""
+    machine = _machine("hello", "mipsel")
+    session = new_session(machine)
+    with session.activate():
+        counter = Counter(session)
+        assert _run(session).status == 0
+    assert api.qemu_plugin_u64_sum(counter.inline) == counter.tb_insns == counter.callbacks
