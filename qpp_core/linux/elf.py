@@ -25,6 +25,7 @@ class Segment:
     data: bytes
     memsz: int
     prot: int  #: PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 (the same bits as unicorn's)
+    offset: int = 0  #: where ``data`` starts in the file (for /proc/self/maps)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,11 @@ def _parse(path: str, blob: bytes) -> ElfImage:
                 )
             segments.append(
                 Segment(
-                    seg["p_vaddr"], blob[off : off + filesz], seg["p_memsz"], _prot(seg["p_flags"])
+                    seg["p_vaddr"],
+                    blob[off : off + filesz],
+                    seg["p_memsz"],
+                    _prot(seg["p_flags"]),
+                    off,
                 )
             )
         elif ptype == "PT_INTERP":

@@ -17,6 +17,7 @@ linker then finds the libraries through the same sysroot redirection (:class:`Fi
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import resource
@@ -62,9 +63,16 @@ def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
             runs.append([page, page + PAGE, pages[page]])
     for start, end, prot in runs:
         mem.uc.mem_map(start, end - start, prot | 1)
+    for (_, end, _), (start, _, _) in itertools.pairwise(runs):
+        if end < start:  # a hole inside the image stays reserved, as qemu leaves it
+            mem.uc.mem_map(end, start - end, 0)
     for seg in img.segments:
         if seg.data:
             mem.uc.mem_write(seg.vaddr + bias, seg.data)
+            first = page_down(seg.vaddr + bias)
+            last = page_up(seg.vaddr + bias + len(seg.data))
+            offset = seg.offset - (seg.vaddr + bias - first)
+            mem.note_file(first, last, os.path.realpath(img.path), offset)
         if seg.prot & 4:
             mem.code_mapped(seg.vaddr + bias, seg.memsz)
     return max(s.vaddr + bias + s.memsz for s in img.segments)
@@ -133,6 +141,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     uc.mem_map(stack_base, PAGE, 0)  # guard page
     limit = stack_base + PAGE
     uc.mem_map(limit, stack_size, stack_prot)
+    mem.stack = (limit, limit + stack_size)
 
     start = img.entry + bias
     interp_base = 0

@@ -8,9 +8,24 @@ how the program break moves (qemu's ``do_brk``).
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 from ..machine.arch import Arch, Uc
 
 PAGE = 0x1000
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """Guest pages ``[start, end)`` holding a file's bytes from ``offset`` (/proc/self/maps)."""
+
+    start: int
+    end: int
+    path: str
+    offset: int
+    dev: int
+    inode: int
 
 
 def page_down(x: int) -> int:
@@ -34,6 +49,32 @@ class GuestMemory:
         #: 64-bit: the lowest address an mmap without a usable hint may get
         self.mmap_floor = arch.mmap_base or 0x40_0000_0000
         self._quirks_hooked: set[int] = set()  #: addresses given a per-instruction hook
+        self.files: list[FileRange] = []  #: file-backed ranges, for /proc/self/maps
+        self.stack: tuple[int, int] | None = None  #: the main stack's [start, end)
+
+    def note_file(self, start: int, end: int, path: str, offset: int) -> None:
+        """Pages ``[start, end)`` now hold ``path`` from ``offset`` (an ELF load or mmap)."""
+        self.forget_files(start, end)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        self.files.append(FileRange(start, end, path, offset, st.st_dev, st.st_ino))
+        self.files.sort(key=lambda f: f.start)
+
+    def forget_files(self, start: int, end: int) -> None:
+        """``[start, end)`` no longer holds file pages (unmapped or mapped afresh)."""
+        kept: list[FileRange] = []
+        for f in self.files:
+            if f.end <= start or f.start >= end:
+                kept.append(f)
+                continue
+            if f.start < start:
+                kept.append(FileRange(f.start, start, f.path, f.offset, f.dev, f.inode))
+            if f.end > end:
+                skip = end - f.start
+                kept.append(FileRange(end, f.end, f.path, f.offset + skip, f.dev, f.inode))
+        self.files = kept
 
     @property
     def quirks_hooked(self) -> frozenset[int]:
@@ -70,6 +111,7 @@ class GuestMemory:
         addr, end = page_down(addr), page_up(addr + size)
         self.unmap(addr, end - addr)
         self.uc.mem_map(addr, end - addr, prot & 7)
+        self.forget_files(addr, end)
 
     def unmap(self, addr: int, size: int) -> None:
         """Unmap the mapped parts of ``[addr, addr+size)``."""
@@ -78,6 +120,7 @@ class GuestMemory:
             lo, hi = max(b, addr), min(e, end)
             if lo < hi:
                 self.uc.mem_unmap(lo, hi - lo)
+        self.forget_files(addr, end)
 
     def protect(self, addr: int, size: int, prot: int) -> bool:
         """Change protection; False if part of the range is not mapped (ENOMEM)."""

@@ -12,6 +12,7 @@ import os
 import struct
 from typing import TYPE_CHECKING
 
+from ..maps import PROC_MAPS, open_maps
 from . import abi
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from .registry import Args, handles
@@ -92,6 +93,8 @@ def sys_readv(k: LinuxKernel, a: Args) -> int:
 
 def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
     path = k.cstr(path_addr)
+    if path in PROC_MAPS:  # the guest's address space, not qpp's (as qemu-user)
+        return open_maps(k.memory)
     host_flags = abi.open_flags_to_host(k.arch_name, flags)
     follow = not host_flags & os.O_NOFOLLOW
     host = k.files.host_path(path, dirfd, follow=follow)

@@ -45,6 +45,13 @@ def _mmap(
     mem.map(where, size, prot | 1 if prot else 0)
     if data:
         k.write(where, data)
+    if not anon:
+        try:
+            path = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            path = ""
+        if path.startswith("/"):
+            mem.note_file(where, where + size, path, offset)
     if prot & 4:
         mem.code_mapped(where, size)
     return where

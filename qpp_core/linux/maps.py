@@ -1,0 +1,84 @@
+"""``/proc/self/maps`` as the guest sees it under qemu-user: the guest's own address space.
+
+Opening the host's file would show qpp's Python process. Like qemu-user 7.2, each line
+gives the guest range, its protection, and for file pages the file's offset, device,
+inode and path (padded to column 74, also when there is no path); the stack is
+``[stack]``; on x86_64 the legacy ``[vsyscall]`` page is listed and, as qemu-user shows
+them, guest pages never show ``x``. Adjacent ranges of the same kind are merged.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .memory import GuestMemory
+
+PROC_MAPS = ("/proc/self/maps", f"/proc/{os.getpid()}/maps", "/proc/thread-self/maps")
+
+_VSYSCALL = (0xFFFF_FFFF_FF60_0000, 0xFFFF_FFFF_FF60_1000, 4, None, "[vsyscall]")
+
+# (start, end, prot, (offset, dev, inode) or None for anonymous memory, path)
+Piece = tuple[int, int, int, tuple[int, int, int] | None, str]
+
+
+def _pieces(mem: GuestMemory) -> list[Piece]:
+    out: list[Piece] = []
+    shown = ~4 if mem.arch.name == "x86_64" else 7  # qemu shows x86_64 pages without x
+    for begin, end, prot in mem.regions():
+        prot &= shown
+        at = begin
+        for f in mem.files:
+            lo, hi = max(f.start, begin), min(f.end, end)
+            if lo >= hi:
+                continue
+            if at < lo:
+                out.append((at, lo, prot, None, ""))
+            out.append((lo, hi, prot, (f.offset + lo - f.start, f.dev, f.inode), f.path))
+            at = hi
+        if at < end:
+            out.append((at, end, prot, None, ""))
+    merged: list[Piece] = []
+    for p in out:
+        if merged:
+            q = merged[-1]
+            same_anon = q[3] is None and p[3] is None
+            same_file = (
+                q[3] is not None
+                and p[3] is not None
+                and q[4] == p[4]
+                and q[3][0] + q[1] - q[0] == p[3][0]
+            )
+            if q[1] == p[0] and q[2] == p[2] and (same_anon or same_file):
+                merged[-1] = (q[0], p[1], q[2], q[3], q[4])
+                continue
+        merged.append(p)
+    return merged
+
+
+def render_maps(mem: GuestMemory) -> bytes:
+    """The text of the guest's /proc/self/maps."""
+    width = 8 if mem.arch.bits == 32 else 1
+    lines = []
+    pieces = _pieces(mem)
+    if mem.arch.name == "x86_64":
+        pieces.append(_VSYSCALL)
+    for start, end, prot, backing, path in pieces:
+        offset, dev, inode = backing or (0, 0, 0)
+        if backing is None and mem.stack and start < mem.stack[1] and end > mem.stack[0]:
+            path = "[stack]"
+        perms = "".join(c if prot & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
+        head = (
+            f"{start:0{width}x}-{end:0{width}x} {perms}p {offset:08x} "
+            f"{os.major(dev):02x}:{os.minor(dev):02x} {inode}"
+        )
+        lines.append(f"{head}{' ' * max(73 - len(head), 1)}{path}")
+    return "".join(line + "\n" for line in lines).encode()
+
+
+def open_maps(mem: GuestMemory) -> int:
+    """A readable host fd (at offset 0) holding the guest's maps text."""
+    fd = os.memfd_create("qpp-maps", os.MFD_CLOEXEC)
+    os.write(fd, render_maps(mem))
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.set_inheritable(fd, False)
+    return fd
