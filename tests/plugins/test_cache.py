@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from qpp_core.guests import ARCHES, MEMLOOP_INSNS, MEMLOOP_LOADS, MEMLOOP_STORES
-from qpp_core.instrument.core import Instrumentation
 from qpp_core.plugins.cache import Cache, config_error
 
 # --- the model ----------------------------------------------------------------------------
@@ -131,15 +130,6 @@ ROW = re.compile(
     r"(?:  (\d+) +(\d+) +(\d+\.\d{4})%)?"
 )
 
-#: unicorn 2.1.4 on mipsel, with memory hooks, runs a load after a delay-slot store twice
-#: unless the instrumentation undoes the replay (tests/instrument/test_guests.py)
-MIPS_MEM_QUIRK = pytest.mark.xfail(
-    not hasattr(Instrumentation, "_mips_replay_guard"),
-    reason="unicorn 2.1.4 mipsel: a load after a delay-slot store runs twice with memory hooks",
-    strict=True,
-)
-MEM_ARCHES = [pytest.param(a, marks=MIPS_MEM_QUIRK) if a == "mipsel" else a for a in ARCHES]
-
 
 def _summary(log: str) -> dict[str, tuple[int, ...]]:
     lines = log.splitlines()
@@ -183,7 +173,7 @@ def _trace(log: str) -> tuple[list[int], list[int]]:
     return insns, data
 
 
-@pytest.mark.parametrize("arch", MEM_ARCHES)
+@pytest.mark.parametrize("arch", ARCHES)
 def test_memloop_counts_are_the_sources(qpp_run: Any, arch: str) -> None:
     run = qpp_run("memloop", arch, "cache", "execlog")
     assert run.status == 0, run.stderr

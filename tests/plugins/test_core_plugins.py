@@ -232,22 +232,11 @@ def test_drcov_unwritable_file_is_one_line_error(qpp_run: Any) -> None:
 # --- stoptrigger and execlog --------------------------------------------------------------
 
 
-#: unicorn 2.1.4 on mipsel, with memory hooks, runs a load at a branch target after a
-#: delay-slot store twice (see tests/instrument/test_guests.py): memloop's counts are off
-MIPS_MEM_QUIRK = pytest.mark.xfail(
-    reason="unicorn 2.1.4 mipsel: a load after a delay-slot store runs twice with memory hooks"
-)
-
-
-def _mem_arches(*arches: str) -> list[Any]:
-    return [pytest.param(a, marks=MIPS_MEM_QUIRK) if a == "mipsel" else a for a in arches]
-
-
 def _execlog(log: str) -> list[str]:
     return [x for x in log.splitlines() if re.match(r"0, 0x[0-9a-f]+, 0x[0-9a-f]+, \"", x)]
 
 
-@pytest.mark.parametrize("arch", _mem_arches(*ARCHES))
+@pytest.mark.parametrize("arch", ARCHES)
 def test_execlog_on_memloop_matches_the_source(qpp_run: Any, arch: str) -> None:
     lines = _execlog(qpp_run("memloop", arch, "execlog").log)
     assert len(lines) == MEMLOOP_INSNS[arch]
@@ -304,7 +293,7 @@ def test_stoptrigger_addr_exits_with_its_code(qpp_run: Any) -> None:
 # --- hotpages and howvec ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("arch", _mem_arches("x86_64", "aarch64", "mipsel"))
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64", "mipsel"])
 def test_hotpages_on_memloop(qpp_run: Any, arch: str) -> None:
     log = qpp_run("memloop", arch, "hotpages").log
     rows = [line.split(", ") for line in log.splitlines()[1:]]

@@ -62,15 +62,9 @@ def _tail(log: str) -> list[str]:
     return [re.sub(r"0x[0-9a-f]{6,}", "ADDR", x) for x in lines[start:]]
 
 
-ACCESS_QUIRK = pytest.mark.xfail(
-    reason="qpp's Linux layer answers access() on a missing file with EACCES (qemu: ENOENT)",
-    strict=False,
-)
-
-
 @pytest.mark.parametrize(
     "arch",
-    ["aarch64", "riscv64", *(pytest.param(a, marks=ACCESS_QUIRK) for a in OLD_STYLE)],
+    ["aarch64", "riscv64", *OLD_STYLE],
 )
 def test_strace_prints_what_qemu_strace_prints(qpp_run: Any, arch: str) -> None:
     run = qpp_run("probe", arch, "strace", args=("file", "probe.txt"), log_file=False)
