@@ -27,7 +27,10 @@ Callback signatures (``vcpu_index`` is always 0: user mode has one vcpu):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from qpp_core.errors import QppUsageError
@@ -363,6 +366,96 @@ def qemu_plugin_num_vcpus() -> int:
     return 1
 
 
+# === the guest program and its end ========================================================
+
+
+@dataclass(frozen=True)
+class _Image:
+    path: str
+    start_code: int
+    end_code: int
+    entry: int
+
+
+@lru_cache(maxsize=8)
+def _read_image(path: str, entry: int) -> _Image:
+    from qpp_core.linux.elf import read_elf
+
+    img = read_elf(path)
+    bias = entry - img.entry
+    code = [s for s in img.segments if s.prot & 4] or list(img.segments)
+    start = min(s.vaddr for s in code) + bias
+    end = max(s.vaddr + s.memsz for s in code) + bias
+    return _Image(os.path.realpath(path), start, end, entry)
+
+
+def _image() -> _Image:
+    machine = _instr().machine
+    path = getattr(getattr(getattr(machine, "kernel", None), "opts", None), "binary", None)
+    if path is None:
+        raise QppUsageError("the guest's executable is unknown (no guest program loaded)")
+    return _read_image(str(path), int(machine.entry))
+
+
+def qemu_plugin_path_to_binary() -> str:
+    """The guest executable's absolute path (symbolic links resolved)."""
+    return _image().path
+
+
+def qemu_plugin_start_code() -> int:
+    """The lowest loaded address of the executable's executable segments."""
+    return _image().start_code
+
+
+def qemu_plugin_end_code() -> int:
+    """The end (exclusive) of the executable's executable segments, as loaded."""
+    return _image().end_code
+
+
+def qemu_plugin_entry_code() -> int:
+    """The executable's entry point, as loaded."""
+    return _image().entry
+
+
+def qemu_plugin_guest_bits() -> int:
+    """The guest's word size in bits: 64 or 32 (not in QEMU's header)."""
+    bits: int = _instr().arch.bits
+    return bits
+
+
+def qemu_plugin_exit_guest(id: PluginId, status: int) -> None:
+    """End the guest now with exit ``status``, as a QEMU plugin's ``exit(status)`` does:
+    the atexit callbacks still run and the process exits with ``status & 0xff``
+    (not in QEMU's header).
+
+    Exact at instruction granularity: from an insn exec callback or a breakpoint the
+    instruction does not run (and no callback after this one on it); from a tb exec
+    callback the block does not run; from a memory callback the accessing instruction is
+    the last one. Inline counts stop at the same point, and no later syscall happens.
+    """
+    instr, _ = _plugin(id)
+    instr.exit_guest(int(status))
+
+
+def qemu_plugin_register_vcpu_breakpoint_cb(
+    id: PluginId,
+    vaddr: int,
+    cb: Callable[[int, Any], Any],
+    flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS,
+    userdata: Any = None,
+) -> None:
+    """Call ``cb(vcpu_index, userdata)`` once, right before the instruction at ``vaddr``
+    next executes, ahead of its other callbacks (not in QEMU's header).
+
+    Usable from any callback. Registered from a tb exec callback for an instruction of
+    the block starting, it fires within this very execution of the block: with
+    :func:`qemu_plugin_exit_guest`, that stops a guest exactly mid-block at the cost of
+    one Python call per block. Costs nothing elsewhere (one code hook on that address)."""
+    instr, plugin = _plugin(id)
+    _callable(cb, "qemu_plugin_register_vcpu_breakpoint_cb")
+    instr.register_breakpoint(int(vaddr), ExecCallback(plugin, cb, _flags(flags), userdata))
+
+
 # === block and instruction queries ========================================================
 
 
@@ -528,9 +621,13 @@ __all__ = [
     "RegisterDescriptor",
     "Scoreboard",
     "TranslationBlock",
+    "qemu_plugin_end_code",
+    "qemu_plugin_entry_code",
+    "qemu_plugin_exit_guest",
     "qemu_plugin_flush_translations",
     "qemu_plugin_get_hwaddr",
     "qemu_plugin_get_registers",
+    "qemu_plugin_guest_bits",
     "qemu_plugin_insn_data",
     "qemu_plugin_insn_disas",
     "qemu_plugin_insn_haddr",
@@ -543,10 +640,12 @@ __all__ = [
     "qemu_plugin_mem_is_store",
     "qemu_plugin_mem_size_shift",
     "qemu_plugin_num_vcpus",
+    "qemu_plugin_path_to_binary",
     "qemu_plugin_read_memory_vaddr",
     "qemu_plugin_read_register",
     "qemu_plugin_read_register_int",
     "qemu_plugin_register_flush_cb",
+    "qemu_plugin_register_vcpu_breakpoint_cb",
     "qemu_plugin_register_vcpu_discon_cb",
     "qemu_plugin_register_vcpu_exit_cb",
     "qemu_plugin_register_vcpu_init_cb",
@@ -566,6 +665,7 @@ __all__ = [
     "qemu_plugin_scoreboard_new",
     "qemu_plugin_scoreboard_u64",
     "qemu_plugin_scoreboard_u64_in_struct",
+    "qemu_plugin_start_code",
     "qemu_plugin_tb_get_insn",
     "qemu_plugin_tb_n_insns",
     "qemu_plugin_tb_size",

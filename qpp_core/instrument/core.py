@@ -230,6 +230,14 @@ class Instrumentation:
         self.n_code_writes = 0
         #: mips: stale delay-slot blocks left (see _mips_replay_guard)
         self.n_mips_replays = 0
+        #: one-shot callbacks before the instruction at an address (breakpoints)
+        self._breakpoints: dict[int, list[ExecCallback]] = {}
+        #: [True] while the tb exec callbacks of the block starting now run
+        self._tb_ctx = [False]
+        #: true while memory callbacks run (the accessing instruction has started)
+        self._in_mem = False
+        #: a plugin ended the guest (exit_guest): no more events are delivered
+        self.exiting = False
 
     # === lifecycle ======================================================================
 
@@ -345,6 +353,11 @@ class Instrumentation:
             self._rebuild_code(addr)
         for addr in list(self._mem_entries):
             self._rebuild_mem(addr)
+        for addr in list(self._breakpoints):
+            self._breakpoints[addr] = keep(self._breakpoints[addr])
+            if not self._breakpoints[addr]:
+                del self._breakpoints[addr]
+            self._rebuild_code(addr)
 
     def reset_plugin(self, plugin: LoadedPlugin) -> None:
         """``qemu_plugin_reset``: forget the plugin's callbacks; it may register anew."""
@@ -490,6 +503,7 @@ class Instrumentation:
         pending = self._it_pending
         flush_pending = self._flush_it_pending
         cur = self._cur
+        tb_ctx = self._tb_ctx
 
         def on_block(handle: int, address: int, size: int, key: int) -> None:
             cur[0] = address
@@ -507,8 +521,11 @@ class Instrumentation:
                     for vals, slot, imm in plan.stores:
                         vals[slot] = imm
                 if plan.extra is not None:
+                    tb_ctx[0] = True
                     plan.extra()
+                    tb_ctx[0] = False
             except BaseException as exc:
+                tb_ctx[0] = False
                 self._hook_failed(exc)
 
         if self.arch.name != "mipsel":
@@ -656,6 +673,8 @@ class Instrumentation:
 
     def _translate(self, address: int, size: int) -> BlockPlan | None:
         """Announce a block and install its plan; ``None`` when it must be retranslated."""
+        if self.exiting:
+            return None
         thumb = self._is_thumb()
         tb = TranslationBlock(self, address, size, self.machine.read_memory(address, size), thumb)
         tb.insns = self.decode(tb)
@@ -819,11 +838,14 @@ class Instrumentation:
         for vaddr in hit:
             self._forget_block(vaddr)
 
-    def _take_back(self, plan: BlockPlan, pc: int) -> None:
-        """Undo the insn inline adds of ``plan`` from the instruction at ``pc`` on."""
+    def _take_back(self, plan: BlockPlan, pc: int, *, whole: bool = False) -> None:
+        """Undo the insn inline adds of ``plan`` from the instruction at ``pc`` on (and
+        the block's own adds too with ``whole``: the block did not run at all)."""
         insns = plan.tb.insns
         tail = [i for i in insns if i.vaddr >= pc]
         records = [r for i in tail for r in i.inline if not _disabled(r.owner)]
+        if whole:
+            records += [r for r in plan.tb.inline if not _disabled(r.owner)]
         adds, _ = fold_inline([r for r in records if r.op is InlineOp.ADD_U64])
         for vals, slot, imm in adds:
             vals[slot] -= imm
@@ -918,6 +940,8 @@ class Instrumentation:
 
         def run_all() -> None:
             for e, fn, ud, flags, cond in items:
+                if me.exiting:
+                    return
                 if cond is not None and not cond():
                     continue
                 me.regs = flags
@@ -965,6 +989,9 @@ class Instrumentation:
                 return self._compile_exec(live, "insn exec") if live else None
 
             own = self._per_block(per_block, build, _exec_signature)
+        plain = own
+        if addr in self._breakpoints:
+            own = self._with_breakpoints(addr, own)
         if own is None:
             self._code_own.pop(addr, None)
         else:
@@ -976,7 +1003,11 @@ class Instrumentation:
                 self._code_fast.pop(addr, None)
             else:
                 self.code_table[addr] = own
-                self._code_fast[addr] = self._fast_entry(per_block, own)
+                if own is plain and per_block:
+                    self._code_fast[addr] = self._fast_entry(per_block, own)
+                else:
+                    run = own
+                    self._code_fast[addr] = (lambda vcpu, ud: run(), None, REGS_NONE, None)
             return
         if own is None:
             self.code_table[addr] = pre
@@ -987,6 +1018,102 @@ class Instrumentation:
             own()
 
         self.code_table[addr] = both
+
+    # --- breakpoints and exit ---------------------------------------------------------------
+
+    def register_breakpoint(self, vaddr: int, entry: ExecCallback) -> None:
+        """Run ``entry`` once, right before the instruction at ``vaddr`` next
+        executes, ahead of that instruction's other callbacks.
+
+        The instruction's translation is dropped when it carried no code hook yet. From a
+        tb exec callback of the block holding the address, that block is entered again
+        (its inline ops and tb callbacks are not repeated), so the breakpoint applies to
+        this very execution of the block; from elsewhere, it applies from the next time
+        the address is reached in a block that starts after the call.
+        """
+        if entry.owner is not None:
+            self._own(entry.owner)
+        had_hook = vaddr in self.code_table and self._covered(vaddr)
+        self._breakpoints.setdefault(vaddr, []).append(entry)
+        self._rebuild_code(vaddr)
+        if had_hook:
+            return
+        if not self._covered(vaddr):
+            self._cover(vaddr, vaddr)
+        if not self._live or self.finished:
+            return
+        self.uc.ctl_remove_cache(vaddr, vaddr + 1)
+        plan = self.blocks.get(self._cur[0])
+        if self._tb_ctx[0] and plan is not None and plan.vaddr <= vaddr < plan.vaddr + plan.size:
+            self._reenter(plan)
+
+    def _reenter(self, plan: BlockPlan) -> None:
+        """From the block hook: make unicorn enter ``plan``'s block again, retranslated,
+        without repeating what the block hook did for it."""
+        skip = BlockPlan(plan.tb)
+        blocks = self.blocks
+
+        def restore() -> None:
+            if blocks.get(plan.vaddr) is skip:
+                blocks[plan.vaddr] = plan
+
+        skip.extra = restore
+        blocks[plan.vaddr] = skip
+        self.uc.ctl_remove_cache(plan.vaddr, plan.vaddr + plan.size)
+        if self._hooks_deleted:
+            self._hooks_deleted = False
+            self.machine.request_restart()
+        else:
+            self.uc.reg_write(self.arch.pc, plan.vaddr | (1 if plan.tb.thumb else 0))
+
+    def _with_breakpoints(self, addr: int, own: Callable[[], None] | None) -> Callable[[], None]:
+        """The code-table entry at ``addr``: its breakpoints (once), then ``own``."""
+        me = self
+
+        def run() -> None:
+            entries = me._breakpoints.pop(addr, None)
+            if entries:
+                me._rebuild_code(addr)  # one-shot: gone before they run
+                me._compile_exec(entries, "breakpoint")()
+            if own is not None and not me.exiting:
+                own()
+
+        return run
+
+    def exit_guest(self, status: int) -> None:
+        """End the guest with ``status`` before the instruction about to run (a plugin's
+        ``exit()`` in QEMU); atexit callbacks still run.
+
+        From an insn exec callback or a breakpoint the instruction does not run; from a tb
+        exec callback the block does not run; from a memory callback the accessing
+        instruction is the last to count. Inline adds applied at the block's start for
+        instructions that will not run are taken back, so counts stop exactly there. No
+        further callback, syscall or memory event is delivered.
+        """
+        if self.exiting:
+            return
+        self.exiting = True
+        plan = self.blocks.get(self._cur[0])
+        if plan is not None and self._live and not self.finished:
+            pc = self._read_pc() & ~1 if self._is_arm else self._read_pc()
+            if self._tb_ctx[0]:
+                pc = plan.vaddr
+            elif self._in_mem:
+                pc = next((i.vaddr for i in plan.tb.insns if i.vaddr > pc), plan.vaddr + plan.size)
+            if plan.vaddr <= pc < plan.vaddr + plan.size:
+                self._take_back(plan, pc, whole=pc == plan.vaddr)
+        self._flush_it_pending_silently()
+        self.code_table.clear()
+        self._code_fast.clear()
+        self._code_own.clear()
+        self.mem_table.clear()
+        self.blocks.clear()
+        self._breakpoints.clear()
+        self.machine.exit(status)
+
+    def _flush_it_pending_silently(self) -> None:
+        self._it_pending.clear()
+        self._it_actions.clear()
 
     @staticmethod
     def _fast_entry(per_block: Any, own: Callable[[], None]) -> tuple[Any, Any, int, Any]:
@@ -1111,13 +1238,17 @@ class Instrumentation:
                         vals[slot] = imm
             if cbs:
                 info = MemInfo(size, is_store, value & ((1 << (8 * size)) - 1), sign, big)
-                for c in cbs:
-                    if c.rw & rw:
-                        me.regs = int(c.flags)
-                        try:
-                            c.fn(0, info, address, c.userdata)
-                        except BaseException as exc:
-                            me._plugin_failed(c.owner, "mem", exc)
+                me._in_mem = True
+                try:
+                    for c in cbs:
+                        if c.rw & rw and not me.exiting:
+                            me.regs = int(c.flags)
+                            try:
+                                c.fn(0, info, address, c.userdata)
+                            except BaseException as exc:
+                                me._plugin_failed(c.owner, "mem", exc)
+                finally:
+                    me._in_mem = False
 
         return on_access
 
@@ -1145,6 +1276,9 @@ class Instrumentation:
         if self._mem_hook is not None:
             self.raw.delete(self._mem_hook)
             self._mem_hook = None
+        for addr in self._breakpoints:  # they outlive translations
+            self._rebuild_code(addr)
+            self._cover(addr, addr)
         if self.started and not self.finished:
             self._flush_unicorn()
             saved, self.regs = self.regs, REGS_NONE
@@ -1161,8 +1295,14 @@ class Instrumentation:
         try:
             self._flush_it_pending()
             kwargs = {"vcpu_index": 0, "num": num, "args": words}
+            if self.exiting:
+                return 0  # the guest is gone: the call must not happen (its result is unused)
             self._dispatch("syscall", kwargs, (0, num, *words))
+            if self.exiting:
+                return 0
             result = self._dispatch("syscall_filter", kwargs, (0, num, *words), first_result=True)
+            if self.exiting:
+                return 0
             if self._discon_types:
                 pc = self._read_pc()
                 self._pending_discon = (pc - _trap_size(self.arch.name, self._is_thumb()), pc)
@@ -1174,6 +1314,8 @@ class Instrumentation:
             self.regs = saved
 
     def syscall_leave(self, num: int, ret: int) -> None:
+        if self.exiting:
+            return
         saved, self.regs = self.regs, REGS_RW
         try:
             self._dispatch("syscall_ret", {"vcpu_index": 0, "num": num, "ret": ret}, (0, num, ret))

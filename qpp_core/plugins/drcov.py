@@ -22,6 +22,7 @@ e.g. qemu's signal trampoline page) are skipped. The flavor says the guest's wor
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 from qpp_core.errors import PluginFailure
@@ -29,7 +30,6 @@ from qpp_core.hookspecs import hookimpl
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
 from qpp_core.loading.args import Arg
-from qpp_core.plugins._guest import GuestImage, guest_image
 
 qemu_plugin_version = 2
 qemu_plugin_args = {
@@ -59,6 +59,28 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     if key in _executed:
         return  # already covered: no need to watch it again
     api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=key)
+
+
+@dataclass(frozen=True)
+class GuestImage:
+    """The guest executable: absolute path, executable range (loaded addresses), entry."""
+
+    path: str
+    start_code: int
+    end_code: int
+    entry: int
+    bits: int
+
+
+def guest_image() -> GuestImage:
+    """The running guest's executable, from the instrumentation API."""
+    return GuestImage(
+        api.qemu_plugin_path_to_binary(),
+        api.qemu_plugin_start_code(),
+        api.qemu_plugin_end_code(),
+        api.qemu_plugin_entry_code(),
+        api.qemu_plugin_guest_bits(),
+    )
 
 
 def render(image: GuestImage, blocks: list[tuple[int, int]]) -> bytes:

@@ -1,17 +1,21 @@
 """``stoptrigger``: end the guest at an instruction count or address (QEMU's
 contrib/plugins/stoptrigger.c).
 
-* ``icount=N[:CODE]``: once N instructions have executed, exit with status CODE
+* ``icount=N[:CODE]``: once exactly N instructions have executed, exit with status CODE
   (default 0) before the next one runs, logging ``icount reached at 0xPC, exiting``
   (PC: the instruction that would have run next);
 * ``addr=A[:CODE]`` (repeatable; A in hex, ``0x`` optional): exit with status CODE
-  (default 0) when the instruction at A is about to run, logging
+  (default 0) when the instruction at A is about to run (it does not run), logging
   ``0xA reached, exiting``.
 
-Other plugins' atexit callbacks still run, as with QEMU's ``exit()``. Instructions are
-counted per block (one Python call per executed block): the guest stops at the start of
-the block holding the (N+1)-th instruction, and the log names that instruction. A system
-call always ends a block, so no syscall past the N-th instruction runs.
+Other plugins' atexit callbacks still run, as with QEMU's ``exit()``, and their counts
+stop at the same instruction (an ``insn`` plugin in the same run reports exactly N).
+
+Cost: one Python call per executed block (icount), or per execution of a block holding
+a target address (addr); nothing per instruction. When the stop falls inside the block
+that starts, a one-shot breakpoint on that instruction
+(:func:`~qpp_core.instrument.api.qemu_plugin_register_vcpu_breakpoint_cb`) ends the guest
+there with :func:`~qpp_core.instrument.api.qemu_plugin_exit_guest`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from qpp_core.hookspecs import hookimpl
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
 from qpp_core.loading.args import Arg
-from qpp_core.plugins._guest import exit_guest
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,19 @@ _state: dict[str, Any] = {}
 
 
 @hookimpl
-def qemu_plugin_install(args: Any) -> None:
+def qemu_plugin_install(id: int, args: Any) -> None:
     icount = args.get("icount")
     addrs = args.get("addr") or []
     _state.clear()
-    _state.update(icount=icount, executed=0, stopped=False, addrs={t.value: t.code for t in addrs})
+    _state.update(
+        id=id,
+        icount=icount,
+        executed=0,
+        armed=False,
+        stopped=False,
+        addrs={t.value: t.code for t in addrs},
+        pending=set(),
+    )
 
 
 def _stop(code: int, message: str) -> None:
@@ -72,19 +83,42 @@ def _stop(code: int, message: str) -> None:
         return
     _state["stopped"] = True
     qemu_plugin_outs(message)
-    exit_guest(code)
+    api.qemu_plugin_exit_guest(_state["id"], code)
+
+
+def _exit_at(vcpu_index: int, what: tuple[int, str]) -> None:
+    _stop(*what)
+
+
+def _stop_before(vaddr: int, first: int, code: int, message: str) -> None:
+    """Stop right before ``vaddr``, an instruction of the block starting at ``first``."""
+    if vaddr == first:
+        _stop(code, message)
+    else:
+        api.qemu_plugin_register_vcpu_breakpoint_cb(
+            _state["id"], vaddr, _exit_at, userdata=(code, message)
+        )
 
 
 def _block(vcpu_index: int, tb_insns: tuple[int, ...]) -> None:
+    if _state["armed"]:
+        return
     trig: Trigger = _state["icount"]
     done = _state["executed"]
     if done + len(tb_insns) > trig.value:
-        _stop(trig.code, f"icount reached at 0x{tb_insns[trig.value - done]:x}, exiting\n")
+        _state["armed"] = True
+        pc = tb_insns[trig.value - done]
+        _stop_before(pc, tb_insns[0], trig.code, f"icount reached at 0x{pc:x}, exiting\n")
     _state["executed"] = done + len(tb_insns)
 
 
-def _addr(vcpu_index: int, vaddr: int) -> None:
-    _stop(_state["addrs"][vaddr], f"0x{vaddr:x} reached, exiting\n")
+def _addr_block(vcpu_index: int, targets: tuple[int, tuple[int, ...]]) -> None:
+    first, addrs = targets
+    for vaddr in addrs:
+        if vaddr not in _state["pending"]:
+            _state["pending"].add(vaddr)  # the breakpoint stays until reached
+            message = f"0x{vaddr:x} reached, exiting\n"
+            _stop_before(vaddr, first, _state["addrs"][vaddr], message)
 
 
 @hookimpl
@@ -93,6 +127,6 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
         addrs = tuple(insn.vaddr for insn in tb.insns)
         api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _block, userdata=addrs)
     if _state["addrs"]:
-        for insn in tb.insns:
-            if insn.vaddr in _state["addrs"]:
-                api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _addr, userdata=insn.vaddr)
+        hits = tuple(i.vaddr for i in tb.insns if i.vaddr in _state["addrs"])
+        if hits:
+            api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _addr_block, userdata=(tb.vaddr, hits))
