@@ -63,7 +63,7 @@ class Catalog:
 
 
 def unknown_plugin_message(name: str, installed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, installed, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(name, installed, n=1, cutoff=0.4)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listing = ", ".join(installed) if installed else "none"
     return f"unknown plugin {name!r}{hint} (installed: {listing}; see `qpp list`)"
