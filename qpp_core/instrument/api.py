@@ -423,7 +423,7 @@ def qemu_plugin_guest_bits() -> int:
     return bits
 
 
-def qemu_plugin_exit_guest(id: PluginId, status: int) -> None:
+def qemu_plugin_exit_guest(id: PluginId | int, status: int) -> None:
     """End the guest now with exit ``status``, as a QEMU plugin's ``exit(status)`` does:
     the atexit callbacks still run and the process exits with ``status & 0xff``
     (not in QEMU's header).
@@ -438,7 +438,7 @@ def qemu_plugin_exit_guest(id: PluginId, status: int) -> None:
 
 
 def qemu_plugin_register_vcpu_breakpoint_cb(
-    id: PluginId,
+    id: PluginId | int,
     vaddr: int,
     cb: Callable[[int, Any], Any],
     flags: CbFlags | int = QEMU_PLUGIN_CB_NO_REGS,
