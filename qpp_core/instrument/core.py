@@ -42,21 +42,28 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import capstone
-
 from qpp_core.errors import PluginRuntimeError, QppError, QppUsageError
 from qpp_core.instrument import _uc
+from qpp_core.instrument.decode import Decoder
 from qpp_core.instrument.handles import (
-    Cond,
     DisconType,
     ExecCallback,
     InlineOp,
-    InlineRecord,
     Instruction,
     MemInfo,
     MemRW,
     RegisterDescriptor,
     TranslationBlock,
+)
+from qpp_core.instrument.mips_replay import mips_replay_guard
+from qpp_core.instrument.plan import (
+    BlockPlan,
+    block_inline,
+    disabled,
+    exec_signature,
+    fold_inline,
+    make_cond,
+    mem_signature,
 )
 from qpp_core.session import LoadedPlugin, Session, running_plugin
 
@@ -88,68 +95,6 @@ PAGE_BITS = 12
 PAGE_MASK = (1 << PAGE_BITS) - 1
 
 _IT_RE = re.compile(r"^it[te]{0,3}$")
-_SIGN_LOADS: dict[str, Callable[[str], bool]] = {
-    "x86_64": lambda m: m.startswith("movsx") or m in ("cbw", "cwde", "cdqe"),
-    "aarch64": lambda m: m.startswith(("ldrs", "ldurs", "ldtrs", "ldapurs")),
-    "arm": lambda m: m.startswith(("ldrsb", "ldrsh")),
-    "riscv64": lambda m: m in ("lb", "lh", "lw", "c.lw", "c.lwsp"),
-    "mipsel": lambda m: m in ("lb", "lh"),
-}
-_TRAP_SIZE = {"x86_64": 2, "aarch64": 4, "riscv64": 4, "mipsel": 4}
-
-
-class BlockPlan:
-    """What runs when one announced block executes (see the module docstring).
-
-    ``adds`` and ``stores`` are the folded inline operations, ``(slots, index, value)``;
-    ``extra`` runs the block's execution callbacks (``None`` when it has none).
-    """
-
-    __slots__ = ("adds", "extra", "retranslated", "size", "stores", "tb", "vaddr")
-
-    def __init__(self, tb: TranslationBlock) -> None:
-        self.tb = tb
-        self.vaddr = tb.vaddr
-        self.size = tb.size
-        self.adds: list[tuple[list[int], int, int]] = []
-        self.stores: list[tuple[list[int], int, int]] = []
-        self.extra: Callable[[], None] | None = None
-        self.retranslated = False
-
-
-def fold_inline(
-    records: list[InlineRecord],
-) -> tuple[list[tuple[list[int], int, int]], list[tuple[list[int], int, int]]]:
-    """Fold inline ops applied in order into at most one add or one store per entry."""
-    folded: dict[tuple[int, int], tuple[list[int], int, InlineOp, int]] = {}
-    for rec in records:
-        vals = rec.entry.score.vcpus[0]
-        key = (id(vals), rec.entry.slot)
-        prev = folded.get(key)
-        if rec.op is InlineOp.STORE_U64 or prev is None:
-            folded[key] = (vals, rec.entry.slot, rec.op, rec.imm)
-        else:
-            folded[key] = (vals, rec.entry.slot, prev[2], prev[3] + rec.imm)
-    adds = [(v, s, imm) for v, s, op, imm in folded.values() if op is InlineOp.ADD_U64 and imm]
-    stores = [(v, s, imm) for v, s, op, imm in folded.values() if op is InlineOp.STORE_U64]
-    return adds, stores
-
-
-def make_cond(cond: Cond, entry: Any, imm: int) -> Callable[[], bool] | None:
-    """A predicate for a conditional callback (``None`` for ALWAYS)."""
-    vals = entry.score.vcpus[0]
-    slot = entry.slot
-    tests: dict[Cond, Callable[[], bool]] = {
-        Cond.EQ: lambda: vals[slot] == imm,
-        Cond.NE: lambda: vals[slot] != imm,
-        Cond.LT: lambda: vals[slot] < imm,
-        Cond.LE: lambda: vals[slot] <= imm,
-        Cond.GT: lambda: vals[slot] > imm,
-        Cond.GE: lambda: vals[slot] >= imm,
-    }
-    if cond is Cond.ALWAYS:
-        return None
-    return tests[cond]
 
 
 class _ItRegion:
@@ -208,11 +153,10 @@ class Instrumentation:
         self._block_hook: int | None = None
         self._mem_hook: int | None = None
         self._observer_installed = False
-        self._cs: dict[bool, Any] = {}
+        self._decoding = Decoder(self.arch)
         self._is_arm = self.arch.name == "arm"
         self._cpsr_id = self.arch.registers.get("cpsr") if self._is_arm else None
         self._read_pc = self.raw.reader(self.arch.pc)
-        self._sign_load: Callable[[str], bool] = _SIGN_LOADS.get(self.arch.name, _never)
         self._pending_discon: tuple[int, int] | None = None
         #: >0 while a translation, syscall or global event is being delivered
         self._in_event = 0
@@ -337,10 +281,7 @@ class Instrumentation:
                 insn.exec_cbs[:] = keep(insn.exec_cbs)
                 insn.mem_cbs[:] = keep(insn.mem_cbs)
                 insn.mem_inline[:] = keep(insn.mem_inline)
-            records = list(tb.inline)
-            for insn in tb.insns:
-                records.extend(insn.inline)
-            plan.adds, plan.stores = fold_inline(records)
+            plan.adds, plan.stores = fold_inline(block_inline(tb))
             plan.extra = self._compile_exec(tb.exec_cbs, "tb exec") if tb.exec_cbs else None
         for addr in list(self._code_entries):
             per_block = self._code_entries[addr]
@@ -530,49 +471,7 @@ class Instrumentation:
 
         if self.arch.name != "mipsel":
             return on_block
-        return self._mips_replay_guard(on_block)
-
-    def _mips_replay_guard(
-        self, on_block: Callable[[int, int, int, int], None]
-    ) -> Callable[[int, int, int, int], None]:
-        """Leave blocks that unicorn 2.1.4 mips translated with a stale pending branch.
-
-        With memory hooks, unicorn can leave a block with the branch-pending bits of
-        ``hflags`` still set: after a hooked store in a delay slot (and around some system
-        calls). The next block is then translated as a one-instruction delay slot of a
-        branch that already happened: when the branch was taken the first instruction of
-        the target runs twice (for the guest too: ``addiu t1, t1, 1`` adds 2); when it was
-        not taken, a branch there raises a reserved-instruction exception. Every such block
-        is one instruction long, so only one-instruction blocks are checked: if the pending
-        bits are set, they are cleared and the pc is rewritten to the block start, which
-        makes unicorn leave the block before it runs anything and translate it afresh.
-        Blocks and counts are then QEMU's. See :class:`~qpp_core.instrument._uc.MipsHflags`.
-        """
-        fixer = _uc.MipsHflags.for_uc(self.uc)
-        if fixer is None:
-            return on_block  # this unicorn needs no workaround (or it cannot be applied)
-        clear_pending = fixer.clear_pending_branch
-        write_pc = self.raw.writer(self.arch.pc)
-        blocks = self.blocks
-        #: end of the previous block if it ended on a branch whose delay slot is the next
-        #: block (a branch at the end of a page): that one-instruction block is legitimate
-        slot_next = [-1]
-
-        def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
-            if size == 4 and address != slot_next[0] and clear_pending():
-                self.n_mips_replays += 1
-                slot_next[0] = -1
-                write_pc(address)
-                return
-            on_block(handle, address, size, key)
-            plan = blocks.get(address)
-            slot_next[0] = -1
-            if plan is not None and plan.size == size and plan.tb.insns:
-                last = plan.tb.insns[-1].mnemonic
-                if last.startswith(("b", "j")) and last != "break":
-                    slot_next[0] = address + size
-
-        return on_block_mips
+        return mips_replay_guard(self, on_block)
 
     def _make_code_hook(self) -> Callable[[int, int, int, int], None]:
         table = self.code_table
@@ -636,40 +535,9 @@ class Instrumentation:
     def _is_thumb(self) -> bool:
         return bool(self._is_arm and self.uc.reg_read(self._cpsr_id) & 0x20)
 
-    def _decoder(self, thumb: bool) -> Any:
-        cs = self._cs.get(thumb)
-        if cs is None:
-            cs = capstone.Cs(self.arch.cs_arch, self.arch.cs_mode(thumb))
-            self._cs[thumb] = cs
-        return cs
-
     def decode(self, tb: TranslationBlock) -> list[Instruction]:
-        """Split a block into instructions; undecodable bytes become ``(bad)`` entries
-        sized by the architecture's rules, so that ``n_insns`` stays exact."""
-        cs = self._decoder(tb.thumb)
-        data = tb.data
-        insns: list[Instruction] = []
-        off = 0
-        while off < len(data):
-            for addr, size, mnem, ops in cs.disasm_lite(data[off:], tb.vaddr + off):
-                insns.append(Instruction(tb, addr, size, mnem, ops))
-                off += size
-            if off < len(data):
-                size = self._fallback_size(data[off:], tb.thumb)
-                insns.append(Instruction(tb, tb.vaddr + off, size, "", ""))
-                off += size
-        return insns
-
-    def _fallback_size(self, rest: bytes, thumb: bool) -> int:
-        name = self.arch.name
-        if name == "riscv64":
-            return 4 if rest[0] & 3 == 3 else 2
-        if name == "arm" and thumb:
-            half = int.from_bytes(rest[:2], "little")
-            return 4 if (half >> 11) in (0x1D, 0x1E, 0x1F) else 2
-        if name == "x86_64":
-            return len(rest)  # the rest as one instruction: capstone knows all of x86-64
-        return min(4, len(rest))
+        """Split a block into instructions (see :meth:`.Decoder.decode`)."""
+        return self._decoding.decode(tb)
 
     def _translate(self, address: int, size: int) -> BlockPlan | None:
         """Announce a block and install its plan; ``None`` when it must be retranslated."""
@@ -708,10 +576,7 @@ class Instrumentation:
     def _install(self, tb: TranslationBlock) -> BlockPlan:
         """Compile what the plugins registered on ``tb`` into a plan and address tables."""
         plan = BlockPlan(tb)
-        records = list(tb.inline)
-        for insn in tb.insns:
-            records.extend(insn.inline)
-        plan.adds, plan.stores = fold_inline(records)
+        plan.adds, plan.stores = fold_inline(block_inline(tb))
         if tb.exec_cbs:
             plan.extra = self._compile_exec(tb.exec_cbs, "tb exec")
         for insn in tb.insns:
@@ -843,9 +708,9 @@ class Instrumentation:
         the block's own adds too with ``whole``: the block did not run at all)."""
         insns = plan.tb.insns
         tail = [i for i in insns if i.vaddr >= pc]
-        records = [r for i in tail for r in i.inline if not _disabled(r.owner)]
+        records = [r for i in tail for r in i.inline if not disabled(r.owner)]
         if whole:
-            records += [r for r in plan.tb.inline if not _disabled(r.owner)]
+            records += [r for r in plan.tb.inline if not disabled(r.owner)]
         adds, _ = fold_inline([r for r in records if r.op is InlineOp.ADD_U64])
         for vals, slot, imm in adds:
             vals[slot] -= imm
@@ -985,10 +850,10 @@ class Instrumentation:
         if per_block:
 
             def build(entries: list[ExecCallback]) -> Callable[[], None] | None:
-                live = [e for e in entries if not _disabled(e.owner)]
+                live = [e for e in entries if not disabled(e.owner)]
                 return self._compile_exec(live, "insn exec") if live else None
 
-            own = self._per_block(per_block, build, _exec_signature)
+            own = self._per_block(per_block, build, exec_signature)
         plain = own
         if addr in self._breakpoints:
             own = self._with_breakpoints(addr, own)
@@ -1125,8 +990,8 @@ class Instrumentation:
         if (
             len(first) == 1
             and first[0].cond is None
-            and not _disabled(first[0].owner)
-            and all(_exec_signature(v) == _exec_signature(first) for v in items[1:])
+            and not disabled(first[0].owner)
+            and all(exec_signature(v) == exec_signature(first) for v in items[1:])
         ):
             e = first[0]
             return (e.fn, e.userdata, int(e.flags), e.owner)
@@ -1202,7 +1067,7 @@ class Instrumentation:
     def _rebuild_mem(self, addr: int) -> None:
         if addr not in self._mem_entries:
             return
-        fn = self._per_block(self._mem_entries[addr], self._compile_mem, _mem_signature)
+        fn = self._per_block(self._mem_entries[addr], self._compile_mem, mem_signature)
         if fn is None:
             self.mem_table.pop(addr, None)
         else:
@@ -1215,15 +1080,15 @@ class Instrumentation:
     def _compile_mem(self, insn: Instruction) -> Callable[[int, int, int, int], None] | None:
         """The dispatcher of one instruction's memory callbacks and inline ops."""
         me = self
-        cbs = [c for c in insn.mem_cbs if not _disabled(c.owner)]
+        cbs = [c for c in insn.mem_cbs if not disabled(c.owner)]
         ops = [
             (r.rw, r.op, r.entry.score.vcpus[0], r.entry.slot, r.imm)
             for r in insn.mem_inline
-            if not _disabled(r.owner)
+            if not disabled(r.owner)
         ]
         if not cbs and not ops:
             return None
-        sign = self._sign_load(insn.mnemonic)
+        sign = self._decoding.sign_load(insn.mnemonic)
         big = not self.arch.little_endian
         write = _uc.MEM_WRITE
 
@@ -1305,7 +1170,7 @@ class Instrumentation:
                 return 0
             if self._discon_types:
                 pc = self._read_pc()
-                self._pending_discon = (pc - _trap_size(self.arch.name, self._is_thumb()), pc)
+                self._pending_discon = (pc - self._decoding.trap_size(self._is_thumb()), pc)
             return None if result is None else int(result)
         except BaseException as exc:
             self._hook_failed(exc)
@@ -1395,41 +1260,6 @@ class _SyscallObserver:
         self.instr.syscall_leave(num, ret)
 
 
-def _trap_size(arch: str, thumb: bool) -> int:
-    if arch == "arm":
-        return 2 if thumb else 4
-    return _TRAP_SIZE.get(arch, 4)
-
-
-def _ident(value: Any) -> Any:
-    """Compare userdata by value when cheap and safe, by identity otherwise."""
-    if value is None or isinstance(value, (int, str, bytes, float, bool)):
-        return (type(value), value)
-    return id(value)
-
-
-def _exec_signature(entries: list[ExecCallback]) -> list[tuple[Any, ...]]:
-    return [(id(e.owner), e.fn, _ident(e.userdata), e.flags, e.cond_key) for e in entries]
-
-
-def _mem_signature(insn: Instruction) -> tuple[list[Any], list[Any]]:
-    return (
-        [(id(c.owner), c.fn, _ident(c.userdata), c.flags, c.rw) for c in insn.mem_cbs],
-        [
-            (id(r.owner), r.op, id(r.entry.score), r.entry.slot, r.imm, r.rw)
-            for r in insn.mem_inline
-        ],
-    )
-
-
-def _never(mnemonic: str) -> bool:
-    return False
-
-
-def _disabled(owner: LoadedPlugin | None) -> bool:
-    return owner is not None and owner.disabled
-
-
 def _impl_caller(impl: Any) -> Callable[[dict[str, Any]], Any]:
     names = tuple(impl.argnames)
     function = impl.function
@@ -1440,4 +1270,4 @@ def _impl_caller(impl: Any) -> Callable[[dict[str, Any]], Any]:
     return call
 
 
-__all__ = ["BlockPlan", "Instrumentation"]
+__all__ = ["BlockPlan", "Instrumentation", "fold_inline", "make_cond"]

@@ -1,0 +1,55 @@
+"""A guard against unicorn 2.1.4 mips replaying a block as a stale delay slot.
+
+With memory hooks, unicorn can leave a block with the branch-pending bits of ``hflags``
+still set: after a hooked store in a delay slot (and around some system calls). The next
+block is then translated as a one-instruction delay slot of a branch that already
+happened: when the branch was taken the first instruction of the target runs twice (for
+the guest too: ``addiu t1, t1, 1`` adds 2); when it was not taken, a branch there raises a
+reserved-instruction exception. Every such block is one instruction long, so only
+one-instruction blocks are checked: if the pending bits are set, they are cleared and the
+pc is rewritten to the block start, which makes unicorn leave the block before it runs
+anything and translate it afresh. Blocks and counts are then QEMU's. See
+:class:`~qpp_core.instrument._uc.MipsHflags`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from qpp_core.instrument import _uc
+
+if TYPE_CHECKING:
+    from qpp_core.instrument.core import Instrumentation
+
+#: unicorn's block hook, as the raw hooks call it: (handle, address, size, key)
+BlockHook = Callable[[int, int, int, int], None]
+
+
+def mips_replay_guard(instr: Instrumentation, on_block: BlockHook) -> BlockHook:
+    """``on_block`` behind the guard (itself when this unicorn needs no workaround)."""
+    fixer = _uc.MipsHflags.for_uc(instr.uc)
+    if fixer is None:
+        return on_block  # this unicorn needs no workaround (or it cannot be applied)
+    clear_pending = fixer.clear_pending_branch
+    write_pc = instr.raw.writer(instr.arch.pc)
+    blocks = instr.blocks
+    #: end of the previous block if it ended on a branch whose delay slot is the next
+    #: block (a branch at the end of a page): that one-instruction block is legitimate
+    slot_next = [-1]
+
+    def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
+        if size == 4 and address != slot_next[0] and clear_pending():
+            instr.n_mips_replays += 1
+            slot_next[0] = -1
+            write_pc(address)
+            return
+        on_block(handle, address, size, key)
+        plan = blocks.get(address)
+        slot_next[0] = -1
+        if plan is not None and plan.size == size and plan.tb.insns:
+            last = plan.tb.insns[-1].mnemonic
+            if last.startswith(("b", "j")) and last != "break":
+                slot_next[0] = address + size
+
+    return on_block_mips
