@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from qpp_core.instrument import _uc
 
 if TYPE_CHECKING:
-    from qpp_core.instrument.core import Instrumentation
+    from qpp_core.instrument.state import State
 
 #: unicorn's block hook, as the raw hooks call it: (handle, address, size, key)
 BlockHook = Callable[[int, int, int, int], None]
 
 
-def mips_replay_guard(instr: Instrumentation, on_block: BlockHook) -> BlockHook:
+def mips_replay_guard(instr: State, on_block: BlockHook) -> BlockHook:
     """``on_block`` behind the guard (itself when this unicorn needs no workaround)."""
     fixer = _uc.MipsHflags.for_uc(instr.uc)
     if fixer is None:

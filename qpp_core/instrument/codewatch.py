@@ -1,0 +1,138 @@
+"""Self-modifying code: watching stores into announced code, and what a store there undoes.
+
+unicorn retranslates code that the guest overwrites itself (it tracks code pages as QEMU
+does); this layer must also forget the plans of the blocks concerned, so that the new
+code is announced to ``tb_trans`` again with fresh instrumentation, and take back inline
+counts of a block that a store abandons midway.
+"""
+
+from __future__ import annotations
+
+from qpp_core.instrument import _uc
+from qpp_core.instrument.handles import InlineOp
+from qpp_core.instrument.hooks import coalesce
+from qpp_core.instrument.plan import BlockPlan, disabled, fold_inline
+from qpp_core.instrument.state import MemHook, State
+
+#: at most this many write hooks watch announced code
+MAX_WATCH_HOOKS = 8
+PAGE_BITS = 12
+PAGE_MASK = (1 << PAGE_BITS) - 1
+
+
+class CodeWatchMixin(State):
+    """Write hooks over announced code; forgetting blocks and taking counts back."""
+
+    def _unindex(self, plan: BlockPlan) -> None:
+        for page in range(plan.vaddr >> PAGE_BITS, (plan.vaddr + plan.size - 1 >> PAGE_BITS) + 1):
+            on_page = self._page_blocks.get(page)
+            if on_page is not None:
+                on_page.discard(plan.vaddr)
+                if not on_page:
+                    del self._page_blocks[page]
+
+    def _watch_code(self, lo: int, hi: int) -> None:
+        """Make sure guest stores into ``[lo, hi]`` reach :meth:`_code_written`.
+
+        Code that cannot be written (a read-only, executable mapping: the usual case)
+        is watched as one range per mapping, so a program costs one hook whatever it runs;
+        writable code (an RWX stack, a JIT buffer) page by page. Stores elsewhere cost
+        unicorn one range comparison each, no Python.
+        """
+        for a, b, _ in self._watch:
+            if a <= lo and hi <= b:
+                return
+        new_lo, new_hi = lo & ~PAGE_MASK, hi | PAGE_MASK
+        for begin, end, perms in self.uc.mem_regions():
+            if begin <= lo <= end:
+                if not perms & _uc.PROT_WRITE:
+                    new_lo, new_hi = begin, end
+                break
+        ivs = [[a, b] for a, b, _ in self._watch] + [[new_lo, new_hi]]
+        merged = coalesce(ivs, 1, MAX_WATCH_HOOKS)
+        self._watch = self._replace_hooks(
+            self._watch, merged, _uc.HOOK_MEM_WRITE, _uc.MEM_CB, self._make_watch_hook
+        )
+
+    def _drop_watch(self) -> None:
+        for _, _, handle in self._watch:
+            self.raw.delete(handle)
+        self._watch = []
+        self._page_blocks.clear()
+
+    @property
+    def code_watch_ranges(self) -> list[tuple[int, int]]:
+        """The code address ranges whose stores are watched now (for tests)."""
+        return [(a, b) for a, b, _ in self._watch]
+
+    def _make_watch_hook(self) -> MemHook:
+        page_blocks = self._page_blocks
+
+        def on_code_write(
+            handle: int, access: int, address: int, size: int, value: int, key: int
+        ) -> None:
+            first, last = address >> PAGE_BITS, (address + size - 1) >> PAGE_BITS
+            if first not in page_blocks and last not in page_blocks:
+                return
+            try:
+                self._code_written(address, address + size)
+            except BaseException as exc:
+                self._hook_failed(exc)
+
+        return on_code_write
+
+    def _code_written(self, lo: int, hi: int) -> None:
+        """The guest stores into ``[lo, hi)``: forget the announced blocks it overlaps.
+
+        unicorn retranslates them itself; dropping their plans makes the block hook
+        announce the new code to ``tb_trans`` again, with fresh instrumentation. A store
+        into the block running now makes unicorn abandon that block and execute the store
+        again as a block of its own: the inline counts of the store and of what follows it
+        in the abandoned block are taken back, so counts stay exact (execution callbacks
+        on the store itself fire on both tries, as they come before the instruction).
+        """
+        hit: set[int] = set()
+        for page in range(lo >> PAGE_BITS, ((hi - 1) >> PAGE_BITS) + 1):
+            for vaddr in self._page_blocks.get(page, ()):
+                plan = self.blocks.get(vaddr)
+                if plan is not None and vaddr < hi and lo < vaddr + plan.size:
+                    hit.add(vaddr)
+        if not hit:
+            return
+        self.n_code_writes += 1
+        cur = self._cur[0]
+        if cur in hit:
+            self._take_back(self.blocks[cur], self._read_pc())
+        for vaddr in hit:
+            self._forget_block(vaddr)
+
+    def _take_back(self, plan: BlockPlan, pc: int, *, whole: bool = False) -> None:
+        """Undo the insn inline adds of ``plan`` from the instruction at ``pc`` on (and
+        the block's own adds too with ``whole``: the block did not run at all)."""
+        insns = plan.tb.insns
+        tail = [i for i in insns if i.vaddr >= pc]
+        records = [r for i in tail for r in i.inline if not disabled(r.owner)]
+        if whole:
+            records += [r for r in plan.tb.inline if not disabled(r.owner)]
+        adds, _ = fold_inline([r for r in records if r.op is InlineOp.ADD_U64])
+        for vals, slot, imm in adds:
+            vals[slot] -= imm
+
+    def _forget_block(self, vaddr: int) -> None:
+        plan = self.blocks.pop(vaddr, None)
+        if plan is None:
+            return
+        self._unindex(plan)
+        for insn in plan.tb.insns:
+            per_block = self._code_entries.get(insn.vaddr)
+            if per_block is not None and per_block.pop(vaddr, None) is not None:
+                if not per_block:
+                    del self._code_entries[insn.vaddr]
+                self._rebuild_code(insn.vaddr)
+            mem = self._mem_entries.get(insn.vaddr)
+            if mem is not None and mem.pop(vaddr, None) is not None:
+                if mem:
+                    self._rebuild_mem(insn.vaddr)
+                else:
+                    del self._mem_entries[insn.vaddr]
+                    self.mem_table.pop(insn.vaddr, None)
