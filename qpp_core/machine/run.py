@@ -158,6 +158,8 @@ class Machine:
         return self._loop(addr & ~1 if self.arch.name == "arm" else addr)
 
     def _loop(self, until: int) -> GuestExit | None:
+        if self._exit is not None:  # ended before it began (a plugin's exit at install)
+            return self._exit
         if self._pending_entry is not None:
             begin, self._pending_entry = self._pending_entry, None
         else:

@@ -188,3 +188,22 @@ def test_on_plugin_error_continue_disables_only_that_plugin(fake: FakeSite, tmp_
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Hello from the qpp guest!")
     assert "faulty" in result.stderr and "atexit ran" in result.stderr
+
+
+def test_a_plugin_may_end_the_guest_before_it_starts(fake: FakeSite) -> None:
+    fake.plugin(
+        "quitter",
+        """
+        from qpp_core import hookimpl, qemu_plugin_exit_guest, qemu_plugin_outs
+        @hookimpl
+        def qemu_plugin_install(id, info, args):
+            qemu_plugin_exit_guest(id, 3)
+        @hookimpl
+        def qemu_plugin_atexit():
+            qemu_plugin_outs("atexit ran\\n")
+        """,
+    )
+    result = qpp(fake, "run", "-p", "quitter")
+    assert result.returncode == 3
+    assert result.stdout == ""  # not one guest instruction ran
+    assert result.stderr == "atexit ran\n"
