@@ -132,7 +132,7 @@ def _entry(entry: U64) -> U64:
     return entry
 
 
-def _cond_key(cond: Cond | int, entry: U64, imm: int) -> tuple[int, int, int, int]:
+def _cond_key(cond: Cond | int, entry: U64, imm: int) -> tuple[Any, ...]:
     return (int(cond), id(entry.score), entry.slot, int(imm))
 
 
@@ -245,7 +245,15 @@ def qemu_plugin_register_vcpu_tb_exec_cond_cb(
         return
     check = make_cond(Cond(int(cond)), _entry(entry), imm)
     tb.exec_cbs.append(
-        ExecCallback(owner, cb, _flags(flags), userdata, check, _cond_key(cond, entry, imm))
+        ExecCallback(
+            owner,
+            cb,
+            _flags(flags),
+            userdata,
+            check,
+            _cond_key(cond, entry, imm),
+            (Cond(int(cond)), entry, int(imm)),
+        )
     )
 
 
@@ -285,7 +293,15 @@ def qemu_plugin_register_vcpu_insn_exec_cond_cb(
         return
     check = make_cond(Cond(int(cond)), _entry(entry), imm)
     insn.exec_cbs.append(
-        ExecCallback(owner, cb, _flags(flags), userdata, check, _cond_key(cond, entry, imm))
+        ExecCallback(
+            owner,
+            cb,
+            _flags(flags),
+            userdata,
+            check,
+            _cond_key(cond, entry, imm),
+            (Cond(int(cond)), entry, int(imm)),
+        )
     )
 
 
@@ -294,8 +310,11 @@ def qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
 ) -> None:
     """Apply ``op`` to the vcpu's ``entry`` each time ``insn`` executes.
 
-    Folded per block at translation time: an entry read during the block (by a
-    conditional callback) already holds the whole block's contribution."""
+    Folded per block at translation time (one application at block start), but exact as
+    QEMU for what reads the entry during the block: a conditional callback sees the ops
+    of the earlier instructions and those of its own registered before it, never those
+    still to come (its condition is corrected per block, ``plan.exact_conds``). Plugin
+    code reading the entry directly mid-block sees the whole block's contribution."""
     owner = _handle_owner(insn, "qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu")
     insn.inline.append(InlineRecord(owner, _op(op), _entry(entry), int(imm)))
 

@@ -16,6 +16,7 @@ so that code ported from C reads the same.
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -152,6 +153,10 @@ class RegisterDescriptor:
     feature: str
 
 
+#: registration order of execution callbacks and inline ops
+_SEQ = itertools.count()
+
+
 @dataclass
 class ExecCallback:
     """A registered execution callback: ``fn(vcpu_index, userdata)``."""
@@ -161,8 +166,13 @@ class ExecCallback:
     flags: CbFlags
     userdata: Any
     cond: Callable[[], bool] | None = None
-    #: (cond, scoreboard id, slot, imm): tells identical conditional registrations apart
-    cond_key: tuple[int, int, int, int] | None = None
+    #: (cond, scoreboard id, slot, imm[, correction]): tells identical conditional
+    #: registrations apart (the correction is set per block, see ``plan.exact_conds``)
+    cond_key: tuple[Any, ...] | None = None
+    #: (cond, entry, imm) of a conditional callback, as registered
+    cond_spec: tuple[Cond, U64, int] | None = None
+    #: registration order, shared with inline ops (QEMU runs both in that order)
+    seq: int = field(default_factory=lambda: next(_SEQ), compare=False)
 
 
 @dataclass
@@ -185,6 +195,8 @@ class InlineRecord:
     entry: U64
     imm: int
     rw: MemRW = MemRW.RW  # memory inline ops only
+    #: registration order, shared with execution callbacks
+    seq: int = field(default_factory=lambda: next(_SEQ), compare=False)
 
 
 class Instruction:

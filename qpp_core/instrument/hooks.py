@@ -83,10 +83,14 @@ class HooksMixin(State):
                     plan = translate(address, size)
                     if plan is None:
                         return
+                stores = plan.stores
+                if stores:
+                    for cell, vals, slot in plan.snaps:  # for exact conditions
+                        cell[0] = vals[slot]
                 for vals, slot, imm in plan.adds:
                     vals[slot] += imm
-                if plan.stores:
-                    for vals, slot, imm in plan.stores:
+                if stores:
+                    for vals, slot, imm in stores:
                         vals[slot] = imm
                 if plan.extra is not None:
                     tb_ctx[0] = True

@@ -34,9 +34,11 @@ class BlockPlan:
 
     ``adds`` and ``stores`` are the folded inline operations, ``(slots, index, value)``;
     ``extra`` runs the block's execution callbacks (``None`` when it has none).
+    ``snaps`` are ``(cell, slots, index)``: entries whose value at block start is saved
+    into ``cell[0]`` before the folded ops apply (see :func:`exact_conds`).
     """
 
-    __slots__ = ("adds", "extra", "retranslated", "size", "stores", "tb", "vaddr")
+    __slots__ = ("adds", "extra", "retranslated", "size", "snaps", "stores", "tb", "vaddr")
 
     def __init__(self, tb: TranslationBlock) -> None:
         self.tb = tb
@@ -44,6 +46,7 @@ class BlockPlan:
         self.size = tb.size
         self.adds: list[Folded] = []
         self.stores: list[Folded] = []
+        self.snaps: list[tuple[list[int], list[int], int]] = []
         self.extra: Callable[[], None] | None = None
         self.retranslated = False
 
@@ -72,21 +75,110 @@ def block_inline(tb: TranslationBlock) -> list[InlineRecord]:
     return records
 
 
-def make_cond(cond: Cond, entry: Any, imm: int) -> Callable[[], bool] | None:
-    """A predicate for a conditional callback (``None`` for ALWAYS)."""
-    vals = entry.score.vcpus[0]
-    slot = entry.slot
-    tests: dict[Cond, Callable[[], bool]] = {
-        Cond.EQ: lambda: vals[slot] == imm,
-        Cond.NE: lambda: vals[slot] != imm,
-        Cond.LT: lambda: vals[slot] < imm,
-        Cond.LE: lambda: vals[slot] <= imm,
-        Cond.GT: lambda: vals[slot] > imm,
-        Cond.GE: lambda: vals[slot] >= imm,
-    }
+def make_cond(
+    cond: Cond, entry: Any, imm: int, k: int = 0, snap: list[int] | None = None
+) -> Callable[[], bool] | None:
+    """A predicate for a conditional callback (``None`` for ALWAYS).
+
+    It tests ``entry - k`` (plus ``snap[0]``, the entry's value at block start, when
+    given): the value QEMU would show, the block's inline ops being folded (see
+    :func:`exact_conds`)."""
     if cond is Cond.ALWAYS:
         return None
+    vals = entry.score.vcpus[0]
+    slot = entry.slot
+    if snap is not None:
+        cell = snap
+
+        def value() -> int:
+            return int(vals[slot] - k + cell[0])
+
+        tests: dict[Cond, Callable[[], bool]] = {
+            Cond.EQ: lambda: value() == imm,
+            Cond.NE: lambda: value() != imm,
+            Cond.LT: lambda: value() < imm,
+            Cond.LE: lambda: value() <= imm,
+            Cond.GT: lambda: value() > imm,
+            Cond.GE: lambda: value() >= imm,
+        }
+        return tests[cond]
+    # ``entry - k <cond> imm`` is ``entry <cond> imm + k``: no subtraction per test
+    lim = imm + k
+    tests = {
+        Cond.EQ: lambda: vals[slot] == lim,
+        Cond.NE: lambda: vals[slot] != lim,
+        Cond.LT: lambda: vals[slot] < lim,
+        Cond.LE: lambda: vals[slot] <= lim,
+        Cond.GT: lambda: vals[slot] > lim,
+        Cond.GE: lambda: vals[slot] >= lim,
+    }
     return tests[cond]
+
+
+#: the folded effect of inline ops on one entry: ``(False, a)`` adds ``a``,
+#: ``(True, s)`` leaves ``s`` whatever the value before
+Effect = tuple[bool, int]
+
+
+def _effect(records: list[InlineRecord], vals: list[int], slot: int) -> Effect:
+    store, value = False, 0
+    for rec in records:
+        if rec.entry.score.vcpus[0] is vals and rec.entry.slot == slot:
+            if rec.op is InlineOp.STORE_U64:
+                store, value = True, rec.imm
+            else:
+                value += rec.imm
+    return store, value
+
+
+def exact_conds(plan: BlockPlan) -> None:
+    """Make the conditional callbacks of ``plan``'s block see QEMU's value.
+
+    QEMU applies a block's inline ops and runs its callbacks in registration order, the
+    block's at its start, each instruction's as it executes; qpp folds all of them into
+    one application at block start. So each condition is compiled, per block, against
+    the value it reads then: with ``F`` the folded effect of the whole block on the
+    entry and ``P`` that of the ops before the callback (the block's, the earlier
+    instructions', and its own instruction's registered before it), QEMU's value is
+    ``v - (F - P)`` when both are adds or both end in a store (``v`` the value read);
+    when the block stores to the entry only after the callback, the value at block start
+    is saved (``plan.snaps``) and QEMU's is ``v - F + start + P``. Memory inline ops
+    apply as the accesses happen in both, so their adds are seen exactly (a memory inline
+    *store* to an entry that the block also adds to is not: the folded adds are lost).
+    """
+    tb = plan.tb
+    plan.snaps = []
+    if not any(e.cond_spec for e in tb.exec_cbs) and not any(
+        e.cond_spec for insn in tb.insns for e in insn.exec_cbs
+    ):
+        return  # the usual case: nothing to correct
+    # (callback, the records applied before it runs)
+    cbs = [(e, [r for r in tb.inline if r.seq < e.seq]) for e in tb.exec_cbs if e.cond_spec]
+    before: list[InlineRecord] = list(tb.inline)
+    for insn in tb.insns:
+        cbs += [
+            (e, before + [r for r in insn.inline if r.seq < e.seq])
+            for e in insn.exec_cbs
+            if e.cond_spec
+        ]
+        before = before + insn.inline
+    snapped: dict[tuple[int, int], list[int]] = {}
+    for e, records in cbs:
+        assert e.cond_spec is not None
+        cond, entry, imm = e.cond_spec
+        vals, slot = entry.score.vcpus[0], entry.slot
+        fstore, fval = _effect(before, vals, slot)
+        pstore, pval = _effect(records, vals, slot)
+        snap = None
+        if fstore and not pstore:
+            key = (id(vals), slot)
+            snap = snapped.get(key)
+            if snap is None:
+                snap = snapped[key] = [0]
+                plan.snaps.append((snap, vals, slot))
+        k = fval - pval
+        e.cond = make_cond(cond, entry, imm, k, snap)
+        e.cond_key = (int(cond), id(entry.score), slot, imm, k, id(snap))
 
 
 def disabled(owner: LoadedPlugin | None) -> bool:

@@ -17,6 +17,7 @@ from qpp_core.instrument.handles import ExecCallback, InlineOp, Instruction, Mem
 from qpp_core.instrument.plan import (
     block_inline,
     disabled,
+    exact_conds,
     exec_signature,
     fold_inline,
     mem_signature,
@@ -222,6 +223,7 @@ class TablesMixin(State):
                 insn.mem_cbs[:] = keep(insn.mem_cbs)
                 insn.mem_inline[:] = keep(insn.mem_inline)
             plan.adds, plan.stores = fold_inline(block_inline(tb))
+            exact_conds(plan)
             plan.extra = self._compile_exec(tb.exec_cbs, "tb exec") if tb.exec_cbs else None
         for addr in list(self._code_entries):
             per_block = self._code_entries[addr]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from qpp_core.instrument.codewatch import PAGE_BITS
 from qpp_core.instrument.handles import Instruction, TranslationBlock
-from qpp_core.instrument.plan import BlockPlan, block_inline, fold_inline
+from qpp_core.instrument.plan import BlockPlan, block_inline, exact_conds, fold_inline
 from qpp_core.instrument.state import REGS_NONE, State
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class TranslateMixin(State):
         """Compile what the plugins registered on ``tb`` into a plan and address tables."""
         plan = BlockPlan(tb)
         plan.adds, plan.stores = fold_inline(block_inline(tb))
+        exact_conds(plan)
         if tb.exec_cbs:
             plan.extra = self._compile_exec(tb.exec_cbs, "tb exec")
         for insn in tb.insns:
