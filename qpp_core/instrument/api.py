@@ -217,6 +217,33 @@ def qemu_plugin_flush_translations() -> None:
 # === execution callbacks ==================================================================
 
 
+def _add_cond_callback(
+    callbacks: list[ExecCallback],
+    owner: LoadedPlugin | None,
+    cb: Callable[[int, Any], Any],
+    flags: CbFlags | int,
+    cond: Cond | int,
+    entry: U64,
+    imm: int,
+    userdata: Any,
+) -> None:
+    """Append a conditional exec callback (a ``NEVER`` condition registers nothing)."""
+    condition = Cond(int(cond))
+    if condition is Cond.NEVER:
+        return
+    callbacks.append(
+        ExecCallback(
+            owner,
+            cb,
+            _flags(flags),
+            userdata,
+            make_cond(condition, _entry(entry), imm),
+            _cond_key(cond, entry, imm),
+            (condition, entry, int(imm)),
+        )
+    )
+
+
 def qemu_plugin_register_vcpu_tb_exec_cb(
     tb: TranslationBlock,
     cb: Callable[[int, Any], Any],
@@ -241,20 +268,7 @@ def qemu_plugin_register_vcpu_tb_exec_cond_cb(
     """Like the tb exec callback, but only when ``entry <cond> imm`` holds then."""
     owner = _handle_owner(tb, "qemu_plugin_register_vcpu_tb_exec_cond_cb")
     _callable(cb, "qemu_plugin_register_vcpu_tb_exec_cond_cb")
-    if Cond(int(cond)) is Cond.NEVER:
-        return
-    check = make_cond(Cond(int(cond)), _entry(entry), imm)
-    tb.exec_cbs.append(
-        ExecCallback(
-            owner,
-            cb,
-            _flags(flags),
-            userdata,
-            check,
-            _cond_key(cond, entry, imm),
-            (Cond(int(cond)), entry, int(imm)),
-        )
-    )
+    _add_cond_callback(tb.exec_cbs, owner, cb, flags, cond, entry, imm, userdata)
 
 
 def qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
@@ -289,20 +303,7 @@ def qemu_plugin_register_vcpu_insn_exec_cond_cb(
     """Like the insn exec callback, but only when ``entry <cond> imm`` holds then."""
     owner = _handle_owner(insn, "qemu_plugin_register_vcpu_insn_exec_cond_cb")
     _callable(cb, "qemu_plugin_register_vcpu_insn_exec_cond_cb")
-    if Cond(int(cond)) is Cond.NEVER:
-        return
-    check = make_cond(Cond(int(cond)), _entry(entry), imm)
-    insn.exec_cbs.append(
-        ExecCallback(
-            owner,
-            cb,
-            _flags(flags),
-            userdata,
-            check,
-            _cond_key(cond, entry, imm),
-            (Cond(int(cond)), entry, int(imm)),
-        )
-    )
+    _add_cond_callback(insn.exec_cbs, owner, cb, flags, cond, entry, imm, userdata)
 
 
 def qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
