@@ -7,7 +7,7 @@
 # others with Debian's glibc cross compilers (gcc-aarch64-linux-gnu,
 # gcc-arm-linux-gnueabihf, gcc-riscv64-linux-gnu, gcc-mipsel-linux-gnu).  A source that
 # starts with the line `// glibc-x86_64` is also built as NAME.x86_64-glibc with gcc.
-# The binaries are committed (tests must not need a toolchain); bin/SHA256SUMS pins them.
+# The binaries are committed: tests must not need a toolchain.
 # Expected outputs, where a test compares with qemu-user, are recorded by the tests' own
 # helpers from qemu-ARCH runs and kept in tests/guests/expected/.
 set -euo pipefail
@@ -34,5 +34,3 @@ for name in "${names[@]}"; do
     fi
     echo "built $name"
 done
-(cd "$BIN" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | sort \
-    | xargs -r sha256sum > SHA256SUMS)
