@@ -1,6 +1,7 @@
 """The same sessions as tox.ini, for nox users: ``nox -l`` lists them.
 
-The matrix: install sets {core, srv, client} x pluggy {min, latest} x Python 3.10-3.13.
+The matrix: install sets {core, srv, client} x pluggy {min, latest} x Python 3.10-3.13;
+the 3.11 client/latest cell runs the whole suite, the others the fast set (not ``slow``).
 Interpreters that are missing are skipped (never downloaded), also under CI=true.
 """
 
@@ -27,11 +28,16 @@ PLUGGY = {"min": "pluggy==1.5.0", "latest": "pluggy"}
 @nox.parametrize("install_set", list(INSTALL_SETS))
 def tests(session: nox.Session, install_set: str, pluggy: str) -> None:
     """The test suite against one install set and one pluggy version."""
-    session.install(*INSTALL_SETS[install_set], PLUGGY[pluggy], "pytest")
+    session.install(
+        *INSTALL_SETS[install_set], PLUGGY[pluggy], "pytest", "pytest-xdist", "hypothesis"
+    )
+    full = install_set == "client" and pluggy == "latest" and session.python == "3.11"
     session.run(
         "pytest",
+        "-n",
+        "auto",
         "-m",
-        "not integration",
+        "not integration" if full else "not integration and not slow",
         *session.posargs,
         env={"QPP_INSTALL_SET": install_set, "QPP_CACHE_DIR": f"{session.create_tmp()}/qpp-cache"},
     )
@@ -40,8 +46,10 @@ def tests(session: nox.Session, install_set: str, pluggy: str) -> None:
 @nox.session(python="3.11")
 def strace(session: nox.Session) -> None:
     """The syscalls/strace QPP pair installed beside the core."""
-    session.install(".", "./packages/qpp-syscalls", "./packages/qpp-strace", "pytest")
-    session.run("pytest", "tests/plugins/test_strace.py", *session.posargs)
+    session.install(
+        ".", "./packages/qpp-syscalls", "./packages/qpp-strace", "pytest", "pytest-xdist"
+    )
+    session.run("pytest", "-n", "auto", "tests/plugins/test_strace.py", *session.posargs)
 
 
 @nox.session(python="3.11")
