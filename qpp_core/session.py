@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any, NewType
 import pluggy
 
 from qpp_core import hookspecs
+from qpp_core.apiversion import API_VERSION_CURRENT as API_VERSION_CURRENT
+from qpp_core.apiversion import API_VERSION_MIN as API_VERSION_MIN
+from qpp_core.apiversion import QPP_MIN_VERSION as QPP_MIN_VERSION
 from qpp_core.errors import PluginRuntimeError, QppError, QppUsageError
 from qpp_core.log import PluginLog
 
@@ -35,12 +38,6 @@ if TYPE_CHECKING:
     from qpp_core.loading.args import PluginArgs
 
 PluginId = NewType("PluginId", int)
-
-#: The API versions this qpp-core implements. QPP (names, uses, exports, callbacks)
-#: exists from version 2 on; version 1 plugins get the TCG instrumentation API only.
-API_VERSION_MIN = 1
-API_VERSION_CURRENT = 2
-QPP_MIN_VERSION = 2
 
 
 @dataclass(frozen=True)

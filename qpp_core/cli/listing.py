@@ -14,13 +14,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.discovery.resolve import resolve
 from qpp_core.errors import QppError
 from qpp_core.loading import failures
 from qpp_core.loading.args import describe
-from qpp_core.session import API_VERSION_CURRENT, API_VERSION_MIN
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
 from qpp_core.discovery.finder import Catalog, unknown_plugin_message
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.errors import (
@@ -20,7 +21,6 @@ from qpp_core.errors import (
     PluginMetadataError,
     UnknownPluginError,
 )
-from qpp_core.session import API_VERSION_CURRENT, API_VERSION_MIN
 
 
 def check_usable(spec: PluginSpec) -> None:
