@@ -61,7 +61,7 @@ def integration(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff and mypy (mypy also checks qpp-client's typed calls into qpp-srv)."""
+    """ruff, mypy (also over qpp-client's typed calls into qpp-srv), import-linter contracts."""
     session.install(
         ".",
         "./packages/qpp-srv",
@@ -70,7 +70,9 @@ def lint(session: nox.Session) -> None:
         "./packages/qpp-strace",
         "ruff",
         "mypy",
+        "import-linter",
     )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("lint-imports")
