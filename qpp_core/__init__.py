@@ -23,6 +23,7 @@ from qpp_core.apiversion import API_VERSION_CURRENT as API_VERSION_CURRENT
 from qpp_core.apiversion import API_VERSION_MIN as API_VERSION_MIN
 
 if TYPE_CHECKING:
+    from qpp_core.api import describe_args as describe_args
     from qpp_core.api import (
         qemu_plugin_bool_parse as qemu_plugin_bool_parse,
     )
@@ -66,6 +67,7 @@ __version__ = "0.1.0"
 _HOMES: dict[str, str] = {
     **dict.fromkeys(
         [
+            "describe_args",
             "qemu_plugin_bool_parse",
             "qemu_plugin_create_callback",
             "qemu_plugin_name",
@@ -128,7 +130,8 @@ def __getattr__(name: str) -> Any:
             globals()[name] = value
             return value
         raise AttributeError(f"module 'qpp_core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    module, _, attr = home.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value
     return value
 

@@ -9,12 +9,12 @@ better there is a second form beside them (:func:`qpp_callback`, :class:`QppCall
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from qpp_core.errors import QppUsageError
 from qpp_core.interplugin.callbacks import CallbackFunction, QppCallback
-from qpp_core.loading.args import bool_parse
+from qpp_core.loading.args import Arg, bool_parse, describe
 from qpp_core.session import LoadedPlugin, PluginId, active_plugin, current_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,3 +119,8 @@ def qpp_callbacks_of(plugin_name: str) -> list[str]:
     if plugin_name not in session.by_name:
         raise QppUsageError(f"plugin {plugin_name} is not loaded")
     return session.callbacks.names_of(plugin_name)
+
+
+def describe_args(declared: Mapping[str, Arg]) -> str:
+    """``key=<type, default X>, ...`` for a plugin's ``qemu_plugin_args``, for its messages."""
+    return describe(declared)

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.loading.args import bool_parse
+from qpp_core import (
+    QEMU_PLUGIN_INLINE_ADD_U64,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_bool_parse,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_tb_exec_cb,
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+    qemu_plugin_scoreboard_new,
+    qemu_plugin_scoreboard_u64_in_struct,
+    qemu_plugin_u64_sum,
+)
 
 qemu_plugin_version = 2
 
@@ -22,13 +29,13 @@ _state: dict[str, Any] = {}
 
 @hookimpl
 def qemu_plugin_install(id: int, args: Any) -> None:
-    score = api.qemu_plugin_scoreboard_new(16)
+    score = qemu_plugin_scoreboard_new(16)
     raw = args.get("inline", "on") if hasattr(args, "get") else "on"
     _state.clear()
     _state.update(
-        inline=bool_parse("inline", str(raw)),
-        bbs=api.qemu_plugin_scoreboard_u64_in_struct(score, 0),
-        insns=api.qemu_plugin_scoreboard_u64_in_struct(score, 8),
+        inline=qemu_plugin_bool_parse("inline", str(raw)),
+        bbs=qemu_plugin_scoreboard_u64_in_struct(score, 0),
+        insns=qemu_plugin_scoreboard_u64_in_struct(score, 8),
         counts=[0, 0],
     )
 
@@ -43,20 +50,20 @@ def _exec(vcpu_index: int, n_insns: int) -> None:
 def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     n = tb.n_insns
     if _state["inline"]:
-        api.qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
-            tb, api.QEMU_PLUGIN_INLINE_ADD_U64, _state["bbs"], 1
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+            tb, QEMU_PLUGIN_INLINE_ADD_U64, _state["bbs"], 1
         )
-        api.qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
-            tb, api.QEMU_PLUGIN_INLINE_ADD_U64, _state["insns"], n
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+            tb, QEMU_PLUGIN_INLINE_ADD_U64, _state["insns"], n
         )
     else:
-        api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=n)
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=n)
 
 
 def totals() -> tuple[int, int]:
     """(blocks, instructions) executed so far."""
     if _state["inline"]:
-        return api.qemu_plugin_u64_sum(_state["bbs"]), api.qemu_plugin_u64_sum(_state["insns"])
+        return qemu_plugin_u64_sum(_state["bbs"]), qemu_plugin_u64_sum(_state["insns"])
     counts = _state["counts"]
     return counts[0], counts[1]
 

@@ -47,12 +47,19 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.errors import PluginArgumentError
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import MemInfo, TranslationBlock
-from qpp_core.loading.args import Arg, describe
+from qpp_core import (
+    QEMU_PLUGIN_CB_NO_REGS,
+    QEMU_PLUGIN_MEM_RW,
+    Arg,
+    MemInfo,
+    PluginArgumentError,
+    TranslationBlock,
+    describe_args,
+    hookimpl,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_mem_cb,
+    qemu_plugin_register_vcpu_tb_exec_cb,
+)
 
 qemu_plugin_version = 2
 
@@ -207,7 +214,7 @@ def _build(kind: str, size: int, blksize: int, assoc: int, policy: str) -> Cache
     if error:
         raise PluginArgumentError(
             f"{kind} cannot be constructed from given parameters: {error}; "
-            f"it accepts: {describe(qemu_plugin_args)}"
+            f"it accepts: {describe_args(qemu_plugin_args)}"
         )
     return Cache(size, blksize, assoc, policy)
 
@@ -311,11 +318,11 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
         if vaddr >> shift != last_line:
             last_line = vaddr >> shift
             fetches.append((last_line, vaddr, rec))
-        api.qemu_plugin_register_vcpu_mem_cb(
-            insn, on_mem, api.QEMU_PLUGIN_CB_NO_REGS, api.QEMU_PLUGIN_MEM_RW, userdata=rec
+        qemu_plugin_register_vcpu_mem_cb(
+            insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, userdata=rec
         )
     plan = (tuple(fetches), len(tb.insns))
-    api.qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, api.QEMU_PLUGIN_CB_NO_REGS, plan)
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, QEMU_PLUGIN_CB_NO_REGS, plan)
 
 
 def _stats_line(

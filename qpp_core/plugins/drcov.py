@@ -25,11 +25,18 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from qpp_core.errors import PluginFailure
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.loading.args import Arg
+from qpp_core import (
+    Arg,
+    PluginFailure,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_end_code,
+    qemu_plugin_entry_code,
+    qemu_plugin_guest_bits,
+    qemu_plugin_path_to_binary,
+    qemu_plugin_register_vcpu_tb_exec_cb,
+    qemu_plugin_start_code,
+)
 
 qemu_plugin_version = 2
 qemu_plugin_args = {
@@ -58,7 +65,7 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     key = (tb.vaddr, sum(insn.size for insn in tb.insns))
     if key in _executed:
         return  # already covered: no need to watch it again
-    api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=key)
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=key)
 
 
 @dataclass(frozen=True)
@@ -75,11 +82,11 @@ class GuestImage:
 def guest_image() -> GuestImage:
     """The running guest's executable, from the instrumentation API."""
     return GuestImage(
-        api.qemu_plugin_path_to_binary(),
-        api.qemu_plugin_start_code(),
-        api.qemu_plugin_end_code(),
-        api.qemu_plugin_entry_code(),
-        api.qemu_plugin_guest_bits(),
+        qemu_plugin_path_to_binary(),
+        qemu_plugin_start_code(),
+        qemu_plugin_end_code(),
+        qemu_plugin_entry_code(),
+        qemu_plugin_guest_bits(),
     )
 
 

@@ -23,11 +23,22 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import Instruction, MemInfo, TranslationBlock
-from qpp_core.loading.args import Arg
+from qpp_core import (
+    QEMU_PLUGIN_CB_NO_REGS,
+    QEMU_PLUGIN_CB_R_REGS,
+    QEMU_PLUGIN_MEM_RW,
+    Arg,
+    Instruction,
+    MemInfo,
+    RegisterDescriptor,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_get_registers,
+    qemu_plugin_outs,
+    qemu_plugin_read_register_int,
+    qemu_plugin_register_vcpu_insn_exec_cb,
+    qemu_plugin_register_vcpu_mem_cb,
+)
 
 qemu_plugin_version = 2
 
@@ -79,13 +90,13 @@ def _wanted(insn: Instruction) -> bool:
     return any(s in disas for s in include) or insn.vaddr in addrs
 
 
-def _registers() -> list[api.RegisterDescriptor]:
+def _registers() -> list[RegisterDescriptor]:
     regs = _state["regs"]
     if regs is None:
         pats = [p.lower() for p in _state["reg_patterns"]]
         regs = [
             r
-            for r in api.qemu_plugin_get_registers()
+            for r in qemu_plugin_get_registers()
             if any(fnmatch.fnmatchcase(r.name.lower(), p) for p in pats)
         ]
         _state["regs"] = regs
@@ -101,7 +112,7 @@ def _flush(regs: bool = True) -> None:
     if regs and _state["reg_patterns"]:
         values: dict[str, int] = _state["values"]
         for reg in _registers():
-            value = api.qemu_plugin_read_register_int(reg)
+            value = qemu_plugin_read_register_int(reg)
             if values.get(reg.name) != value:
                 values[reg.name] = value
                 line += f"\n  {reg.name} -> 0x{value:x}"
@@ -121,16 +132,14 @@ def _mem(vcpu_index: int, info: MemInfo, vaddr: int, userdata: Any) -> None:
 
 @hookimpl
 def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
-    flags = api.QEMU_PLUGIN_CB_R_REGS if _state["reg_patterns"] else api.QEMU_PLUGIN_CB_NO_REGS
+    flags = QEMU_PLUGIN_CB_R_REGS if _state["reg_patterns"] else QEMU_PLUGIN_CB_NO_REGS
     for insn in tb.insns:
         if not _wanted(insn):
             continue
         opcode = int.from_bytes(insn.data[:4].ljust(4, b"\0"), "little")
         text = f'0x{insn.vaddr:x}, 0x{opcode:x}, "{insn.disas()}"'
-        api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _insn, flags, userdata=text)
-        api.qemu_plugin_register_vcpu_mem_cb(
-            insn, _mem, api.QEMU_PLUGIN_CB_NO_REGS, api.QEMU_PLUGIN_MEM_RW
-        )
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, _insn, flags, userdata=text)
+        qemu_plugin_register_vcpu_mem_cb(insn, _mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW)
 
 
 @hookimpl

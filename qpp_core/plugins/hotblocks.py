@@ -18,11 +18,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import U64, TranslationBlock
-from qpp_core.loading.args import Arg
+from qpp_core import (
+    QEMU_PLUGIN_INLINE_ADD_U64,
+    U64,
+    Arg,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_tb_exec_cb,
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+    qemu_plugin_scoreboard_new,
+    qemu_plugin_scoreboard_u64,
+    qemu_plugin_u64_sum,
+)
 
 qemu_plugin_version = 2
 qemu_plugin_args = {
@@ -47,7 +55,7 @@ class ExecCount:
     def ecount(self) -> int:
         """How often the block ran (inline scoreboard or callback count)."""
         if self.entry is not None:
-            return int(api.qemu_plugin_u64_sum(self.entry))
+            return int(qemu_plugin_u64_sum(self.entry))
         return self.exec_count
 
 
@@ -74,15 +82,15 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     if rec is None:
         entry = None
         if _opts["inline"]:
-            entry = api.qemu_plugin_scoreboard_u64(api.qemu_plugin_scoreboard_new(8))
+            entry = qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8))
         rec = _blocks[key] = ExecCount(tb.vaddr, tb.n_insns, entry)
     rec.trans_count += 1
     if rec.entry is not None:
-        api.qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
-            tb, api.QEMU_PLUGIN_INLINE_ADD_U64, rec.entry, 1
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+            tb, QEMU_PLUGIN_INLINE_ADD_U64, rec.entry, 1
         )
     else:
-        api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=rec)
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=rec)
 
 
 def blocks() -> list[tuple[int, int, int, int]]:

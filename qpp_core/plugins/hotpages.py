@@ -15,11 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import MemInfo, TranslationBlock
-from qpp_core.loading.args import Arg
+from qpp_core import (
+    QEMU_PLUGIN_CB_NO_REGS,
+    QEMU_PLUGIN_MEM_RW,
+    Arg,
+    MemInfo,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_mem_cb,
+)
 
 qemu_plugin_version = 2
 LIMIT = 50
@@ -76,9 +81,7 @@ def _access(vcpu_index: int, info: MemInfo, vaddr: int, userdata: Any) -> None:
 @hookimpl
 def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     for insn in tb.insns:
-        api.qemu_plugin_register_vcpu_mem_cb(
-            insn, _access, api.QEMU_PLUGIN_CB_NO_REGS, api.QEMU_PLUGIN_MEM_RW
-        )
+        qemu_plugin_register_vcpu_mem_cb(insn, _access, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW)
 
 
 def pages() -> list[tuple[int, int, int, int, int]]:

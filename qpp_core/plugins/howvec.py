@@ -22,12 +22,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import U64, Instruction, TranslationBlock
-from qpp_core.loading.args import Arg
-from qpp_core.session import current_session
+from qpp_core import (
+    QEMU_PLUGIN_INLINE_ADD_U64,
+    U64,
+    Arg,
+    Instruction,
+    PluginInfo,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu,
+    qemu_plugin_scoreboard_new,
+    qemu_plugin_scoreboard_u64,
+    qemu_plugin_u64_sum,
+)
 
 qemu_plugin_version = 2
 qemu_plugin_args = {
@@ -88,15 +96,14 @@ def classify(arch: str, insn_mnemonic: str, op_str: str) -> str:
 
 
 def _entry() -> U64:
-    return api.qemu_plugin_scoreboard_u64(api.qemu_plugin_scoreboard_new(8))
+    return qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8))
 
 
 @hookimpl
-def qemu_plugin_install(args: Any) -> None:
-    machine = current_session().machine
+def qemu_plugin_install(info: PluginInfo, args: Any) -> None:
     _state.clear()
     _state.update(
-        arch=getattr(getattr(machine, "arch", None), "name", "x86_64"),
+        arch=info.target_name,
         verbose=bool(args.get("verbose", False)),
         limit=int(args.get("limit", 50)),
         classes={name: _entry() for name in CLASSES},
@@ -112,8 +119,8 @@ def _register(insn: Instruction) -> None:
         rec = _state["mnemonics"][mnemonic] = (_entry(), cls)
     entry, cls = rec
     for target in (entry, _state["classes"][cls]):
-        api.qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
-            insn, api.QEMU_PLUGIN_INLINE_ADD_U64, target, 1
+        qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+            insn, QEMU_PLUGIN_INLINE_ADD_U64, target, 1
         )
 
 
@@ -125,12 +132,12 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
 
 def class_counts() -> dict[str, int]:
     """Executed instructions per class."""
-    return {name: int(api.qemu_plugin_u64_sum(e)) for name, e in _state["classes"].items()}
+    return {name: int(qemu_plugin_u64_sum(e)) for name, e in _state["classes"].items()}
 
 
 def mnemonic_counts() -> list[tuple[str, int, str]]:
     """``(mnemonic, hits, class)``, most executed first."""
-    rows = [(m, int(api.qemu_plugin_u64_sum(e)), c) for m, (e, c) in _state["mnemonics"].items()]
+    rows = [(m, int(qemu_plugin_u64_sum(e)), c) for m, (e, c) in _state["mnemonics"].items()]
     rows.sort(key=lambda r: (-r[1], r[0]))
     return [r for r in rows if r[1]]
 

@@ -16,11 +16,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.loading.args import bool_parse
+from qpp_core import (
+    QEMU_PLUGIN_INLINE_ADD_U64,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_bool_parse,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_insn_exec_cb,
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu,
+    qemu_plugin_scoreboard_new,
+    qemu_plugin_scoreboard_u64,
+    qemu_plugin_u64_sum,
+)
 
 qemu_plugin_version = 2
 
@@ -39,12 +46,12 @@ def _flag(args: Any, key: str, default: bool) -> bool:
     raw = _arg(args, key, "")
     if raw == "":
         return default
-    return bool_parse(key, raw)
+    return qemu_plugin_bool_parse(key, raw)
 
 
 @hookimpl
 def qemu_plugin_install(id: int, args: Any) -> None:
-    score = api.qemu_plugin_scoreboard_new(8)
+    score = qemu_plugin_scoreboard_new(8)
     _state.clear()
     _state.update(
         id=id,
@@ -53,7 +60,7 @@ def qemu_plugin_install(id: int, args: Any) -> None:
         trace=_flag(args, "trace", False),
         match=_arg(args, "match", "") or None,
         score=score,
-        count=api.qemu_plugin_scoreboard_u64(score),
+        count=qemu_plugin_scoreboard_u64(score),
         callback_count=[0],
         size_counts=Counter(),
         matches={},
@@ -71,19 +78,19 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     match = _state["match"]
     for insn in tb.insns:
         if inline:
-            api.qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
-                insn, api.QEMU_PLUGIN_INLINE_ADD_U64, entry, 1
+            qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+                insn, QEMU_PLUGIN_INLINE_ADD_U64, entry, 1
             )
         else:
-            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _count_cb)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, _count_cb)
         if _state["sizes"]:
-            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _size_cb, userdata=insn.size)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, _size_cb, userdata=insn.size)
         if match is not None and match in insn.disas():
             key = (insn.vaddr, insn.disas())
             _state["matches"].setdefault(key, [0])
-            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, _match_cb, userdata=key)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, _match_cb, userdata=key)
         if _state["trace"]:
-            api.qemu_plugin_register_vcpu_insn_exec_cb(
+            qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, _trace_cb, userdata=f"0x{insn.vaddr:x}: {insn.disas()}\n"
             )
 
@@ -103,7 +110,7 @@ def _trace_cb(vcpu_index: int, line: str) -> None:
 def total() -> int:
     """The count so far (tests and other plugins may ask)."""
     if _state.get("inline", True):
-        return int(api.qemu_plugin_u64_sum(_state["count"]))
+        return int(qemu_plugin_u64_sum(_state["count"]))
     return int(_state["callback_count"][0])
 
 

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.errors import PluginArgumentError
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import MemInfo, MemRW, TranslationBlock
-from qpp_core.loading.args import bool_parse
+from qpp_core import (
+    QEMU_PLUGIN_CB_NO_REGS,
+    QEMU_PLUGIN_INLINE_ADD_U64,
+    MemInfo,
+    MemRW,
+    PluginArgumentError,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_bool_parse,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_mem_cb,
+    qemu_plugin_register_vcpu_mem_inline_per_vcpu,
+    qemu_plugin_scoreboard_new,
+    qemu_plugin_scoreboard_u64,
+    qemu_plugin_u64_sum,
+)
 
 qemu_plugin_version = 2
 
@@ -26,18 +36,18 @@ _TRACK = {"r": MemRW.R, "w": MemRW.W, "rw": MemRW.RW}
 @hookimpl
 def qemu_plugin_install(id: int, args: Any) -> None:
     get = args.get if hasattr(args, "get") else (lambda k, d=None: d)
-    inline = bool_parse("inline", str(get("inline", "off")))
-    callback = bool_parse("callback", str(get("callback", "off" if inline else "on")))
+    inline = qemu_plugin_bool_parse("inline", str(get("inline", "off")))
+    callback = qemu_plugin_bool_parse("callback", str(get("callback", "off" if inline else "on")))
     track = str(get("track", "rw"))
     if track not in _TRACK:
         raise PluginArgumentError(f"track={track}: expected r, w or rw")
-    score = api.qemu_plugin_scoreboard_new(8)
+    score = qemu_plugin_scoreboard_new(8)
     _state.clear()
     _state.update(
         inline=inline,
         callback=callback,
         rw=_TRACK[track],
-        entry=api.qemu_plugin_scoreboard_u64(score),
+        entry=qemu_plugin_scoreboard_u64(score),
         count=[0],
     )
 
@@ -51,16 +61,16 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     rw = _state["rw"]
     for insn in tb.insns:
         if _state["inline"]:
-            api.qemu_plugin_register_vcpu_mem_inline_per_vcpu(
-                insn, rw, api.QEMU_PLUGIN_INLINE_ADD_U64, _state["entry"], 1
+            qemu_plugin_register_vcpu_mem_inline_per_vcpu(
+                insn, rw, QEMU_PLUGIN_INLINE_ADD_U64, _state["entry"], 1
             )
         if _state["callback"]:
-            api.qemu_plugin_register_vcpu_mem_cb(insn, _on_mem, api.QEMU_PLUGIN_CB_NO_REGS, rw)
+            qemu_plugin_register_vcpu_mem_cb(insn, _on_mem, QEMU_PLUGIN_CB_NO_REGS, rw)
 
 
 def totals() -> tuple[int, int]:
     """(inline count, callback count) so far."""
-    return api.qemu_plugin_u64_sum(_state["entry"]), _state["count"][0]
+    return qemu_plugin_u64_sum(_state["entry"]), _state["count"][0]
 
 
 @hookimpl

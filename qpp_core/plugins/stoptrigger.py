@@ -14,8 +14,8 @@ stop at the same instruction (an ``insn`` plugin in the same run reports exactly
 Cost: one Python call per executed block (icount), or per execution of a block holding
 a target address (addr); nothing per instruction. When the stop falls inside the block
 that starts, a one-shot breakpoint on that instruction
-(:func:`~qpp_core.instrument.api.qemu_plugin_register_vcpu_breakpoint_cb`) ends the guest
-there with :func:`~qpp_core.instrument.api.qemu_plugin_exit_guest`.
+(:func:`~qpp_core.instrument.qemu_plugin_register_vcpu_breakpoint_cb`) ends the guest
+there with :func:`~qpp_core.instrument.qemu_plugin_exit_guest`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.loading.args import Arg
+from qpp_core import (
+    Arg,
+    TranslationBlock,
+    hookimpl,
+    qemu_plugin_exit_guest,
+    qemu_plugin_outs,
+    qemu_plugin_register_vcpu_breakpoint_cb,
+    qemu_plugin_register_vcpu_tb_exec_cb,
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def _stop(code: int, message: str) -> None:
         return
     _state["stopped"] = True
     qemu_plugin_outs(message)
-    api.qemu_plugin_exit_guest(_state["id"], code)
+    qemu_plugin_exit_guest(_state["id"], code)
 
 
 def _exit_at(vcpu_index: int, what: tuple[int, str]) -> None:
@@ -95,7 +99,7 @@ def _stop_before(vaddr: int, first: int, code: int, message: str) -> None:
     if vaddr == first:
         _stop(code, message)
     else:
-        api.qemu_plugin_register_vcpu_breakpoint_cb(
+        qemu_plugin_register_vcpu_breakpoint_cb(
             _state["id"], vaddr, _exit_at, userdata=(code, message)
         )
 
@@ -125,8 +129,8 @@ def _addr_block(vcpu_index: int, targets: tuple[int, tuple[int, ...]]) -> None:
 def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     if _state["icount"] is not None:
         addrs = tuple(insn.vaddr for insn in tb.insns)
-        api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _block, userdata=addrs)
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, _block, userdata=addrs)
     if _state["addrs"]:
         hits = tuple(i.vaddr for i in tb.insns if i.vaddr in _state["addrs"])
         if hits:
-            api.qemu_plugin_register_vcpu_tb_exec_cb(tb, _addr_block, userdata=(tb.vaddr, hits))
+            qemu_plugin_register_vcpu_tb_exec_cb(tb, _addr_block, userdata=(tb.vaddr, hits))

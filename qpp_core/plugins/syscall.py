@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from qpp_core.api import qemu_plugin_outs
-from qpp_core.hookspecs import hookimpl
-from qpp_core.loading.args import Arg
+from qpp_core import (
+    Arg,
+    hookimpl,
+    qemu_plugin_outs,
+)
 
 qemu_plugin_version = 2
 qemu_plugin_args = {
