@@ -3,7 +3,8 @@
 The unicorn binding wraps every hook in three Python frames (an exception guard, a
 per-type adapter, then the user's function). The instrumentation layer calls unicorn's C
 ``uc_hook_add`` itself with a ctypes function pointer straight to its dispatcher, which
-halves the fixed cost of each event (NOTES.md section 4), and registers
+halves the fixed cost of each event (measured: about 1.2 us per event through the binding,
+half that through raw ctypes), and registers
 ``UC_HOOK_MEM_READ_AFTER`` (read values), which the binding does not offer.
 
 A dispatcher must never let an exception escape into ctypes (ctypes would print and

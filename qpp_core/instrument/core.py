@@ -28,8 +28,6 @@ its block).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from qpp_core.instrument.breakpoints import BreakpointsMixin
 from qpp_core.instrument.codewatch import MAX_WATCH_HOOKS, PAGE_BITS, PAGE_MASK, CodeWatchMixin
 from qpp_core.instrument.events import EventsMixin
@@ -101,10 +99,6 @@ class Instrumentation(
         if self._observer_installed:
             self.machine.syscall_observer = None
             self._observer_installed = False
-
-    def iter_plugins_instrumenting(self) -> Iterator[int]:
-        """Ids of plugins that registered something here (tests, diagnostics)."""
-        return iter(sorted(self._owners))
 
     def symbol_at(self, addr: int) -> str | None:
         try:

@@ -1,6 +1,7 @@
 """Translation: announcing a block to the plugins and compiling what they registered.
 
-Unicorn has no complete "block translated" event (NOTES.md section 4), so the block hook
+Unicorn has no complete "block translated" event (``UC_HOOK_EDGE_GENERATED`` fires only
+when blocks are linked), so the block hook
 announces each block the first time it starts executing: the block is decoded with
 capstone, handed to every ``qemu_plugin_vcpu_tb_trans`` listener (newest plugin first) and
 what they registered is compiled into a :class:`~qpp_core.instrument.plan.BlockPlan`. If
