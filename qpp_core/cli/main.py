@@ -15,24 +15,38 @@ from qpp_core.cli import listing, run
 from qpp_core.errors import InternalError, QppError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The ``qpp`` parser and its ``run`` subparser."""
     parser = argparse.ArgumentParser(
         prog="qpp",
         description="QEMU-style TCG plugins, and plugins that talk to each other (QPP).",
     )
     parser.add_argument("--version", action="version", version=f"qpp {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    run.add_parser(subparsers)
+    run_parser = run.add_parser(subparsers)
     listing.add_parsers(subparsers)
-    return parser
+    return parser, run_parser
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse the command line; ``qpp run``'s guest command is split off first (see
+    :func:`run.split_command`), so that the guest's options never reach argparse."""
+    parser, run_parser = build_parser()
+    argv = list(argv)
+    first = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+    if first is None or argv[first] != "run":
+        return parser.parse_args(argv)
+    options, command = run.split_command(run_parser, argv[first + 1 :])
+    args = parser.parse_args([*argv[: first + 1], *options])
+    args.command = command
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help(sys.stderr)
+        build_parser()[0].print_help(sys.stderr)
         return 2
     try:
         status = int(handler(args))

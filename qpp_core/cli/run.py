@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from qpp_core.errors import HostError, QppError
 from qpp_core.loading.args import PluginRequest
@@ -21,13 +22,16 @@ examples:
 Plugin output (qemu_plugin_outs) goes to stderr unless -D FILE is given."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "run",
         help="run a guest program with plugins",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # as qemu: an option is spelled out, never guessed from a prefix
     )
     parser.add_argument(
         "-p",
@@ -88,6 +92,41 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the guest program and its arguments",
     )
     parser.set_defaults(handler=main)
+    return parser
+
+
+def split_command(
+    parser: argparse.ArgumentParser, argv: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Split ``qpp run``'s arguments into qpp's options and the guest's command line.
+
+    qemu-user's rule: options come first; the first argument that is not an option is the
+    program, and it and everything after it belong to the guest, whatever they look like
+    (``qpp run ./prog -s , 1 3`` gives the guest ``-s``). An option that takes a value
+    consumes the next argument, even one starting with ``-`` (it is handed to argparse as
+    ``OPT=VALUE``). ``--`` ends the options explicitly.
+    """
+    takes_value = {
+        spelling
+        for action in parser._actions
+        if action.option_strings and action.nargs != 0
+        for spelling in action.option_strings
+    }
+    options: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return options, list(argv[i + 1 :])
+        if not arg.startswith("-") or arg == "-":
+            break
+        if arg in takes_value and i + 1 < len(argv):
+            options.append(f"{arg}={argv[i + 1]}")  # a value may itself start with "-"
+            i += 2
+        else:
+            options.append(arg)
+            i += 1
+    return options, list(argv[i:])
 
 
 def main(args: argparse.Namespace) -> int:
@@ -107,8 +146,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"qpp: error: {error}", file=sys.stderr)
         return int(error.exit_status)
     command = list(args.command)
-    if command and command[0] == "--":
-        command.pop(0)
     binary = command[0] if command else str(default_guest())
     debug = frozenset(item for group in args.debug for item in group.split(",") if item)
     guest = GuestOptions(
