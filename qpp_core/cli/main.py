@@ -7,6 +7,9 @@ exit status of :class:`qpp_core.errors.ExitStatus`; a traceback means a bug in q
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -50,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         status = int(handler(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         status = int(error.exit_status)
@@ -59,8 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         internal = InternalError.wrap(exc)
         print(f"qpp: error: {internal}", file=sys.stderr)
         status = int(internal.exit_status)
-    sys.stdout.flush()
     return status
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``qpp list | head -1``): stop quietly.
+
+    The status is what a shell reports for a tool killed by SIGPIPE in the same place
+    (``seq 100000 | head -1``): 141, so ``set -o pipefail`` scripts see qpp as they see
+    coreutils. stdout is pointed at /dev/null so that Python's own flush at exit stays quiet.
+    """
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

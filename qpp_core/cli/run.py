@@ -106,6 +106,7 @@ def split_command(
     consumes the next argument, even one starting with ``-`` (it is handed to argparse as
     ``OPT=VALUE``). ``--`` ends the options explicitly.
     """
+    known = {spelling for action in parser._actions for spelling in action.option_strings}
     takes_value = {
         spelling
         for action in parser._actions
@@ -120,6 +121,8 @@ def split_command(
             return options, list(argv[i + 1 :])
         if not arg.startswith("-") or arg == "-":
             break
+        if arg.split("=", 1)[0] not in known:  # argparse would guess from a prefix
+            parser.error(f"unknown option {arg} (qpp's options come before BINARY)")
         if arg in takes_value and i + 1 < len(argv):
             options.append(f"{arg}={argv[i + 1]}")  # a value may itself start with "-"
             i += 2
