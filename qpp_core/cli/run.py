@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from qpp_core.errors import HostError, QppError
+from qpp_core.errors import ExitStatus, QppError
 from qpp_core.loading.args import PluginRequest
 
 DESCRIPTION = """\
@@ -132,25 +132,47 @@ def split_command(
     return options, list(argv[i:])
 
 
+#: the ``-d`` items qpp knows (qemu's others, e.g. in_asm, are about its translator)
+DEBUG_ITEMS = ("plugin", "strace", "unimp")
+
+
+class UsageError(QppError):
+    """A malformed option value found after argparse: status 2, like argparse's own."""
+
+    exit_status = ExitStatus.USAGE
+
+
+def _env_item(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise UsageError(f"-E {item!r}: expected VAR=VALUE (to remove a variable: -U VAR)")
+    return name, value
+
+
+def _debug_items(groups: Sequence[str]) -> frozenset[str]:
+    items = frozenset(item for group in groups for item in group.split(",") if item)
+    unknown = sorted(items - set(DEBUG_ITEMS))
+    if unknown:
+        raise UsageError(
+            f"-d {','.join(unknown)}: unknown log item; qpp knows: {', '.join(DEBUG_ITEMS)}"
+        )
+    return items
+
+
 def main(args: argparse.Namespace) -> int:
     from qpp_core.guests import default_guest
     from qpp_core.linux import GuestOptions
     from qpp_core.runner import RunOptions, run
 
     try:
+        env_set = [_env_item(item) for item in args.env_set]
+        debug = _debug_items(args.debug)
         plugins = [PluginRequest.parse(text) for text in args.plugins]
-        env_set = []
-        for item in args.env_set:
-            name, sep, value = item.partition("=")
-            if not sep or not name:
-                raise HostError(f"-E {item!r}: expected VAR=VALUE")
-            env_set.append((name, value))
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         return int(error.exit_status)
     command = list(args.command)
     binary = command[0] if command else str(default_guest())
-    debug = frozenset(item for group in args.debug for item in group.split(",") if item)
     guest = GuestOptions(
         binary=binary,
         args=tuple(command[1:]),

@@ -13,9 +13,12 @@ from qpp_core.api import qemu_plugin_outs
 from qpp_core.hookspecs import hookimpl
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.loading.args import bool_parse
+from qpp_core.loading.args import Arg, bool_parse
 
 qemu_plugin_version = 2
+qemu_plugin_args = {
+    "inline": Arg(bool, True, "count with inline adds (off: one callback per block)"),
+}
 
 _state: dict[str, Any] = {}
 

@@ -20,9 +20,15 @@ from qpp_core.api import qemu_plugin_outs
 from qpp_core.hookspecs import hookimpl
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.loading.args import bool_parse
+from qpp_core.loading.args import Arg, bool_parse
 
 qemu_plugin_version = 2
+qemu_plugin_args = {
+    "inline": Arg(bool, True, "count with inline adds (off: one callback per instruction)"),
+    "sizes": Arg(bool, False, "also count instructions per length"),
+    "match": Arg(str, None, "report executed instructions whose disassembly contains this"),
+    "trace": Arg(bool, False, "log every executed instruction (very slow)"),
+}
 
 _state: dict[str, Any] = {}
 

@@ -15,9 +15,14 @@ from qpp_core.errors import PluginArgumentError
 from qpp_core.hookspecs import hookimpl
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import MemInfo, MemRW, TranslationBlock
-from qpp_core.loading.args import bool_parse
+from qpp_core.loading.args import Arg, bool_parse
 
 qemu_plugin_version = 2
+qemu_plugin_args = {
+    "inline": Arg(bool, False, "count with inline adds"),
+    "callback": Arg(bool, None, "count with a callback per access (default: on unless inline)"),
+    "track": Arg(str, "rw", "which accesses: r, w or rw"),
+}
 
 _state: dict[str, Any] = {}
 _TRACK = {"r": MemRW.R, "w": MemRW.W, "rw": MemRW.RW}
@@ -26,9 +31,12 @@ _TRACK = {"r": MemRW.R, "w": MemRW.W, "rw": MemRW.RW}
 @hookimpl
 def qemu_plugin_install(id: int, args: Any) -> None:
     get = args.get if hasattr(args, "get") else (lambda k, d=None: d)
-    inline = bool_parse("inline", str(get("inline", "off")))
-    callback = bool_parse("callback", str(get("callback", "off" if inline else "on")))
-    track = str(get("track", "rw"))
+    inline = bool_parse("inline", str(get("inline") or "off"))
+    callback_arg = get("callback")
+    callback = bool_parse(
+        "callback", str("off" if inline else "on") if callback_arg is None else str(callback_arg)
+    )
+    track = str(get("track") or "rw")
     if track not in _TRACK:
         raise PluginArgumentError(f"track={track}: expected r, w or rw")
     score = api.qemu_plugin_scoreboard_new(8)
