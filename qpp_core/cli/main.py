@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from qpp_core import __version__
+from qpp_core import __version__, hostfds
 from qpp_core.cli import listing, run
 from qpp_core.errors import InternalError, QppError
 
@@ -45,7 +45,22 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def _guard_std_fds() -> None:
+    """Run with fds 0, 1 or 2 closed (``qpp run prog >&-``), as qemu does.
+
+    Closed ones are held on /dev/null while qpp sets up (released for the guest by the
+    runner, see :mod:`qpp_core.hostfds`); qpp's own output to a closed stdout or stderr
+    goes nowhere rather than to whatever the guest opens there.
+    """
+    closed = hostfds.hold_closed_std_fds()
+    if sys.stdout is None or 1 in closed:
+        sys.stdout = hostfds.Discard()
+    if sys.stderr is None or 2 in closed:
+        sys.stderr = hostfds.Discard()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _guard_std_fds()
     args = parse(sys.argv[1:] if argv is None else argv)
     handler = getattr(args, "handler", None)
     if handler is None:
