@@ -7,6 +7,7 @@
  *                "fd N open", after writing "guest was here" into it and closing it;
  *                first line "nofile SOFT", last line "scanned"
  *   dup2 N       dup2(1, N): "dup2 N: ok|E<errno>"
+ *   environ      every environment string, one a line, in order
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +63,15 @@ static int cmd_scan(void)
     return 0;
 }
 
+extern char **environ;
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "environ")) {
+        for (char **e = environ; *e; e++)
+            printf("%s\n", *e);
+        return 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "stdio"))
         return cmd_stdio(argv[2]);
     if (argc == 2 && !strcmp(argv[1], "scan"))
@@ -76,6 +84,6 @@ int main(int argc, char **argv)
         printf("dup2 %d: %s\n", n, result(r, errno, b, sizeof b));
         return 0;
     }
-    fputs("usage: clifds stdio PATH | scan | dup2 N\n", stderr);
+    fputs("usage: clifds stdio PATH | scan | dup2 N | environ\n", stderr);
     return 2;
 }
