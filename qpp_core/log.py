@@ -46,7 +46,7 @@ class PluginLog:
             self.failure = HostError(
                 f"cannot write {where}: {exc.strerror or exc}; plugin output was lost"
             )
-        stream, self._stream = self._stream, Discard()
+        stream, self._stream = self._stream, cast(TextIO, Discard())
         if self._owned:  # close it now, dropping what it still buffers
             self._owned = False
             with contextlib.suppress(OSError):
