@@ -29,7 +29,7 @@ from ..machine import Machine, SymbolTable, create_cpu
 from .elf import ElfImage, read_elf
 from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
-from .options import GuestOptions, guest_environment
+from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
@@ -170,7 +170,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.binary)]
     argv += [os.fsencode(a) for a in opts.args]
-    envp = [os.fsencode(e) for e in guest_environment(opts, os.environ)]
+    envp = [os.fsencode(e) for e in guest_environment(opts, host_environment())]
     phdr = (img.phdr_vaddr or 0) + bias
     stack = build_stack(
         arch,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno as errno_mod
 
 from qpp_core import (
+    Arg,
     PluginArgs,
     PluginId,
     PluginInfo,
@@ -39,6 +40,7 @@ from qpp_syscalls.api import (
 from qpp_syscalls.signatures import DEFAULT, SIGNATURES
 
 qemu_plugin_version = 2
+qemu_plugin_args: dict[str, Arg] = {}  # takes no arguments: any is refused
 
 ARCH_BITS = {"x86_64": 64, "aarch64": 64, "riscv64": 64, "arm": 32, "mipsel": 32}
 #: every syscall name of the five architectures: a callback exists for each
