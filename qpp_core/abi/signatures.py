@@ -33,7 +33,8 @@ result); ``size`` byte count; ``oflags`` open(2) flags; ``mode`` octal permissio
 ``whence`` lseek's SEEK_*; ``prot`` PROT_*; ``mflags`` MAP_*; ``atflags`` AT_*; ``amode``
 access(2) mode; ``hex`` other flags, shown in hex.
 
-Each line below is ``name: CLASS ARGNAME[:KIND], ...``. Argument positions are the C
+Each entry below is ``name: CLASS ARGNAME[:KIND], ...`` (an indented line continues
+the one before). Argument positions are the C
 declaration's; on 32-bit targets a ``loff`` argument takes two registers (and arm and
 mips o32 align the pair), so positions after one shift there. ``clone`` is listed in the
 order of arm, aarch64, riscv64 and mips (``CLONE_BACKWARDS``: tls before child_tid);
@@ -57,7 +58,10 @@ CLASSES: dict[str, str] = {
     "str": "str",
 }
 KINDS = frozenset(
-    "int uint fd dirfd ptr str buf rbuf size oflags mode whence prot mflags atflags amode hex".split()
+    {
+        *("int", "uint", "fd", "dirfd", "ptr", "str", "buf", "rbuf", "size"),
+        *("oflags", "mode", "whence", "prot", "mflags", "atflags", "amode", "hex"),
+    }
 )
 
 #: calls whose result is an address, not a number
@@ -171,8 +175,10 @@ eventfd: uint count
 eventfd2: uint count, int flags:oflags
 inotify_init1: int flags:oflags
 brk: ulong brk:ptr
-mmap: ulong addr:ptr, ulong len:size, ulong prot:prot, ulong flags:mflags, ulong fd:fd, ulong off:int
-mmap2: ulong addr:ptr, ulong len:size, ulong prot:prot, ulong flags:mflags, ulong fd:fd, ulong pgoff:int
+mmap: ulong addr:ptr, ulong len:size, ulong prot:prot, ulong flags:mflags, ulong fd:fd,
+    ulong off:int
+mmap2: ulong addr:ptr, ulong len:size, ulong prot:prot, ulong flags:mflags, ulong fd:fd,
+    ulong pgoff:int
 munmap: ulong addr:ptr, size len
 mprotect: ulong start:ptr, size len, ulong prot:prot
 madvise: ulong start:ptr, size len_in, int behavior
@@ -341,7 +347,7 @@ capset: ptr header, ptr data
 
 def _parse(text: str) -> dict[str, tuple[SyscallParam, ...]]:
     table: dict[str, tuple[SyscallParam, ...]] = {}
-    for line in text.strip().splitlines():
+    for line in text.strip().replace("\n    ", " ").splitlines():
         name, _, rest = line.partition(":")
         params = []
         for item in filter(None, (p.strip() for p in rest.split(","))):
