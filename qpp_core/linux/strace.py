@@ -84,7 +84,7 @@ class Strace:
         if kind == "x":
             return f"{v & self.mask:#x}"
         if kind == "o":
-            return f"{v & self.mask:#o}"
+            return f"0{v & self.mask:o}" if v & self.mask else "0"  # C's %#o
         if kind == "f":
             return "AT_FDCWD" if self._signed(v) == -100 else str(self._signed(v))
         if kind == "s":
