@@ -206,5 +206,5 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
     kernel.machine = machine
     if opts.strace or "strace" in opts.debug:
-        kernel.strace = Strace(stderr, arch.bits, kernel.cstr)
+        kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)
     return machine
