@@ -1,5 +1,8 @@
 """aarch64: unicorn's ``max`` CPU with SVE enabled and qemu-user's cache geometry.
 
+HWCAP/HWCAP2 are qemu-user 7.2's less what unicorn cannot execute (no SVE2, pointer
+authentication, MTE, SME, I8MM, BF16): what is advertised runs.
+
 qemu-user advertises SVE in HWCAP, so glibc uses SVE routines: the CPU must allow them
 (CPACR/CPTR) with 512-bit vectors as qemu-user has. qemu-user reports DCZID_EL0 = 7 (DC ZVA zeroes
 512 bytes) where unicorn would report 64 bytes, and glibc's memset trusts the register:
@@ -107,8 +110,11 @@ ARCH = Arch(
     exception_signal=_exception_signal,
     default_cpu=A.UC_CPU_ARM64_MAX,
     cpu_models=cpu_models_from(A, "UC_CPU_ARM64_"),
-    hwcap=0xECFFFFFB,
-    hwcap2=0x7F877FFF,
+    # qemu-user 7.2's default advertises 0xECFFFFFB / 0x7F877FFF; unicorn 2.1.4 (QEMU 5.0)
+    # cannot run pointer authentication (PACGA traps), SVE2 and its extensions, I8MM, BF16,
+    # MTE, SME, ECV, AFP or RPRES, so those bits are left out (guest test cpu_features)
+    hwcap=0x2CFFFFFB,
+    hwcap2=0x00038181,  # DCPODP, FLAGM2, FRINT, DGH, RNG, BTI
     platform="aarch64",
     stack_base=0x55_0000_0000,
     mmap_base=0x55_0000_0000,

@@ -71,8 +71,11 @@ class Arch:
     cs_mode_for: Callable[[bool], int]  #: capstone mode; the argument says "Thumb"
     count_insns_fn: Callable[[bytes, bool], int]
     exception_signal: Callable[[int], int]  #: unicorn interrupt number -> Linux signal
-    default_cpu: int  #: unicorn CPU model used without ``-cpu``
-    cpu_models: Mapping[str, int] = field(default_factory=dict)
+    default_cpu: int  #: CPU model used without ``-cpu`` (a key of ``cpu_models``' values)
+    cpu_models: Mapping[str, int] = field(default_factory=dict)  #: ``-cpu`` name -> model id
+    #: qpp's own models (ids at or above :data:`QPP_MODEL_BASE`, e.g. x86_64 ``max``) -> the
+    #: unicorn model that executes them; other ids are unicorn's and run as themselves
+    engine_models: Mapping[int, int] = field(default_factory=dict)
     hwcap: int = 0
     hwcap2: int | None = None
     platform: str | None = None  #: AT_PLATFORM string
@@ -110,6 +113,10 @@ def cpu_models_from(module: Any, prefix: str) -> dict[str, int]:
         if key.startswith(prefix) and isinstance(value, int) and not key.endswith("ENDING"):
             models[key[len(prefix) :].lower()] = value
     return models
+
+
+#: first id of qpp's own CPU models, above every unicorn model id
+QPP_MODEL_BASE = 0x1000
 
 
 def normalise_cpu_name(name: str) -> str:
