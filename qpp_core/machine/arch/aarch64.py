@@ -114,7 +114,7 @@ ARCH = Arch(
     # cannot run pointer authentication (PACGA traps), SVE2 and its extensions, I8MM, BF16,
     # MTE, SME, ECV, AFP or RPRES, so those bits are left out (guest test cpu_features)
     hwcap=0x2CFFFFFB,
-    hwcap2=0x00038181,  # DCPODP, FLAGM2, FRINT, DGH, RNG, BTI
+    hwcap2=0x00030181,  # DCPODP, FLAGM2, FRINT, RNG, BTI
     platform="aarch64",
     stack_base=0x55_0000_0000,
     mmap_base=0x55_0000_0000,
