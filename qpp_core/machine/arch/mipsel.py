@@ -2,17 +2,28 @@
 
 Syscall arguments 5 and 6 are on the stack (sp+16, sp+20); the delay slot belongs to its
 block, so a block of n bytes holds n/4 instructions.
+
+Long straight-line code: unicorn 2.1.4's MIPS translator takes one TCG temporary per
+instruction that it never frees (a constant made at the start of each instruction's
+translation), and TCG has 512. A translation block of more than about 370 instructions
+without a branch (unrolled SHA-1/SHA-512 rounds at -O2) overruns the table and the host
+process dies with SIGSEGV, in whatever allocates the next temporary (often
+``gen_shift_imm``). No MIPS model avoids it (24Kf, 34Kf, 74Kf, P5600 all crash).
+:func:`hook_code_quirks` finds such runs in newly mapped code and instruments them with a
+do-nothing C code hook: instrumented instructions make more host code, and unicorn then
+ends the block after 200-290 of them, well below the limit.
 """
 
 from __future__ import annotations
 
 import signal
+import struct
 
 import capstone
 import unicorn
 from unicorn import mips_const as M
 
-from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import Arch, SyscallAbi, Uc, add_noop_code_hook, cpu_models_from, registers_from
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -35,6 +46,47 @@ _SIGNALS = {
 
 def _exception_signal(intno: int) -> int:
     return int(_SIGNALS.get(intno, signal.SIGILL))
+
+
+#: branch-free runs longer than this get the block-splitting hook (the crash is near 370)
+LONG_RUN = 256
+
+#: primary opcodes that end a block: REGIMM branches, J, JAL, BEQ..BGTZ, BEQL..BGTZL
+_BRANCH_OPS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x14, 0x15, 0x16, 0x17})
+#: SPECIAL functions that end a block: JR, JALR, SYSCALL, BREAK
+_SPECIAL_ENDS = frozenset({0x08, 0x09, 0x0C, 0x0D})
+
+
+def _ends_block(word: int) -> bool:
+    op = word >> 26
+    if op in _BRANCH_OPS:
+        return True
+    if op == 0:
+        return word & 0x3F in _SPECIAL_ENDS
+    return op in (0x11, 0x12) and (word >> 21) & 0x1F == 0x08  # BC1x, BC2x
+
+
+def long_runs(addr: int, code: bytes, limit: int = LONG_RUN) -> list[tuple[int, int]]:
+    """``(first, last)`` instruction addresses of branch-free runs longer than ``limit``."""
+    runs = []
+    start = 0
+    words = struct.unpack_from(f"<{len(code) // 4}I", code)
+    for i, word in enumerate(words):
+        if _ends_block(word):
+            if i - start > limit:
+                runs.append((addr + 4 * start, addr + 4 * (i - 1)))
+            start = i + 1
+    if len(words) - start > limit:
+        runs.append((addr + 4 * start, addr + 4 * (len(words) - 1)))
+    return runs
+
+
+def hook_code_quirks(uc: Uc, addr: int, code: bytes, hooked: set[int]) -> None:
+    """Split long branch-free runs into blocks unicorn can translate (see the module doc)."""
+    for first, last in long_runs(addr, code[: len(code) & ~3]):
+        if first not in hooked:
+            hooked.add(first)
+            add_noop_code_hook(uc, first, last)
 
 
 _REGS = registers_from(M, "UC_MIPS_REG_")
@@ -69,6 +121,7 @@ ARCH = Arch(
     base_platform="mips32r2",
     stack_base=0x4000_0000,
     mmap_top=0x3FFF_F000,
+    hook_code_quirks=hook_code_quirks,
 )
 
 
