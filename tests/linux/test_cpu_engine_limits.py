@@ -52,3 +52,40 @@ def test_long_runs_found() -> None:
     code = nop * 10 + branch + nop * (LONG_RUN + 1) + branch + nop * LONG_RUN
     assert long_runs(0x1000, code) == [(0x1000 + 44, 0x1000 + 44 + 4 * LONG_RUN)]
     assert long_runs(0x1000, nop * (LONG_RUN + 2)) == [(0x1000, 0x1000 + 4 * (LONG_RUN + 1))]
+
+
+_CRASH = """
+import dataclasses, sys
+import qpp_core.machine.arch as A
+# without its block-splitting hook, mipsel cpu_sha crashes unicorn's translator for real
+A.ARCHES["mipsel"] = dataclasses.replace(A.ARCHES["mipsel"], hook_code_quirks=None)
+from qpp_core.cli.main import main
+sys.exit(main(["run", "-p", "insn", "-D", sys.argv[1], sys.argv[2], "1"]))
+"""
+
+
+def test_engine_crash_is_one_error_line_and_status_85(tmp_path: Path) -> None:
+    log = tmp_path / "insn.log"
+    r = subprocess.run(
+        [sys.executable, "-c", _CRASH, str(log), str(BIN / "cpu_sha.mipsel")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 85
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("qpp: error: the engine crashed (SIGSEGV) near guest pc 0x")
+    assert "(mipsel)" in lines[0]
+    assert "total insns: " in log.read_text()  # the plugins' atexit ran, the log was flushed
+
+
+def test_guard_restores_the_previous_handlers() -> None:
+    from qpp_core.machine.crashguard import FATAL_SIGNALS, _sigaction, guard_fatal_signals
+
+    before = [_sigaction(sig, None).handler for sig in FATAL_SIGNALS]
+    with guard_fatal_signals(lambda: "nowhere"):
+        during = [_sigaction(sig, None).handler for sig in FATAL_SIGNALS]
+    after = [_sigaction(sig, None).handler for sig in FATAL_SIGNALS]
+    assert before == after
+    assert all(d not in before for d in during)

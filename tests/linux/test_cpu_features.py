@@ -102,8 +102,7 @@ def test_unknown_cpu_is_a_bad_command_line() -> None:
     r = _qpp("-cpu", "nonexistent", _features("cpu_features.x86_64"))
     assert r.returncode == 2
     assert r.stderr.splitlines() == [
-        "qpp: error: -cpu nonexistent: no such CPU model for x86_64; "
-        "`-cpu help` lists the models"
+        "qpp: error: -cpu nonexistent: no such CPU model for x86_64; `-cpu help` lists the models"
     ]
     assert r.stdout == ""
 
