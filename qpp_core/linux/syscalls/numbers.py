@@ -24,13 +24,14 @@ msync=26 mincore=27 madvise=28 dup=32 dup2=33 pause=34 nanosleep=35 getitimer=36
 setitimer=38 getpid=39 sendfile=40 socket=41 exit=60 wait4=61 kill=62 uname=63 fcntl=72
 flock=73 fsync=74 fdatasync=75 truncate=76 ftruncate=77 getdents=78 getcwd=79 chdir=80
 fchdir=81 rename=82 mkdir=83 rmdir=84 creat=85 link=86 unlink=87 symlink=88 readlink=89
-chmod=90 fchmod=91 chown=92 umask=95 gettimeofday=96 getrlimit=97 getrusage=98 sysinfo=99
+chmod=90 fchmod=91 chown=92 fchown=93 lchown=94 umask=95 gettimeofday=96 getrlimit=97
+getrusage=98 sysinfo=99
 times=100 getuid=102 getgid=104 setuid=105 setgid=106 geteuid=107 getegid=108 setpgid=109
 getppid=110 getpgrp=111 setsid=112 getpgid=121 getsid=124 sigaltstack=131 prctl=157
 arch_prctl=158 setrlimit=160 sync=162 gettid=186 tkill=200 time=201 futex=202
 sched_getaffinity=204 getdents64=217 set_tid_address=218 clock_gettime=228
 clock_getres=229 clock_nanosleep=230 exit_group=231 tgkill=234 openat=257 mkdirat=258
-newfstatat=262 unlinkat=263 renameat=264 linkat=265 symlinkat=266 readlinkat=267
+fchownat=260 newfstatat=262 unlinkat=263 renameat=264 linkat=265 symlinkat=266 readlinkat=267
 fchmodat=268 faccessat=269 pselect6=270 ppoll=271 set_robust_list=273 dup3=292 pipe2=293
 prlimit64=302 getcpu=309 renameat2=316 getrandom=318 membarrier=324 statx=332 rseq=334
 close_range=436 faccessat2=439
@@ -39,7 +40,7 @@ close_range=436 faccessat2=439
 GENERIC = _table("""
 getcwd=17 dup=23 dup3=24 fcntl=25 ioctl=29 flock=32 mkdirat=34 unlinkat=35 symlinkat=36
 linkat=37 renameat=38 truncate=45 ftruncate=46 faccessat=48 chdir=49 fchdir=50 fchmod=52
-fchmodat=53 fchownat=54 openat=56 close=57 pipe2=59 getdents64=61 lseek=62 read=63
+fchmodat=53 fchownat=54 fchown=55 openat=56 close=57 pipe2=59 getdents64=61 lseek=62 read=63
 write=64 readv=65 writev=66 pread64=67 pwrite64=68 sendfile=71 pselect6=72 ppoll=73
 readlinkat=78 newfstatat=79 fstat=80 sync=81 fsync=82 fdatasync=83 exit=93 exit_group=94
 set_tid_address=96 futex=98 set_robust_list=99 nanosleep=101 getitimer=102 setitimer=103
@@ -55,6 +56,8 @@ membarrier=283 statx=291 rseq=293 close_range=436 faccessat2=439
 
 ARM = _table("""
 restart_syscall=0 exit=1 read=3 write=4 open=5 close=6 creat=8 link=9 unlink=10 chdir=12
+chmod=15 lchown16=16 fchown16=95 chown16=182 lchown32=198 fchown32=207 chown32=212
+fchownat=325
 lseek=19 getpid=20 getuid=24 access=33 sync=36 kill=37 rename=38 mkdir=39 rmdir=40 dup=41
 pipe=42 times=43 brk=45 getgid=47 geteuid=49 getegid=50 ioctl=54 fcntl=55 setpgid=57
 umask=60 dup2=63 getppid=64 getpgrp=65 setsid=66 setrlimit=75 getrusage=77
@@ -78,7 +81,8 @@ set_tls=0xf0005 get_tls=0xf0006
 
 MIPS_O32 = _table(
     """
-exit=1 read=3 write=4 open=5 close=6 unlink=10 chdir=12 time=13 lseek=19 getpid=20
+exit=1 read=3 write=4 open=5 close=6 unlink=10 chdir=12 time=13 chmod=15 lchown=16
+fchown=95 chown=202 fchownat=291 lseek=19 getpid=20
 getuid=24 access=33 sync=36 kill=37 rename=38 mkdir=39 rmdir=40 dup=41 pipe=42 times=43
 brk=45 getgid=47 geteuid=49 getegid=50 ioctl=54 fcntl=55 setpgid=57 umask=60 dup2=63
 getppid=64 getpgrp=65 setsid=66 setrlimit=75 getrlimit=76 getrusage=77 gettimeofday=78
@@ -103,7 +107,7 @@ clock_nanosleep_time64=407 close_range=436 faccessat2=439
 NUMBERS: dict[str, dict[int, str]] = {
     "x86_64": X86_64,
     "aarch64": GENERIC,
-    "riscv64": GENERIC,
+    "riscv64": {**GENERIC, 259: "riscv_flush_icache"},
     "arm": ARM,
     "mipsel": MIPS_O32,
 }
