@@ -37,7 +37,8 @@ def sys_riscv_flush_icache(k: LinuxKernel, a: Args) -> int:
 
 
 def _sve_get_vl(k: LinuxKernel, a: Args) -> int:
-    return ((k.m.uc.cpr_read(*_ZCR_EL1) & 0xF) + 1) * 16
+    zcr: int = k.m.uc.cpr_read(*_ZCR_EL1)
+    return ((zcr & 0xF) + 1) * 16
 
 
 def _sve_set_vl(k: LinuxKernel, a: Args) -> int:
