@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..errors import ExitStatus, QppError
 from .arch import ARCHES, Arch, Uc, cpu_setup
 from .arch.base import new_uc, normalise_cpu_name
@@ -24,6 +26,14 @@ def resolve_cpu_model(arch: Arch, name: str | None) -> int:
             f"-cpu {name}: no such CPU model for {arch.name}; `-cpu help` lists the models"
         )
     return models[key]
+
+
+def arch_for_model(arch: Arch, name: str | None) -> Arch:
+    """``arch`` as a guest on ``-cpu NAME`` sees it: that model's HWCAP and HWCAP2."""
+    caps = arch.model_hwcaps.get(resolve_cpu_model(arch, name))
+    if caps is None:
+        return arch
+    return dataclasses.replace(arch, hwcap=caps[0], hwcap2=caps[1])
 
 
 def default_model_name(arch: Arch) -> str:

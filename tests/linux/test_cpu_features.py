@@ -84,6 +84,30 @@ def test_features_against_qemu(arch: str, capfd: pytest.CaptureFixture[str]) -> 
         assert _advertised(ours) != _advertised(theirs)  # qemu's default has AVX / SVE2
 
 
+@pytest.mark.parametrize(
+    ("arch", "model"),
+    [
+        ("aarch64", "cortex-a53"),
+        ("aarch64", "cortex-a57"),
+        ("aarch64", "cortex-a72"),
+        ("arm", "cortex-a7"),
+        ("arm", "cortex-a8"),
+        ("arm", "cortex-a9"),
+        ("arm", "cortex-a15"),
+    ],
+)
+def test_other_models_advertise_as_qemus(
+    arch: str, model: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A named model's HWCAPs are qemu-user's for that model, and all of it executes."""
+    binary = _features(f"cpu_features.{arch}")
+    r = run_guest(capfd, binary, cpu=model)
+    assert r.status == 0 and r.stdout.endswith("ok\n"), r.stdout
+    if shutil.which(f"qemu-{arch}"):
+        q = subprocess.run([f"qemu-{arch}", "-cpu", model, binary], capture_output=True, text=True)
+        assert r.stdout == q.stdout
+
+
 def _qpp(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "qpp_core", "run", *args], capture_output=True, text=True

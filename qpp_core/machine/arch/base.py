@@ -78,6 +78,9 @@ class Arch:
     #: qpp's own models (ids at or above :data:`QPP_MODEL_BASE`, e.g. x86_64 ``max``) -> the
     #: unicorn model that executes them; other ids are unicorn's and run as themselves
     engine_models: Mapping[int, int] = field(default_factory=dict)
+    #: (AT_HWCAP, AT_HWCAP2) of models other than the default, as qemu-user reports them
+    #: for its model of the same name (``hwcap``/``hwcap2`` below are the default's)
+    model_hwcaps: Mapping[int, tuple[int, int | None]] = field(default_factory=dict)
     hwcap: int = 0
     hwcap2: int | None = None
     platform: str | None = None  #: AT_PLATFORM string
