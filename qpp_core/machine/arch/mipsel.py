@@ -16,8 +16,9 @@ ends the block after 200-290 of them, well below the limit.
 
 from __future__ import annotations
 
+import re
 import signal
-import struct
+from collections.abc import Callable
 
 import capstone
 import unicorn
@@ -57,33 +58,38 @@ _BRANCH_OPS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x14, 0x15, 0
 _SPECIAL_ENDS = frozenset({0x08, 0x09, 0x0C, 0x0D})
 
 
-def _ends_block(word: int) -> bool:
-    op = word >> 26
-    if op in _BRANCH_OPS:
-        return True
-    if op == 0:
-        return word & 0x3F in _SPECIAL_ENDS
-    return op in (0x11, 0x12) and (word >> 21) & 0x1F == 0x08  # BC1x, BC2x
+def _table(pred: Callable[[int], bool]) -> bytes:
+    return bytes(1 if pred(b) else 0 for b in range(256))
 
 
-def long_runs(addr: int, code: bytes, limit: int = LONG_RUN) -> list[tuple[int, int]]:
-    """``(first, last)`` instruction addresses of branch-free runs longer than ``limit``."""
-    runs = []
-    start = 0
-    words = struct.unpack_from(f"<{len(code) // 4}I", code)
-    for i, word in enumerate(words):
-        if _ends_block(word):
-            if i - start > limit:
-                runs.append((addr + 4 * start, addr + 4 * (i - 1)))
-            start = i + 1
-    if len(words) - start > limit:
-        runs.append((addr + 4 * start, addr + 4 * (len(words) - 1)))
-    return runs
+# Per-byte tests on the little-endian words, applied to whole columns of bytes at once
+# (``bytes.translate``), then combined as big integers holding one 0/1 flag per byte.
+_OP_BRANCH = _table(lambda b: b >> 2 in _BRANCH_OPS)  # byte 3: the primary opcode
+_OP_SPECIAL = _table(lambda b: b >> 2 == 0)
+_FUNCT_ENDS = _table(lambda b: b & 0x3F in _SPECIAL_ENDS)  # byte 0: SPECIAL's function
+_OP_BC = _table(lambda b: b in (0x45, 0x49))  # COP1/COP2 with rs = 8 (high bits)...
+_RS_BC = _table(lambda b: b < 0x20)  # ...and byte 2 (rs low bits = 0): BC1x, BC2x
+_LONG = re.compile(rb"\x00{%d,}" % (LONG_RUN + 1))
+
+
+def long_runs(addr: int, code: bytes) -> list[tuple[int, int]]:
+    """``(first, last)`` instruction addresses of branch-free runs longer than LONG_RUN."""
+    n = len(code) // 4
+
+    def flags(column: int, table: bytes) -> int:
+        return int.from_bytes(code[column : 4 * n : 4].translate(table), "little")
+
+    ends = (
+        flags(3, _OP_BRANCH)
+        | (flags(3, _OP_SPECIAL) & flags(0, _FUNCT_ENDS))
+        | (flags(3, _OP_BC) & flags(2, _RS_BC))
+    ).to_bytes(n, "little")
+    return [(addr + 4 * m.start(), addr + 4 * (m.end() - 1)) for m in _LONG.finditer(ends)]
 
 
 def hook_code_quirks(uc: Uc, addr: int, code: bytes, hooked: set[int]) -> None:
     """Split long branch-free runs into blocks unicorn can translate (see the module doc)."""
-    for first, last in long_runs(addr, code[: len(code) & ~3]):
+    for first, last in long_runs(addr, code):
         if first not in hooked:
             hooked.add(first)
             add_noop_code_hook(uc, first, last)
