@@ -27,6 +27,7 @@ from qpp_core.errors import ExitStatus, InternalError, QppError
 from qpp_core.loading.args import PluginRequest, merge_requests
 from qpp_core.loading.loader import load_all
 from qpp_core.log import PluginLog
+from qpp_core.machine.crashguard import guard_fatal_signals
 from qpp_core.session import Session
 
 if TYPE_CHECKING:
@@ -91,10 +92,16 @@ def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     status: int | None = None
     failure: QppError | None = None
     guest_message: str | None = None
+
+    def on_engine_crash() -> None:  # inside a fatal signal handler: flush what plugins have
+        session.run_atexit()
+        log.close()
+
     try:
-        session.instrumentation.start()
-        hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds back
-        outcome = machine.run()
+        with guard_fatal_signals(machine.where, on_engine_crash):
+            session.instrumentation.start()
+            hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds
+            outcome = machine.run()
         status, guest_message = outcome.status, outcome.message
         session.instrumentation.finish()
     except QppError as error:

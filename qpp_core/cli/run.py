@@ -68,7 +68,9 @@ def add_parser(
         help="remove VAR from the guest's environment",
     )
     parser.add_argument("-0", dest="argv0", metavar="ARGV0", help="the guest's argv[0]")
-    parser.add_argument("-cpu", dest="cpu", metavar="MODEL", help="CPU model (e.g. qemu64)")
+    parser.add_argument(
+        "-cpu", dest="cpu", metavar="MODEL", help="CPU model (e.g. qemu64); -cpu help lists them"
+    )
     parser.add_argument(
         "-L", dest="sysroot", metavar="PATH", help="sysroot for the ELF interpreter"
     )
@@ -164,6 +166,11 @@ def main(args: argparse.Namespace) -> int:
     from qpp_core.linux import GuestOptions
     from qpp_core.runner import RunOptions, run
 
+    if args.cpu == "help":
+        from qpp_core.machine.cpu import cpu_help
+
+        print(cpu_help())
+        return 0
     try:
         env_set = [_env_item(item) for item in args.env_set]
         debug = _debug_items(args.debug)

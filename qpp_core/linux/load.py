@@ -26,6 +26,7 @@ from typing import TextIO
 
 from ..errors import BadBinaryError, GuestUnsupportedError, HostError
 from ..machine import Machine, SymbolTable, create_cpu
+from ..machine.cpu import arch_for_model
 from .elf import ElfImage, read_elf
 from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
@@ -107,7 +108,7 @@ def _map_interpreter(mem: GuestMemory, interp: ElfImage, where: int) -> tuple[in
 def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     """Parse and map the ELF, build the stack, set up the CPU; runs no guest code."""
     img = read_elf(opts.binary)
-    arch = img.arch
+    arch = arch_for_model(img.arch, opts.cpu)  # the HWCAPs of the -cpu model
     interp: ElfImage | None = None
     if img.interpreter is not None:
         if opts.sysroot is None:

@@ -111,6 +111,10 @@ class Machine:
         value: int = self.uc.reg_read(self.arch.pc)
         return value
 
+    def where(self) -> str:
+        """Where the guest is, for error messages: ``near guest pc 0x... (arch)``."""
+        return f"near guest pc 0x{self.pc:x} ({self.arch.name})"
+
     def request_restart(self) -> None:
         """From a hook: stop now and let :meth:`run` resume at the then-current pc."""
         self._restart = True

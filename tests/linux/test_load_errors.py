@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from linux.guestrun import guest
 
-from qpp_core.errors import BadBinaryError, ExitStatus, GuestUnsupportedError, HostError
+from qpp_core.errors import BadBinaryError, ExitStatus, HostError
 from qpp_core.linux import GuestOptions, load_guest
+from qpp_core.machine.cpu import UnknownCpuModelError
 
 
 def _load(path: Path | str, **opts: object) -> None:
@@ -86,7 +87,7 @@ def test_dynamic_refused() -> None:
 
 
 def test_unknown_cpu() -> None:
-    with pytest.raises(GuestUnsupportedError, match="qemu64"):
+    with pytest.raises(UnknownCpuModelError, match="-cpu help"):
         _load(guest("hello", "x86_64"), cpu="pentium9000")
 
 

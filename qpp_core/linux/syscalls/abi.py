@@ -253,3 +253,8 @@ UNAME_MACHINE = {
     "riscv64": "riscv64",
     "mipsel": "mips",
 }
+
+
+#: chown, lchown and fchown take 16-bit ids here (the kernel's ``*chown16``); elsewhere, and
+#: in every ``*chown32``, ids are 32-bit
+CHOWN_ID_BITS = {"arm": 16}

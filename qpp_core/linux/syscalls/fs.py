@@ -27,7 +27,8 @@ MAX_IO = 1 << 24
 
 def _fd(k: LinuxKernel, v: int) -> int:
     """The host fd for a guest fd argument; qpp's own fds (the -D log...) are EBADF."""
-    fd = k.signed(v) if k.m.arch.bits == 64 else (v - (1 << 32) if v >> 31 else v)
+    fd = v & 0xFFFFFFFF  # int or unsigned int in the kernel: 32 bits on every target
+    fd = fd - (1 << 32) if fd >> 31 else fd
     if fd in RESERVED:
         raise OSError(errno.EBADF, "not the guest's")
     return fd

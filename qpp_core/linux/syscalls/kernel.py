@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from ..options import GuestOptions
     from ..strace import Strace
 
+from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
+from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
 from . import proc as _proc  # noqa: F401
 from . import time as _time  # noqa: F401
 

@@ -63,6 +63,13 @@ ARCH = Arch(
     platform="v8l",
     stack_base=0x4000_0000,
     mmap_top=0x3FFF_F000,
+    # qemu-user's models of these names (ThumbEE, no crypto or CRC32 in HWCAP2)
+    model_hwcaps={
+        A.UC_CPU_ARM_CORTEX_A7: (0x1FB8D7, 0),
+        A.UC_CPU_ARM_CORTEX_A15: (0x1FB8D7, 0),
+        A.UC_CPU_ARM_CORTEX_A8: (0x8B8D7, 0),
+        A.UC_CPU_ARM_CORTEX_A9: (0x8B8D7, 0),
+    },
 )
 
 

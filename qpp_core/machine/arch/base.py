@@ -10,8 +10,10 @@ that prepares a fresh CPU (``setup_cpu``); nothing here runs guest code.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import unicorn
@@ -71,8 +73,14 @@ class Arch:
     cs_mode_for: Callable[[bool], int]  #: capstone mode; the argument says "Thumb"
     count_insns_fn: Callable[[bytes, bool], int]
     exception_signal: Callable[[int], int]  #: unicorn interrupt number -> Linux signal
-    default_cpu: int  #: unicorn CPU model used without ``-cpu``
-    cpu_models: Mapping[str, int] = field(default_factory=dict)
+    default_cpu: int  #: CPU model used without ``-cpu`` (a key of ``cpu_models``' values)
+    cpu_models: Mapping[str, int] = field(default_factory=dict)  #: ``-cpu`` name -> model id
+    #: qpp's own models (ids at or above :data:`QPP_MODEL_BASE`, e.g. x86_64 ``max``) -> the
+    #: unicorn model that executes them; other ids are unicorn's and run as themselves
+    engine_models: Mapping[int, int] = field(default_factory=dict)
+    #: (AT_HWCAP, AT_HWCAP2) of models other than the default, as qemu-user reports them
+    #: for its model of the same name (``hwcap``/``hwcap2`` below are the default's)
+    model_hwcaps: Mapping[int, tuple[int, int | None]] = field(default_factory=dict)
     hwcap: int = 0
     hwcap2: int | None = None
     platform: str | None = None  #: AT_PLATFORM string
@@ -112,6 +120,10 @@ def cpu_models_from(module: Any, prefix: str) -> dict[str, int]:
     return models
 
 
+#: first id of qpp's own CPU models, above every unicorn model id
+QPP_MODEL_BASE = 0x1000
+
+
 def normalise_cpu_name(name: str) -> str:
     """``Cortex-A57`` and ``cortex_a57`` name the same model."""
     return name.lower().replace("-", "_")
@@ -119,6 +131,40 @@ def normalise_cpu_name(name: str) -> str:
 
 #: unicorn's error type (its binding is only partly typed, so it is re-exported as a type)
 UcError: type[Exception] = getattr(unicorn, "UcError")  # noqa: B009
+
+
+def add_noop_code_hook(uc: Uc, begin: int, end: int) -> None:
+    """Instrument ``[begin, end]`` with a code hook that does nothing, in C.
+
+    Instrumented instructions generate more host code, so unicorn ends a translation block
+    after fewer of them (about 200-290 on mipsel instead of up to 512): the workaround for
+    engine limits that grow with the block length (see :mod:`.mipsel`). The callback is
+    libc's ``labs``, a pure function that ignores the extra arguments under the C calling
+    conventions of the hosts unicorn runs on, so no Python runs per instruction.
+    """
+    handle = ctypes.c_size_t(0)
+    status = _uclib().uc_hook_add(
+        uc._uch,
+        ctypes.byref(handle),
+        unicorn.UC_HOOK_CODE,
+        _noop_callback(),
+        ctypes.c_void_p(0),
+        ctypes.c_uint64(begin),
+        ctypes.c_uint64(end),
+    )
+    if status != unicorn.UC_ERR_OK:
+        raise UcError(status)
+
+
+@lru_cache(maxsize=1)
+def _noop_callback() -> ctypes.c_void_p:
+    return ctypes.cast(ctypes.CDLL(None).labs, ctypes.c_void_p)
+
+
+def _uclib() -> Any:
+    from unicorn.unicorn_py3 import unicorn as binding
+
+    return binding.uclib
 
 
 def new_uc(uc_arch: int, uc_mode: int) -> Uc:

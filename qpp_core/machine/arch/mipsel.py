@@ -2,17 +2,29 @@
 
 Syscall arguments 5 and 6 are on the stack (sp+16, sp+20); the delay slot belongs to its
 block, so a block of n bytes holds n/4 instructions.
+
+Long straight-line code: unicorn 2.1.4's MIPS translator takes one TCG temporary per
+instruction that it never frees (a constant made at the start of each instruction's
+translation), and TCG has 512. A translation block of more than about 370 instructions
+without a branch (unrolled SHA-1/SHA-512 rounds at -O2) overruns the table and the host
+process dies with SIGSEGV, in whatever allocates the next temporary (often
+``gen_shift_imm``). No MIPS model avoids it (24Kf, 34Kf, 74Kf, P5600 all crash).
+:func:`hook_code_quirks` finds such runs in newly mapped code and instruments them with a
+do-nothing C code hook: instrumented instructions make more host code, and unicorn then
+ends the block after 200-290 of them, well below the limit.
 """
 
 from __future__ import annotations
 
+import re
 import signal
+from collections.abc import Callable
 
 import capstone
 import unicorn
 from unicorn import mips_const as M
 
-from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import Arch, SyscallAbi, Uc, add_noop_code_hook, cpu_models_from, registers_from
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -35,6 +47,52 @@ _SIGNALS = {
 
 def _exception_signal(intno: int) -> int:
     return int(_SIGNALS.get(intno, signal.SIGILL))
+
+
+#: branch-free runs longer than this get the block-splitting hook (the crash is near 370)
+LONG_RUN = 256
+
+#: primary opcodes that end a block: REGIMM branches, J, JAL, BEQ..BGTZ, BEQL..BGTZL
+_BRANCH_OPS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x14, 0x15, 0x16, 0x17})
+#: SPECIAL functions that end a block: JR, JALR, SYSCALL, BREAK
+_SPECIAL_ENDS = frozenset({0x08, 0x09, 0x0C, 0x0D})
+
+
+def _table(pred: Callable[[int], bool]) -> bytes:
+    return bytes(1 if pred(b) else 0 for b in range(256))
+
+
+# Per-byte tests on the little-endian words, applied to whole columns of bytes at once
+# (``bytes.translate``), then combined as big integers holding one 0/1 flag per byte.
+_OP_BRANCH = _table(lambda b: b >> 2 in _BRANCH_OPS)  # byte 3: the primary opcode
+_OP_SPECIAL = _table(lambda b: b >> 2 == 0)
+_FUNCT_ENDS = _table(lambda b: b & 0x3F in _SPECIAL_ENDS)  # byte 0: SPECIAL's function
+_OP_BC = _table(lambda b: b in (0x45, 0x49))  # COP1/COP2 with rs = 8 (high bits)...
+_RS_BC = _table(lambda b: b < 0x20)  # ...and byte 2 (rs low bits = 0): BC1x, BC2x
+_LONG = re.compile(rb"\x00{%d,}" % (LONG_RUN + 1))
+
+
+def long_runs(addr: int, code: bytes) -> list[tuple[int, int]]:
+    """``(first, last)`` instruction addresses of branch-free runs longer than LONG_RUN."""
+    n = len(code) // 4
+
+    def flags(column: int, table: bytes) -> int:
+        return int.from_bytes(code[column : 4 * n : 4].translate(table), "little")
+
+    ends = (
+        flags(3, _OP_BRANCH)
+        | (flags(3, _OP_SPECIAL) & flags(0, _FUNCT_ENDS))
+        | (flags(3, _OP_BC) & flags(2, _RS_BC))
+    ).to_bytes(n, "little")
+    return [(addr + 4 * m.start(), addr + 4 * (m.end() - 1)) for m in _LONG.finditer(ends)]
+
+
+def hook_code_quirks(uc: Uc, addr: int, code: bytes, hooked: set[int]) -> None:
+    """Split long branch-free runs into blocks unicorn can translate (see the module doc)."""
+    for first, last in long_runs(addr, code):
+        if first not in hooked:
+            hooked.add(first)
+            add_noop_code_hook(uc, first, last)
 
 
 _REGS = registers_from(M, "UC_MIPS_REG_")
@@ -64,11 +122,12 @@ ARCH = Arch(
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     default_cpu=M.UC_CPU_MIPS32_24KF,
-    cpu_models=cpu_models_from(M, "UC_CPU_MIPS32_"),
+    cpu_models={**cpu_models_from(M, "UC_CPU_MIPS32_"), "max": M.UC_CPU_MIPS32_24KF},
     hwcap=0,
     base_platform="mips32r2",
     stack_base=0x4000_0000,
     mmap_top=0x3FFF_F000,
+    hook_code_quirks=hook_code_quirks,
 )
 
 
