@@ -111,6 +111,7 @@ ARCH = Arch(
     hwcap2=0x7F877FFF,
     platform="aarch64",
     stack_base=0x55_0000_0000,
+    user_top=1 << 48,
     mmap_base=0x55_0000_0000,
     hook_code_quirks=hook_code_quirks,
 )
