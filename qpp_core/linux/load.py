@@ -24,11 +24,11 @@ import resource
 import sys
 from typing import TextIO
 
-from unicorn import UcError
 from unicorn.unicorn_const import UC_ERR_NOMEM
 
 from ..errors import BadBinaryError, GuestUnsupportedError, HostError
 from ..machine import Machine, SymbolTable, create_cpu
+from ..machine.arch.base import UcError
 from .elf import ElfImage, read_elf
 from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
@@ -84,7 +84,7 @@ def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
             mem.uc.mem_map(end, start - end, 0)
     except UcError as e:
         size = runs[-1][1] - runs[0][0]
-        if e.errno == UC_ERR_NOMEM:
+        if getattr(e, "errno", None) == UC_ERR_NOMEM:
             raise HostError(
                 f"{img.path}: not enough memory for its 0x{size:x}-byte image; "
                 "free memory or rebuild it smaller"

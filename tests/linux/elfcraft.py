@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PT_LOAD, PT_INTERP, PT_GNU_STACK = 1, 3, 0x6474E551
 
@@ -35,7 +36,7 @@ class Elf:
 
     @classmethod
     def read(cls, path: str) -> Elf:
-        elf = cls(bytearray(open(path, "rb").read()))
+        elf = cls(bytearray(Path(path).read_bytes()))
         elf.bits = 64 if elf.data[4] == 2 else 32
         fmt, names = _EHDR[elf.bits]
         elf.header = dict(zip(names.split(), struct.unpack_from(fmt, elf.data, 16), strict=True))
