@@ -238,6 +238,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         stderr.flush()
 
     files = FileView(opts.binary, opts.jail, report, opts.sysroot)
+    files.enter()
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
     if rng is not None:
         kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream
