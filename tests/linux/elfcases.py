@@ -1,4 +1,14 @@
-"""The malformed-ELF cases of the loader tests, each a function of a real guest's Elf."""
+"""The malformed-ELF cases of the loader tests, each a function of a real guest's Elf.
+
+What qemu-user 7.2 does with each (hello.ARCH edited so): huge_bss, kernel_range "Error
+mapping file: Cannot allocate memory" (mipsel: "requires more than reserved virtual address
+space"; arm runs it or crashes); wraps: an assertion failure (``page_set_flags: start <
+end``); filesz_over_memsz, overlapping: runs and crashes (SIGSEGV/SIGBUS); offset_past_end,
+no_phdrs: "Error mapping file: Invalid argument"; interp_nowhere, huge_phnum,
+phoff_past_end: "Incomplete read of file header"; bad_phentsize: "Invalid ELF image for
+this architecture"; interp_missing: "Could not open '/nonexistent/ld-qpp.so.1'";
+phdrs_truncated: runs on garbage headers and crashes. qpp refuses each with one line.
+"""
 
 from __future__ import annotations
 
