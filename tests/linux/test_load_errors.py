@@ -7,6 +7,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,6 +97,28 @@ def test_not_readable(tmp_path: Path) -> None:
     p.chmod(0o111)
     with pytest.raises(HostError, match="permission denied; make the file readable"):
         _load(p)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run qpp as another user")
+def test_not_readable_as_nobody() -> None:
+    """As root, the same check with qpp run as user nobody on an execute-only file."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("no setpriv (util-linux) to drop root")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        prog = _copy(Path(tmp), Path(guest("hello", "x86_64")).read_bytes())
+        prog.chmod(0o711)
+        drop = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        result = subprocess.run(
+            [*drop, sys.executable, "-m", "qpp_core", "run", str(prog)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp,
+        )
+    line = _one_error(result, ExitStatus.HOST)
+    assert "permission denied; make the file readable" in line
 
 
 def test_dynamic_refused() -> None:
