@@ -57,7 +57,7 @@ class FileView:
             return os.getcwd()
         try:
             mode = os.fstat(dirfd).st_mode
-        except OSError:
+        except (OSError, OverflowError):  # closed, or no fd number at all
             raise OSError(errno.EBADF, "bad directory fd") from None
         if not stat.S_ISDIR(mode):
             raise OSError(errno.ENOTDIR, "not a directory")
@@ -106,7 +106,7 @@ class FileView:
             return
         try:
             is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
-        except OSError:
+        except (OSError, OverflowError):  # closed, or no fd number at all
             raise OSError(errno.EBADF, "bad file descriptor") from None
         if is_dir:
             self.host_path(self._base_dir(fd))
