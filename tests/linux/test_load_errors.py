@@ -205,4 +205,4 @@ def test_huge_bss_cli_stays_small(tmp_path: Path) -> None:
     result = _cli(str(_copy(tmp_path, data)), timeout=10)
     assert "not enough memory" in _one_error(result, ExitStatus.HOST)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert after < max(before, 1 << 20)  # KiB: no child ever reached 1 GiB
+    assert after <= max(before, 1 << 20)  # KiB: this child stayed below 1 GiB
