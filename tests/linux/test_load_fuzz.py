@@ -42,6 +42,7 @@ def test_damaged_headers(arch: str) -> None:
         max_examples=int(os.environ.get("QPP_FUZZ_EXAMPLES", "8")),
         deadline=None,
         derandomize=True,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(
