@@ -142,7 +142,11 @@ def _map_interpreter(mem: GuestMemory, interp: ElfImage, where: int) -> tuple[in
 
 
 def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
-    """Parse and map the ELF, build the stack, set up the CPU; runs no guest code."""
+    """Parse and map the ELF, build the stack, set up the CPU; runs no guest code.
+
+    The guest's working directory is the process's: with ``--jail`` it moves into the
+    jail here (see :meth:`FileView.enter`).
+    """
     img = read_elf(opts.binary)
     arch = img.arch
     interp: ElfImage | None = None
