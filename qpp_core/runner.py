@@ -67,9 +67,13 @@ def run(
     try:
         requested = merge_requests(options.plugins)
         specs = resolve(catalog if catalog is not None else installed_plugins(), list(requested))
-        machine = load_guest(options.guest, stderr=stderr)
-        log = PluginLog(options.log_file)
+        log = PluginLog(options.log_file)  # before load_guest: --jail may change the cwd
     except QppError as error:
+        return _report(stderr, error)
+    try:
+        machine = load_guest(options.guest, stderr=stderr)
+    except QppError as error:
+        log.close()
         return _report(stderr, error)
 
     session = Session(log=log, target_name=machine.arch.qemu_target)

@@ -7,13 +7,18 @@ the dynamic linker finds the target's libraries, anything else falls through to 
 host); the jail, if any, then applies to the result. With ``--jail DIR`` every
 path the guest names is resolved completely on the host (relative to its directory fd or
 the working directory, through ``..`` and every symlink, /proc/self/* included) and must
-end inside DIR; anything else fails with EACCES and is reported on stderr.
+end inside DIR; anything else fails with EACCES and is reported on stderr. The guest
+starts in the jail: in qpp's working directory if that lies inside DIR, else in DIR
+itself (:meth:`FileView.enter`). Descriptors the guest already holds (its inherited stdio,
+pipes, sockets) are its own: fstat and the ``*at`` calls with an empty path work on them;
+only a directory fd that is used to resolve a path must lie inside the jail.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable
 
 from .syscalls.abi import AT_FDCWD
@@ -42,13 +47,21 @@ class FileView:
         self.report = report
         self.escapes = 0
 
+    def enter(self) -> None:
+        """Start the guest inside the jail (qpp's cwd if it is inside, else the jail root)."""
+        if self.jail is not None and not self.inside(os.path.realpath(os.getcwd())):
+            os.chdir(self.jail)
+
     def _base_dir(self, dirfd: int) -> str:
         if dirfd == AT_FDCWD:
             return os.getcwd()
         try:
-            return os.readlink(f"/proc/self/fd/{dirfd}")
-        except OSError:
+            mode = os.fstat(dirfd).st_mode
+        except (OSError, OverflowError):  # closed, or no fd number at all
             raise OSError(errno.EBADF, "bad directory fd") from None
+        if not stat.S_ISDIR(mode):
+            raise OSError(errno.ENOTDIR, "not a directory")
+        return os.readlink(f"/proc/self/fd/{dirfd}")
 
     def host_path(self, path: str, dirfd: int = AT_FDCWD, follow: bool = True) -> str:
         """The host path for a guest path (raises OSError with EACCES on a jail escape)."""
@@ -83,8 +96,19 @@ class FileView:
         return real == self.jail or real.startswith(self.jail.rstrip("/") + "/")
 
     def check_fd_dir(self, fd: int) -> None:
-        """fchdir and *at calls on an fd: the fd's directory must be inside the jail."""
-        if self.jail is not None:
+        """fchdir and *at calls on an fd: a directory fd must be inside the jail.
+
+        Any other fd (a pipe, a tty, a file) names no place in the file system to start
+        from: ``fstatat(fd, "", AT_EMPTY_PATH)`` on it is allowed, and a relative path
+        against it fails with ENOTDIR when it is resolved.
+        """
+        if self.jail is None:
+            return
+        try:
+            is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        except (OSError, OverflowError):  # closed, or no fd number at all
+            raise OSError(errno.EBADF, "bad file descriptor") from None
+        if is_dir:
             self.host_path(self._base_dir(fd))
 
     def readlink(self, path: str, dirfd: int = AT_FDCWD) -> str:

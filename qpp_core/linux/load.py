@@ -24,8 +24,11 @@ import resource
 import sys
 from typing import TextIO
 
+from unicorn.unicorn_const import UC_ERR_NOMEM
+
 from ..errors import BadBinaryError, GuestUnsupportedError, HostError
 from ..machine import Machine, SymbolTable, create_cpu
+from ..machine.arch.base import UcError
 from ..machine.cpu import arch_for_model
 from .elf import ElfImage, read_elf
 from .fs import FileView
@@ -49,24 +52,48 @@ def _stack_size() -> int:
     return page_up(soft)
 
 
+def _page_runs(img: ElfImage, bias: int) -> list[list[int]]:
+    """[start, end, prot] runs of pages, the union of the protections of the segments in each."""
+    spans = [
+        (page_down(s.vaddr + bias), page_up(s.vaddr + bias + s.memsz), s.prot) for s in img.segments
+    ]
+    cuts = sorted({c for a, b, _ in spans for c in (a, b)})
+    runs: list[list[int]] = []
+    for lo, hi in itertools.pairwise(cuts):
+        prot = 0
+        covered = False
+        for a, b, p in spans:
+            if a <= lo and hi <= b:
+                prot, covered = prot | p, True
+        if not covered:
+            continue
+        if runs and runs[-1][1] == lo and runs[-1][2] == prot:
+            runs[-1][1] = hi
+        else:
+            runs.append([lo, hi, prot])
+    return runs
+
+
 def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
     """Map the segments; returns the end of the image (where the break starts)."""
-    pages: dict[int, int] = {}
-    for seg in img.segments:
-        start, end = page_down(seg.vaddr + bias), page_up(seg.vaddr + bias + seg.memsz)
-        for p in range(start, end, PAGE):
-            pages[p] = pages.get(p, 0) | seg.prot
-    runs: list[list[int]] = []  # [start, end, prot] of consecutive pages with one protection
-    for page in sorted(pages):
-        if runs and runs[-1][1] == page and runs[-1][2] == pages[page]:
-            runs[-1][1] = page + PAGE
-        else:
-            runs.append([page, page + PAGE, pages[page]])
-    for start, end, prot in runs:
-        mem.uc.mem_map(start, end - start, prot | 1)
-    for (_, end, _), (start, _, _) in itertools.pairwise(runs):
-        if end < start:  # a hole inside the image stays reserved, as qemu leaves it
+    runs = _page_runs(img, bias)
+    holes = [(end, start) for (_, end, _), (start, _, _) in itertools.pairwise(runs) if end < start]
+    try:
+        for start, end, prot in runs:
+            mem.uc.mem_map(start, end - start, prot | 1)
+        for end, start in holes:  # a hole inside the image stays reserved, as qemu leaves it
             mem.uc.mem_map(end, start - end, 0)
+    except UcError as e:
+        size = runs[-1][1] - runs[0][0]
+        if getattr(e, "errno", None) == UC_ERR_NOMEM:
+            raise HostError(
+                f"{img.path}: not enough memory for its 0x{size:x}-byte image; "
+                "free memory or rebuild it smaller"
+            ) from None
+        raise BadBinaryError(
+            f"{img.path}: its image (0x{runs[0][0]:x}-0x{runs[-1][1]:x}) collides with what "
+            "qemu-user maps itself; relink it at another address"
+        ) from None
     for seg in img.segments:
         if seg.data:
             mem.uc.mem_write(seg.vaddr + bias, seg.data)
@@ -74,9 +101,19 @@ def _map_image(mem: GuestMemory, img: ElfImage, bias: int) -> int:
             last = page_up(seg.vaddr + bias + len(seg.data))
             offset = seg.offset - (seg.vaddr + bias - first)
             mem.note_file(first, last, os.path.realpath(img.path), offset)
-        if seg.prot & 4:
-            mem.code_mapped(seg.vaddr + bias, seg.memsz)
+        if seg.prot & 4 and seg.data:  # the zero-filled rest holds no instruction to hook
+            mem.code_mapped(seg.vaddr + bias, len(seg.data))
     return max(s.vaddr + bias + s.memsz for s in img.segments)
+
+
+def _place(mem: GuestMemory, img: ElfImage, addr: int, size: int, prot: int, what: str) -> None:
+    """Map what qemu-user maps at a fixed place (stack, its own pages), if the image left room."""
+    if not mem.is_free(addr, size):
+        raise BadBinaryError(
+            f"{img.path}: its image (0x{page_down(img.low):x}-0x{page_up(img.high):x}) covers "
+            f"0x{addr:x}, where qemu-user puts {what}; relink it at another address"
+        )
+    mem.uc.mem_map(addr, size, prot)
 
 
 def _read_interpreter(binary: str, img: ElfImage, sysroot: str) -> ElfImage:
@@ -106,7 +143,11 @@ def _map_interpreter(mem: GuestMemory, interp: ElfImage, where: int) -> tuple[in
 
 
 def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
-    """Parse and map the ELF, build the stack, set up the CPU; runs no guest code."""
+    """Parse and map the ELF, build the stack, set up the CPU; runs no guest code.
+
+    The guest's working directory is the process's: with ``--jail`` it moves into the
+    jail here (see :meth:`FileView.enter`).
+    """
     img = read_elf(opts.binary)
     arch = arch_for_model(img.arch, opts.cpu)  # the HWCAPs of the -cpu model
     interp: ElfImage | None = None
@@ -130,6 +171,10 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
             bias = arch.stack_base - page_down(img.low)
         else:
             bias = page_down(arch.stack_base - stack_size - PAGE - span) - page_down(img.low)
+            if page_down(img.low) + bias < PAGE:
+                raise BadBinaryError(
+                    f"{opts.binary}: its 0x{span:x}-byte image does not fit below the stack"
+                )
     end = _map_image(mem, img, bias)
     mem.set_initial_brk(end)
 
@@ -139,9 +184,9 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         if interp is not None:
             stack_base += BRK_RESERVE  # room for the break before the stack, as qemu leaves
     stack_prot = 7 if img.exec_stack or arch.name == "mipsel" else 3
-    uc.mem_map(stack_base, PAGE, 0)  # guard page
+    _place(mem, img, stack_base, PAGE, 0, "the stack's guard page")
     limit = stack_base + PAGE
-    uc.mem_map(limit, stack_size, stack_prot)
+    _place(mem, img, limit, stack_size, stack_prot, "the stack")
     mem.stack = (limit, limit + stack_size)
 
     start = img.entry + bias
@@ -151,14 +196,14 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         # qemu-user 7.2 (64-bit): the linker right above the stack, then the trampoline
         interp_base, start, above_stack = _map_interpreter(mem, interp, above_stack)
     if arch.name in ("aarch64", "riscv64"):
-        uc.mem_map(above_stack, PAGE, 5)  # qemu's signal trampoline page
+        _place(mem, img, above_stack, PAGE, 5, "its signal trampoline page")
         above_stack += PAGE
     elif arch.name == "x86_64":
         # qemu-user keeps the guest's IDT and GDT in two anonymous guest pages
-        uc.mem_map(above_stack, 2 * PAGE, 3)
+        _place(mem, img, above_stack, 2 * PAGE, 3, "the guest's IDT and GDT")
         above_stack += 2 * PAGE
     elif arch.mmap_top is not None:
-        uc.mem_map(arch.mmap_top, PAGE, 5)
+        _place(mem, img, arch.mmap_top, PAGE, 5, "its signal trampoline page")
     if interp is not None and arch.bits == 32:
         where = mem.find_free(page_up(interp.high) - page_down(interp.low))
         if where is None:
@@ -198,6 +243,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         stderr.flush()
 
     files = FileView(opts.binary, opts.jail, report, opts.sysroot)
+    files.enter()
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
     if rng is not None:
         kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream

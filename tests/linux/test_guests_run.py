@@ -95,8 +95,9 @@ def test_segfault(arch: str, capfd: pytest.CaptureFixture[str]) -> None:
     r = run_guest(capfd, guest("probe", arch), "fault")
     assert (r.status, r.signal) == (139, 11)
     assert r.message is not None
-    first, detail = r.message.splitlines()
-    assert first == "qemu: uncaught target signal 11 (Segmentation fault) - core dumped"
+    *first, detail = r.message.splitlines()
+    if arch != "riscv64":  # qemu-user 7.2 dumps no riscv core, so prints no line for it
+        assert first == ["qemu: uncaught target signal 11 (Segmentation fault) - core dumped"]
     assert "0x10" in detail and "pc=0x" in detail
 
 
@@ -104,7 +105,8 @@ def test_segfault(arch: str, capfd: pytest.CaptureFixture[str]) -> None:
 def test_abort(arch: str, capfd: pytest.CaptureFixture[str]) -> None:
     r = run_guest(capfd, guest("probe", arch), "abort")
     assert (r.status, r.signal) == (134, 6)
-    assert r.message == "qemu: uncaught target signal 6 (Aborted) - core dumped"
+    line = "qemu: uncaught target signal 6 (Aborted) - core dumped"
+    assert r.message == (None if arch == "riscv64" else line)
 
 
 def test_compute_output_is_the_same_everywhere(capfd: pytest.CaptureFixture[str]) -> None:

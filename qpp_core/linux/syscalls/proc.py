@@ -10,6 +10,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ... import hostfds
+from ...machine.signals import host_signal_number
 from . import abi
 from .registry import Args, handles
 
@@ -191,6 +192,7 @@ def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
         return -errno.EPERM
     if sig == 0:
         return 0
+    sig = host_signal_number(k.arch_name, sig)
     if sig in (signal.SIGCHLD, signal.SIGWINCH, signal.SIGURG, signal.SIGCONT):
         return 0  # ignored by default
     k.m.kill(sig)

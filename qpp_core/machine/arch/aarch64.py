@@ -122,6 +122,7 @@ ARCH = Arch(
     hwcap2=0x00030181,  # DCPODP, FLAGM2, FRINT, RNG, BTI
     platform="aarch64",
     stack_base=0x55_0000_0000,
+    user_top=1 << 48,
     mmap_base=0x55_0000_0000,
     hook_code_quirks=hook_code_quirks,
     # qemu-user's cortex-a53/a57/a72: FP, ASIMD, AES, PMULL, SHA1, SHA2, CRC32, CPUID

@@ -62,6 +62,7 @@ ARCH = Arch(
     hwcap2=0x1F,
     platform="v8l",
     stack_base=0x4000_0000,
+    user_top=0xFFFF_0000,  # the kernel helper page sits above
     mmap_top=0x3FFF_F000,
     # qemu-user's models of these names (ThumbEE, no crypto or CRC32 in HWCAP2)
     model_hwcaps={

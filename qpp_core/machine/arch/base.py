@@ -86,6 +86,8 @@ class Arch:
     platform: str | None = None  #: AT_PLATFORM string
     base_platform: str | None = None  #: AT_BASE_PLATFORM string
     stack_base: int = 0  #: where qemu-user 7.2 maps the stack (guard page first)
+    #: the first address past the guest's user space (qemu-user 7.2's limit): nothing loads there
+    user_top: int = 1 << 32
     mmap_top: int | None = None  #: 32-bit: anonymous mmap grows down from here
     mmap_base: int | None = None  #: 64-bit: anonymous mmap grows up from here
     #: hooks the few instructions in newly mapped executable code that must be answered

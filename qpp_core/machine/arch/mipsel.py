@@ -126,6 +126,7 @@ ARCH = Arch(
     hwcap=0,
     base_platform="mips32r2",
     stack_base=0x4000_0000,
+    user_top=0x8000_0000,  # o32: 2 GiB of user space
     mmap_top=0x3FFF_F000,
     hook_code_quirks=hook_code_quirks,
 )

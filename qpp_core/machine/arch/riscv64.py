@@ -66,6 +66,7 @@ ARCH = Arch(
     cpu_models={**cpu_models_from(R, "UC_CPU_RISCV64_"), "max": R.UC_CPU_RISCV64_ANY},
     hwcap=0x112D,
     stack_base=0x40_0000_0000,
+    user_top=1 << 48,  # qemu 7.2: sv48
     mmap_base=0x40_0000_0000,
 )
 

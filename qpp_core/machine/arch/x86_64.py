@@ -96,6 +96,7 @@ ARCH = Arch(
     hwcap=0x078BFBFD,  # CPUID.1:EDX (the same in max and qemu64), as qemu-user reports it
     platform="x86_64",
     stack_base=0x40_0000_0000,
+    user_top=1 << 47,
     mmap_base=0x40_0000_0000,
 )
 

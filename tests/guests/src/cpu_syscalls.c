@@ -99,25 +99,27 @@ int main(int argc, char **argv)
     __asm__ volatile("mov $1, %%eax\n\tmov $9, %%ecx\n\tlock cmpxchg %%rcx, %1\n\tpushf\n\tpop %0"
                      : "=r"(flags), "+m"(v) : : "rax", "rcx", "cc");
     printf("cmpxchg differ: v=%lu flags=%03lx\n", v, flags & 0x8d5);
+    /* cmpxchg8b/16b define ZF only and leave the other flags alone; qemu 7.2 and unicorn
+     * both clobber PF depending on the code around it, so only ZF is compared */
     unsigned long long q = 3;
     unsigned lo;
     __asm__ volatile("mov $3, %%eax\n\txor %%edx, %%edx\n\tmov $4, %%ebx\n\txor %%ecx, %%ecx\n\t"
                      "lock cmpxchg8b %1\n\tpushf\n\tpop %0"
                      : "=r"(flags), "+m"(q) : : "rax", "rbx", "rcx", "rdx", "cc");
-    printf("cmpxchg8b equal: q=%llu flags=%03lx\n", q, flags & 0x8d5);
+    printf("cmpxchg8b equal: q=%llu flags=%03lx\n", q, flags & 0x40);
     __asm__ volatile("mov $3, %%eax\n\txor %%edx, %%edx\n\tmov $5, %%ebx\n\txor %%ecx, %%ecx\n\t"
                      "lock cmpxchg8b %1\n\tmov %%eax, %2\n\tpushf\n\tpop %0"
                      : "=r"(flags), "+m"(q), "=r"(lo) : : "rax", "rbx", "rcx", "rdx", "cc");
-    printf("cmpxchg8b differ: q=%llu eax=%u flags=%03lx\n", q, lo, flags & 0x8d5);
+    printf("cmpxchg8b differ: q=%llu eax=%u flags=%03lx\n", q, lo, flags & 0x40);
     static unsigned long long o[2] __attribute__((aligned(16))) = {1, 2};
     __asm__ volatile("mov $1, %%eax\n\tmov $2, %%edx\n\tmov $8, %%ebx\n\tmov $9, %%ecx\n\t"
                      "lock cmpxchg16b %1\n\tpushf\n\tpop %0"
                      : "=r"(flags), "+m"(o) : : "rax", "rbx", "rcx", "rdx", "cc");
-    printf("cmpxchg16b equal: %llu %llu flags=%03lx\n", o[0], o[1], flags & 0x8d5);
+    printf("cmpxchg16b equal: %llu %llu flags=%03lx\n", o[0], o[1], flags & 0x40);
     __asm__ volatile("mov $1, %%eax\n\tmov $2, %%edx\n\tmov $8, %%ebx\n\tmov $9, %%ecx\n\t"
                      "lock cmpxchg16b %1\n\tpushf\n\tpop %0"
                      : "=r"(flags), "+m"(o) : : "rax", "rbx", "rcx", "rdx", "cc");
-    printf("cmpxchg16b differ: %llu %llu flags=%03lx\n", o[0], o[1], flags & 0x8d5);
+    printf("cmpxchg16b differ: %llu %llu flags=%03lx\n", o[0], o[1], flags & 0x40);
 #endif
     close(fd);
     close(dfd);
