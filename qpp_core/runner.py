@@ -79,10 +79,21 @@ def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO =
 
 
 def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
+    status = _finish_guest(session, machine, stderr)
+    if machine.is_fork_child:  # a guest fork's child ends here, as its guest ended
+        from qpp_core.machine.run import GuestExit, end_forked_child
+
+        killed = machine.exited.signal if machine.exited is not None else None
+        end_forked_child(GuestExit(status, killed if status == 128 + (killed or 0) else None))
+    return status
+
+
+def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     log = session.log
     status: int | None = None
     failure: QppError | None = None
     guest_message: str | None = None
+    machine.ends_fork_children = True
     try:
         session.instrumentation.start()
         outcome = machine.run()

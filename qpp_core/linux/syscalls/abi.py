@@ -253,3 +253,62 @@ UNAME_MACHINE = {
     "riscv64": "riscv64",
     "mipsel": "mips",
 }
+
+# --- signals: host (generic Linux) number -> mips number; the others use the generic ones --
+_MIPS_SIGNALS = {
+    7: 10,  # SIGBUS
+    10: 16,  # SIGUSR1
+    12: 17,  # SIGUSR2
+    17: 18,  # SIGCHLD
+    30: 19,  # SIGPWR
+    28: 20,  # SIGWINCH
+    23: 21,  # SIGURG
+    29: 22,  # SIGIO
+    19: 23,  # SIGSTOP
+    20: 24,  # SIGTSTP
+    18: 25,  # SIGCONT
+    21: 26,  # SIGTTIN
+    22: 27,  # SIGTTOU
+    26: 28,  # SIGVTALRM
+    27: 29,  # SIGPROF
+    24: 30,  # SIGXCPU
+    25: 31,  # SIGXFSZ
+    31: 12,  # SIGSYS
+    16: 7,  # SIGSTKFLT has no mips twin; mips' 7 is SIGEMT
+}
+_MIPS_SIGNALS_BACK = {v: k for k, v in _MIPS_SIGNALS.items()}
+SIGNALS: dict[str, dict[int, int]] = {"mipsel": _MIPS_SIGNALS}
+SIGNALS_TO_HOST: dict[str, dict[int, int]] = {"mipsel": _MIPS_SIGNALS_BACK}
+
+
+def guest_signal(arch: str, host_signal: int) -> int:
+    """The guest's number for a host-numbered signal."""
+    table = SIGNALS.get(arch)
+    return table.get(host_signal, host_signal) if table else host_signal
+
+
+def host_signal(arch: str, guest_signal: int) -> int:
+    """The host's number for a guest-numbered signal."""
+    table = SIGNALS_TO_HOST.get(arch)
+    return table.get(guest_signal, guest_signal) if table else guest_signal
+
+
+# --- processes ------------------------------------------------------------------------------
+#: clone's argument order: (flags, newsp, parent_tid, tls, child_tid) where the kernel has
+#: CONFIG_CLONE_BACKWARDS; x86_64 has (flags, newsp, parent_tid, child_tid, tls)
+CLONE_TLS_BEFORE_CHILD_TID = {"aarch64": True, "arm": True, "riscv64": True, "mipsel": True}
+#: mips' siginfo_t has si_code before si_errno
+SIGINFO_CODE_BEFORE_ERRNO = {"mipsel": True}
+
+
+def tls_register(arch: str) -> int:
+    """The unicorn id of the register that holds the thread pointer (``CLONE_SETTLS``)."""
+    from unicorn import arm64_const, arm_const, mips_const, riscv_const, x86_const
+
+    return {
+        "x86_64": x86_const.UC_X86_REG_FS_BASE,
+        "aarch64": arm64_const.UC_ARM64_REG_TPIDR_EL0,
+        "arm": arm_const.UC_ARM_REG_C13_C0_3,
+        "riscv64": riscv_const.UC_RISCV_REG_TP,
+        "mipsel": mips_const.UC_MIPS_REG_CP0_USERLOCAL,
+    }[arch]

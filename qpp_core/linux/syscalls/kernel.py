@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
 from . import proc as _proc  # noqa: F401
+from . import process as _process  # noqa: F401
 from . import time as _time  # noqa: F401
 
 
@@ -56,6 +57,8 @@ class LinuxKernel:
         self.rng = random.Random(opts.seed) if opts.seed is not None else None
         self.machine: Machine | None = None
         self.strace: Strace | None = None
+        #: a vfork child's end of the pipe its parent waits on (-1: none), see .process
+        self.vfork_release = -1
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 

@@ -34,6 +34,7 @@ newfstatat=262 unlinkat=263 renameat=264 linkat=265 symlinkat=266 readlinkat=267
 fchmodat=268 faccessat=269 pselect6=270 ppoll=271 set_robust_list=273 dup3=292 pipe2=293
 prlimit64=302 getcpu=309 renameat2=316 getrandom=318 membarrier=324 statx=332 rseq=334
 close_range=436 faccessat2=439
+fork=57 vfork=58 clone=56 clone3=435 execve=59 execveat=322 waitid=247
 """)
 
 GENERIC = _table("""
@@ -51,6 +52,7 @@ getcpu=168 gettimeofday=169 getpid=172 getppid=173 getuid=174 geteuid=175 getgid
 getegid=177 gettid=178 sysinfo=179 brk=214 munmap=215 mremap=216 mmap=222 mprotect=226
 msync=227 mincore=232 madvise=233 wait4=260 prlimit64=261 renameat2=276 getrandom=278
 membarrier=283 statx=291 rseq=293 close_range=436 faccessat2=439
+clone=220 clone3=435 execve=221 execveat=281 waitid=95
 """)
 
 ARM = _table("""
@@ -74,6 +76,7 @@ prlimit64=369 renameat2=382 getrandom=384 membarrier=389 statx=397 rseq=398
 clock_gettime64=403 clock_getres_time64=406 clock_nanosleep_time64=407 close_range=436
 faccessat2=439 breakpoint=0xf0001 cacheflush=0xf0002 usr26=0xf0003 usr32=0xf0004
 set_tls=0xf0005 get_tls=0xf0006
+fork=2 vfork=190 clone=120 clone3=435 execve=11 execveat=387 waitid=280 getpgid=132
 """)
 
 MIPS_O32 = _table(
@@ -95,6 +98,7 @@ mkdirat=289 fstatat64=293 unlinkat=294 renameat=295 linkat=296 symlinkat=297
 readlinkat=298 fchmodat=299 faccessat=300 pselect6=301 ppoll=302 set_robust_list=309
 getcpu=312 dup3=327 pipe2=328 prlimit64=338 renameat2=351 getrandom=353 membarrier=358
 statx=366 rseq=367 clock_gettime64=403 clock_getres_time64=406
+fork=2 clone=120 clone3=435 execve=11 execveat=356 waitid=278 waitpid=7 getpgid=132
 clock_nanosleep_time64=407 close_range=436 faccessat2=439
 """,
     offset=4000,
