@@ -41,7 +41,7 @@ class PluginLog:
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
         except OSError as exc:
             raise HostError(f"cannot open the log file -D {name}: {exc.strerror}") from None
-        return open(fd, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+        return open(fd, "w", encoding="utf-8", buffering=1)
 
     def _after_fork_in_child(self) -> None:
         """A guest fork's child: with ``%d`` in the name it writes a log of its own."""

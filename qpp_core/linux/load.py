@@ -22,6 +22,7 @@ import os
 import random
 import resource
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from ..errors import BadBinaryError, GuestUnsupportedError, HostError
@@ -106,7 +107,7 @@ def _map_interpreter(mem: GuestMemory, interp: ElfImage, where: int) -> tuple[in
 
 def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     """Parse and map the ELF, build the stack, set up the CPU; runs no guest code."""
-    img = read_elf(opts.binary)
+    img = read_elf(opts.host_binary or opts.binary)
     arch = img.arch
     interp: ElfImage | None = None
     if img.interpreter is not None:
@@ -170,7 +171,10 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.binary)]
     argv += [os.fsencode(a) for a in opts.args]
-    envp = [os.fsencode(e) for e in guest_environment(opts, os.environ)]
+    host_env: Mapping[str, str] = os.environ
+    if opts.environ is not None:
+        host_env = dict(e.partition("=")[::2] for e in opts.environ)
+    envp = [os.fsencode(e) for e in guest_environment(opts, host_env)]
     phdr = (img.phdr_vaddr or 0) + bias
     stack = build_stack(
         arch,
@@ -196,7 +200,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         stderr.write(line + "\n")
         stderr.flush()
 
-    files = FileView(opts.binary, opts.jail, report, opts.sysroot)
+    files = FileView(opts.host_binary or opts.binary, opts.jail, report, opts.sysroot)
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
     if rng is not None:
         kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream
@@ -204,6 +208,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     if interp is not None:
         entries += [(a + interp_base - page_down(interp.low), s, n) for a, s, n in interp.symbols]
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
+    machine.load_bias = bias
     kernel.machine = machine
     if opts.strace or "strace" in opts.debug:
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr)

@@ -90,6 +90,10 @@ class Machine:
         #: whoever runs the machine ends a forked child's process itself (the runner, with
         #: the plugins' atexit); otherwise :meth:`run` ends it when the child's guest ends
         self.ends_fork_children = False
+        #: what the loader added to the program's ELF addresses (PIE), for plugins
+        self.load_bias = 0
+        #: execve: the machine running the process's new program (this one is done)
+        self.successor: Machine | None = None
 
     # --- public surface -------------------------------------------------------------
 
@@ -144,6 +148,12 @@ class Machine:
             self._exit = GuestExit(128 + sig, sig, uncaught_message(self.arch.name, sig, detail))
         self.uc.emu_stop()
 
+    def exec_into(self, successor: Machine) -> None:
+        """execve succeeded: this program is over, ``successor`` runs the process now."""
+        self.successor = successor
+        self._stopped = True
+        self.uc.emu_stop()
+
     @property
     def exited(self) -> GuestExit | None:
         return self._exit
@@ -156,6 +166,8 @@ class Machine:
         """
         result = self._loop(0)
         assert result is not None
+        if self.successor is not None:
+            return result
         if self.is_fork_child and not self.ends_fork_children:
             end_forked_child(result)
         return result

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..options import GuestOptions
     from ..strace import Strace
 
+from . import execve as _execve  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
 from . import proc as _proc  # noqa: F401

@@ -184,6 +184,7 @@ def sys_signals(k: LinuxKernel, a: Args) -> int:
 
 
 def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
+    sig = abi.host_signal(k.arch_name, sig)
     if pid not in (os.getpid(), 0):
         return -errno.EPERM
     if sig == 0:
