@@ -7,7 +7,9 @@ The public surface, everything a plugin author needs, is re-exported here:
   ``qpp.<plugin>_<func>_qpp(...)`` (``from qpp_core import qpp`` in a plugin module gives
   that plugin its own namespace, which enforces its ``uses``);
 * the ``qemu_plugin_*`` functions of QEMU's plugin API and of the QPP proposal;
-* :class:`Arg` to declare accepted plugin arguments, and the error types.
+* :class:`Arg` to declare accepted plugin arguments, and the error types;
+* :func:`open_private` / :func:`close_private` for a plugin's own output files, which
+  then live outside the guest's file descriptors.
 
 Names are resolved on first use (PEP 562), so that ``import qpp_core.discovery`` (``qpp
 list``) does not load unicorn and capstone; type checkers see ordinary imports.
@@ -43,12 +45,15 @@ if TYPE_CHECKING:
     from qpp_core.api import qpp_callback as qpp_callback
     from qpp_core.api import qpp_callbacks_of as qpp_callbacks_of
     from qpp_core.errors import ExitStatus as ExitStatus
+    from qpp_core.errors import HostError as HostError
     from qpp_core.errors import PluginArgumentError as PluginArgumentError
     from qpp_core.errors import PluginFailure as PluginFailure
     from qpp_core.errors import QppError as QppError
     from qpp_core.errors import QppUsageError as QppUsageError
     from qpp_core.hookspecs import hookimpl as hookimpl
     from qpp_core.hookspecs import hookspec as hookspec
+    from qpp_core.hostfds import close_private as close_private
+    from qpp_core.hostfds import open_private as open_private
     from qpp_core.instrument.api import *  # noqa: F403  (the TCG API: its __all__)
     from qpp_core.interplugin.callbacks import QppCallback as QppCallback
     from qpp_core.interplugin.exports import export as export
@@ -84,9 +89,18 @@ _HOMES: dict[str, str] = {
         "qpp_core.api",
     ),
     **dict.fromkeys(
-        ["ExitStatus", "PluginArgumentError", "PluginFailure", "QppError", "QppUsageError"],
+        [
+            "ExitStatus",
+            "HostError",
+            "PluginArgumentError",
+            "PluginFailure",
+            "QppError",
+            "QppUsageError",
+        ],
         "qpp_core.errors",
     ),
+    "open_private": "qpp_core.hostfds",
+    "close_private": "qpp_core.hostfds",
     "hookimpl": "qpp_core.hookspecs",
     "hookspec": "qpp_core.hookspecs",
     "QppCallback": "qpp_core.interplugin.callbacks",

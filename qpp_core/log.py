@@ -13,20 +13,29 @@ its own); without ``%d`` every process appends whole lines to the one file.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
 import weakref
-from typing import TextIO
+from typing import TextIO, cast
 
 from qpp_core.errors import HostError
+from qpp_core.hostfds import Discard, close_private, open_private
 
 
 class PluginLog:
-    """A text sink for plugin output that is always flushed before qpp exits."""
+    """A text sink for plugin output that is always flushed before qpp exits.
+
+    The ``-D`` file is qpp's own: it is opened out of the guest's fd space (see
+    :mod:`qpp_core.hostfds`). When writing fails (``-D /dev/full``, a closed pipe), the
+    failure is kept in :attr:`failure` for the runner to report at exit (status 84), the
+    output from then on is dropped, and no plugin sees an exception for it.
+    """
 
     def __init__(self, path: str | None = None, *, stream: TextIO | None = None) -> None:
         self.path = path
         self._owned = False
+        self.failure: HostError | None = None
         if path is not None:
             self._stream: TextIO = self._open(path)
             self._owned = True
@@ -38,10 +47,13 @@ class PluginLog:
     def _open(path: str) -> TextIO:
         name = path.replace("%d", str(os.getpid()))
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
+            stream = cast(TextIO, open_private(name, "w", encoding="utf-8", buffering=1))
+            # appending: the processes of a forked guest share the file, line by line
+            fd = stream.fileno()
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
         except OSError as exc:
             raise HostError(f"cannot open the log file -D {name}: {exc.strerror}") from None
-        return open(fd, "w", encoding="utf-8", buffering=1)
+        return stream
 
     def _after_fork_in_child(self) -> None:
         """A guest fork's child: with ``%d`` in the name it writes a log of its own."""
@@ -53,25 +65,47 @@ class PluginLog:
                 # closing it here could close a descriptor number reused since
                 _PARENTS_FILES.append(old)
 
+    def _failed(self, exc: OSError) -> None:
+        where = f"the log file -D {self.path}" if self._owned else "plugin output"
+        if self.failure is None:
+            self.failure = HostError(
+                f"cannot write {where}: {exc.strerror or exc}; plugin output was lost"
+            )
+        stream, self._stream = self._stream, cast(TextIO, Discard())
+        if self._owned:  # close it now, dropping what it still buffers
+            self._owned = False
+            with contextlib.suppress(OSError):
+                close_private(stream)
+
     def outs(self, text: str) -> None:
         """Write ``text`` as given (QEMU's ``qemu_plugin_outs`` adds no newline)."""
-        self._stream.write(text)
+        try:
+            self._stream.write(text)
+        except OSError as exc:
+            self._failed(exc)
 
     def error(self, message: str) -> None:
         """A qpp message about a plugin; also shown on stderr when the log is a file."""
         line = f"qpp: {message}\n"
-        self._stream.write(line)
-        if self._owned:
+        owned = self._owned
+        self.outs(line)
+        if owned:
             sys.stderr.write(line)
 
     def flush(self) -> None:
-        self._stream.flush()
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self._failed(exc)
 
     def close(self) -> None:
         self.flush()
         if self._owned:
-            self._stream.close()
             self._owned = False
+            try:
+                close_private(self._stream)
+            except OSError as exc:
+                self._failed(exc)
 
 
 #: logs that are open, for the fork handlers

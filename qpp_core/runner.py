@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from qpp_core import hostfds
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.resolve import resolve
 from qpp_core.errors import ExitStatus, InternalError, QppError
@@ -52,10 +53,17 @@ def _report(stderr: TextIO, error: QppError) -> int:
     return int(error.exit_status)
 
 
-def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO = sys.stderr) -> int:
-    """Run the guest with the selected plugins; return the process exit status."""
+def run(
+    options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the guest with the selected plugins; return the process exit status.
+
+    ``stderr`` (default: ``sys.stderr`` at the time of the call) takes qpp's messages.
+    """
     from qpp_core.instrument import Instrumentation
     from qpp_core.linux import load_guest
+
+    stderr = stderr if stderr is not None else sys.stderr
 
     try:
         requested = merge_requests(options.plugins)
@@ -119,6 +127,7 @@ def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     machine.ends_fork_children = True
     try:
         session.instrumentation.start()
+        hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds back
         outcome = _run_programs(session, machine)
         status, guest_message = outcome.status, outcome.message
         session.instrumentation.finish()
@@ -135,6 +144,11 @@ def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     atexit_error = session.run_atexit()
     log.close()
     failure = failure or atexit_error
+    if log.failure is not None:  # the -D file could not be written (e.g. -D /dev/full)
+        if failure is None:
+            failure = log.failure
+        else:
+            stderr.write(f"qpp: error: {log.failure}\n")
     if failure is not None:
         if failure is not atexit_error:  # atexit errors were reported as they happened
             stderr.write(f"qpp: error: {failure}\n")

@@ -18,7 +18,7 @@ from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.discovery.resolve import resolve
-from qpp_core.errors import QppError
+from qpp_core.errors import ExitStatus, QppError
 from qpp_core.loading import failures
 from qpp_core.loading.args import describe
 
@@ -85,7 +85,7 @@ def list_main(args: argparse.Namespace) -> int:
         ]
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
+        return _check_status(args, table)
     if not table:
         print(
             "no qpp plugins are installed (pip install a distribution with qemu_plugins "
@@ -116,6 +116,13 @@ def list_main(args: argparse.Namespace) -> int:
         if unusable:
             print(f"({unusable} not usable; `qpp list --verbose` says why)")
     print(f"plugin API versions supported: {API_VERSION_MIN}-{API_VERSION_CURRENT}")
+    return _check_status(args, table)
+
+
+def _check_status(args: argparse.Namespace, table: list[Row]) -> int:
+    """``--check`` fails (PLUGIN_IMPORT) when any plugin is broken; a plain listing is 0."""
+    if args.check and any(not r.usable and r.status.startswith("broken") for r in table):
+        return int(ExitStatus.PLUGIN_IMPORT)
     return 0
 
 
@@ -158,7 +165,7 @@ def help_main(args: argparse.Namespace) -> int:
             f"qpp: error: plugin {spec.name} failed to import: {type(exc).__name__}: {exc}",
             file=sys.stderr,
         )
-        return 74
+        return int(ExitStatus.PLUGIN_IMPORT)
     doc = (module.__doc__ or "").strip()
     if doc:
         print()

@@ -7,35 +7,70 @@ exit status of :class:`qpp_core.errors.ExitStatus`; a traceback means a bug in q
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
-from qpp_core import __version__
+from qpp_core import __version__, hostfds
 from qpp_core.cli import listing, run
 from qpp_core.errors import InternalError, QppError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The ``qpp`` parser and its ``run`` subparser."""
     parser = argparse.ArgumentParser(
         prog="qpp",
         description="QEMU-style TCG plugins, and plugins that talk to each other (QPP).",
     )
     parser.add_argument("--version", action="version", version=f"qpp {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    run.add_parser(subparsers)
+    run_parser = run.add_parser(subparsers)
     listing.add_parsers(subparsers)
-    return parser
+    return parser, run_parser
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse the command line; ``qpp run``'s guest command is split off first (see
+    :func:`run.split_command`), so that the guest's options never reach argparse."""
+    parser, run_parser = build_parser()
+    argv = list(argv)
+    first = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+    if first is None or argv[first] != "run":
+        return parser.parse_args(argv)
+    options, command = run.split_command(run_parser, argv[first + 1 :])
+    args = parser.parse_args([*argv[: first + 1], *options])
+    args.command = command
+    return args
+
+
+def _guard_std_fds() -> None:
+    """Run with fds 0, 1 or 2 closed (``qpp run prog >&-``), as qemu does.
+
+    Closed ones are held on /dev/null while qpp sets up (released for the guest by the
+    runner, see :mod:`qpp_core.hostfds`); qpp's own output to a closed stdout or stderr
+    goes nowhere rather than to whatever the guest opens there.
+    """
+    closed = hostfds.hold_closed_std_fds()
+    if sys.stdout is None or 1 in closed:
+        sys.stdout = hostfds.Discard()
+    if sys.stderr is None or 2 in closed:
+        sys.stderr = hostfds.Discard()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    _guard_std_fds()
+    args = parse(sys.argv[1:] if argv is None else argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help(sys.stderr)
+        build_parser()[0].print_help(sys.stderr)
         return 2
     try:
         status = int(handler(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         status = int(error.exit_status)
@@ -45,8 +80,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         internal = InternalError.wrap(exc)
         print(f"qpp: error: {internal}", file=sys.stderr)
         status = int(internal.exit_status)
-    sys.stdout.flush()
     return status
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``qpp list | head -1``): stop quietly.
+
+    The status is what a shell reports for a tool killed by SIGPIPE in the same place
+    (``seq 100000 | head -1``): 141, so ``set -o pipefail`` scripts see qpp as they see
+    coreutils. stdout is pointed at /dev/null so that Python's own flush at exit stays quiet.
+    """
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

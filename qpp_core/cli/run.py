@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
-from qpp_core.errors import HostError, QppError
+from qpp_core.errors import ExitStatus, QppError
 from qpp_core.loading.args import PluginRequest
 
 DESCRIPTION = """\
@@ -21,13 +22,16 @@ examples:
 Plugin output (qemu_plugin_outs) goes to stderr unless -D FILE is given."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "run",
         help="run a guest program with plugins",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # as qemu: an option is spelled out, never guessed from a prefix
     )
     parser.add_argument(
         "-p",
@@ -88,6 +92,71 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the guest program and its arguments",
     )
     parser.set_defaults(handler=main)
+    return parser
+
+
+def split_command(
+    parser: argparse.ArgumentParser, argv: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Split ``qpp run``'s arguments into qpp's options and the guest's command line.
+
+    qemu-user's rule: options come first; the first argument that is not an option is the
+    program, and it and everything after it belong to the guest, whatever they look like
+    (``qpp run ./prog -s , 1 3`` gives the guest ``-s``). An option that takes a value
+    consumes the next argument, even one starting with ``-`` (it is handed to argparse as
+    ``OPT=VALUE``). ``--`` ends the options explicitly.
+    """
+    known = {spelling for action in parser._actions for spelling in action.option_strings}
+    takes_value = {
+        spelling
+        for action in parser._actions
+        if action.option_strings and action.nargs != 0
+        for spelling in action.option_strings
+    }
+    options: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return options, list(argv[i + 1 :])
+        if not arg.startswith("-") or arg == "-":
+            break
+        if arg.split("=", 1)[0] not in known:  # argparse would guess from a prefix
+            parser.error(f"unknown option {arg} (qpp's options come before BINARY)")
+        if arg in takes_value and i + 1 < len(argv):
+            options.append(f"{arg}={argv[i + 1]}")  # a value may itself start with "-"
+            i += 2
+        else:
+            options.append(arg)
+            i += 1
+    return options, list(argv[i:])
+
+
+#: the ``-d`` items qpp knows (qemu's others, e.g. in_asm, are about its translator)
+DEBUG_ITEMS = ("plugin", "strace", "unimp")
+
+
+class UsageError(QppError):
+    """A malformed option value found after argparse: status 2, like argparse's own."""
+
+    exit_status = ExitStatus.USAGE
+
+
+def _env_item(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise UsageError(f"-E {item!r}: expected VAR=VALUE (to remove a variable: -U VAR)")
+    return name, value
+
+
+def _debug_items(groups: Sequence[str]) -> frozenset[str]:
+    items = frozenset(item for group in groups for item in group.split(",") if item)
+    unknown = sorted(items - set(DEBUG_ITEMS))
+    if unknown:
+        raise UsageError(
+            f"-d {','.join(unknown)}: unknown log item; qpp knows: {', '.join(DEBUG_ITEMS)}"
+        )
+    return items
 
 
 def main(args: argparse.Namespace) -> int:
@@ -96,21 +165,14 @@ def main(args: argparse.Namespace) -> int:
     from qpp_core.runner import RunOptions, run
 
     try:
+        env_set = [_env_item(item) for item in args.env_set]
+        debug = _debug_items(args.debug)
         plugins = [PluginRequest.parse(text) for text in args.plugins]
-        env_set = []
-        for item in args.env_set:
-            name, sep, value = item.partition("=")
-            if not sep or not name:
-                raise HostError(f"-E {item!r}: expected VAR=VALUE")
-            env_set.append((name, value))
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         return int(error.exit_status)
     command = list(args.command)
-    if command and command[0] == "--":
-        command.pop(0)
     binary = command[0] if command else str(default_guest())
-    debug = frozenset(item for group in args.debug for item in group.split(",") if item)
     guest = GuestOptions(
         binary=binary,
         args=tuple(command[1:]),

@@ -30,7 +30,7 @@ from ..machine import Machine, SymbolTable, create_cpu
 from .elf import ElfImage, read_elf
 from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
-from .options import GuestOptions, guest_environment
+from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
@@ -171,8 +171,8 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.binary)]
     argv += [os.fsencode(a) for a in opts.args]
-    host_env: Mapping[str, str] = os.environ
-    if opts.environ is not None:
+    host_env: Mapping[str, str] = host_environment()
+    if opts.environ is not None:  # execve: what the program was given
         host_env = dict(e.partition("=")[::2] for e in opts.environ)
     envp = [os.fsencode(e) for e in guest_environment(opts, host_env)]
     phdr = (img.phdr_vaddr or 0) + bias
@@ -211,5 +211,5 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine.load_bias = bias
     kernel.machine = machine
     if opts.strace or "strace" in opts.debug:
-        kernel.strace = Strace(stderr, arch.bits, kernel.cstr)
+        kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)
     return machine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -49,3 +50,56 @@ def guest_environment(opts: GuestOptions, host_env: Mapping[str, str]) -> list[s
     for name in opts.env_unset:
         entries[:] = [e for e in entries if e[0] != name]
     return [f"{k}={v}" for k, v in entries]
+
+
+#: the values Python's C-locale coercion (PEP 538) gives LC_CTYPE, in the order it tries them
+COERCED_LC_CTYPE = ("C.UTF-8", "C.utf8", "UTF-8")
+
+
+def host_environment() -> dict[str, str]:
+    """qpp's environment as the guest inherits it: ``os.environ`` without Python's change.
+
+    At start, a Python whose LC_CTYPE locale is C or POSIX sets ``LC_CTYPE=C.UTF-8`` in its
+    own environment (PEP 538's C-locale coercion), before any of qpp's code runs; the guest
+    must not see it (``env -i qpp run prog`` gives the guest an empty environment, as
+    ``env -i qemu-x86_64 prog`` does). The exec-time value is in /proc/self/environ, which
+    setenv does not rewrite; without /proc, coercion is assumed when it was possible.
+    Deliberate changes to ``os.environ`` (by a program using qpp as a library) are kept.
+    """
+    env = dict(os.environ)
+    value = env.get("LC_CTYPE")
+    if value not in COERCED_LC_CTYPE:
+        return env
+    try:
+        original = _exec_time_value("LC_CTYPE")
+    except OSError:  # no /proc: Python coerced if it could
+        if not _coercion_possible(env):
+            return env
+        original = None
+    if original == value:
+        return env
+    if original is None:
+        del env["LC_CTYPE"]
+    else:
+        env["LC_CTYPE"] = original
+    return env
+
+
+def _exec_time_value(name: str) -> str | None:
+    """``name``'s value in the environment this process was started with."""
+    with open("/proc/self/environ", "rb") as f:
+        entries = f.read().split(b"\0")
+    prefix = os.fsencode(name) + b"="
+    for entry in entries:
+        if entry.startswith(prefix):
+            return os.fsdecode(entry[len(prefix) :])
+    return None
+
+
+def _coercion_possible(env: Mapping[str, str]) -> bool:
+    """Whether PEP 538 could have applied: not disabled, no LC_ALL, LANG not a real locale."""
+    return (
+        env.get("PYTHONCOERCECLOCALE") != "0"
+        and not env.get("LC_ALL")
+        and env.get("LANG", "") in ("", "C", "POSIX")
+    )

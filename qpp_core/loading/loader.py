@@ -18,6 +18,7 @@ from pluggy import PluginValidationError
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.errors import (
     ApiVersionError,
+    HostError,
     PluginArgumentError,
     PluginImportError,
     PluginInstallError,
@@ -107,8 +108,8 @@ def _install(session: Session, plugin: LoadedPlugin) -> None:
         try:
             with running_plugin(plugin):
                 result = impl.function(*(kwargs[name] for name in impl.argnames))
-        except PluginArgumentError as exc:
-            raise PluginArgumentError(f"plugin {plugin.name}: {exc}") from exc
+        except (PluginArgumentError, HostError) as exc:  # keep their statuses (77, 84)
+            raise type(exc)(f"plugin {plugin.name}: {exc}") from exc
         except QppError as exc:
             raise PluginInstallError(
                 f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {exc}"

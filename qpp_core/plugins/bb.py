@@ -11,6 +11,7 @@ from typing import Any
 
 from qpp_core import (
     QEMU_PLUGIN_INLINE_ADD_U64,
+    Arg,
     TranslationBlock,
     hookimpl,
     qemu_plugin_bool_parse,
@@ -23,6 +24,9 @@ from qpp_core import (
 )
 
 qemu_plugin_version = 2
+qemu_plugin_args = {
+    "inline": Arg(bool, True, "count with inline adds (off: one callback per block)"),
+}
 
 _state: dict[str, Any] = {}
 

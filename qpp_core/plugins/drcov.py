@@ -1,9 +1,9 @@
 """``drcov``: write a coverage file in DynamoRIO's drcov format (QEMU's contrib/plugins/drcov.c).
 
-At exit writes ``filename`` (default ``file.drcov.trace``, as QEMU) for coverage viewers
-such as Lighthouse, Cartographer or bncov: a text header, a module table with the guest
-executable as module 0, then ``BB Table: N bbs`` and N binary 8-byte entries
-(little-endian ``u32 start``, ``u16 size``, ``u16 module id``)::
+Creates ``filename`` at install (default ``file.drcov.trace``, as QEMU) and writes it at
+exit, for coverage viewers such as Lighthouse, Cartographer or bncov: a text header, a
+module table with the guest executable as module 0, then ``BB Table: N bbs`` and N binary
+8-byte entries (little-endian ``u32 start``, ``u16 size``, ``u16 module id``)::
 
     DRCOV VERSION: 2
     DRCOV FLAVOR: drcov-64
@@ -21,15 +21,19 @@ e.g. qemu's signal trampoline page) are skipped. The flavor says the guest's wor
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from dataclasses import dataclass
 from typing import Any
 
 from qpp_core import (
     Arg,
+    HostError,
     PluginFailure,
     TranslationBlock,
+    close_private,
     hookimpl,
+    open_private,
     qemu_plugin_end_code,
     qemu_plugin_entry_code,
     qemu_plugin_guest_bits,
@@ -50,9 +54,18 @@ _executed: dict[tuple[int, int], None] = {}
 
 @hookimpl
 def qemu_plugin_install(args: Any) -> None:
+    """Open (create) the coverage file now, as QEMU's drcov does: a bad path is reported
+    before the guest starts (status 84), and the file is qpp's, out of the guest's reach."""
     _executed.clear()
     _state.clear()
-    _state["filename"] = str(args.get("filename") or "file.drcov.trace")
+    filename = str(args.get("filename") or "file.drcov.trace")
+    _state["filename"] = filename
+    try:
+        _state["out"] = open_private(filename, "wb")
+    except OSError as exc:
+        raise HostError(
+            f"cannot write {filename}: {exc.strerror}; give a writable filename="
+        ) from None
 
 
 def _exec(vcpu_index: int, key: tuple[int, int]) -> None:
@@ -112,8 +125,11 @@ def render(image: GuestImage, blocks: list[tuple[int, int]]) -> bytes:
 @hookimpl
 def qemu_plugin_atexit() -> None:
     data = render(guest_image(), list(_executed))
+    out = _state.pop("out")
     try:
-        with open(_state["filename"], "wb") as out:
-            out.write(data)
+        out.write(data)
+        close_private(out)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            close_private(out)
         raise PluginFailure(f"cannot write {_state['filename']}: {exc.strerror}") from None

@@ -18,6 +18,7 @@ from typing import Any
 
 from qpp_core import (
     QEMU_PLUGIN_INLINE_ADD_U64,
+    Arg,
     TranslationBlock,
     hookimpl,
     qemu_plugin_bool_parse,
@@ -30,6 +31,12 @@ from qpp_core import (
 )
 
 qemu_plugin_version = 2
+qemu_plugin_args = {
+    "inline": Arg(bool, True, "count with inline adds (off: one callback per instruction)"),
+    "sizes": Arg(bool, False, "also count instructions per length"),
+    "match": Arg(str, None, "report executed instructions whose disassembly contains this"),
+    "trace": Arg(bool, False, "log every executed instruction (very slow)"),
+}
 
 _state: dict[str, Any] = {}
 

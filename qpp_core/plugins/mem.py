@@ -13,6 +13,7 @@ from typing import Any
 from qpp_core import (
     QEMU_PLUGIN_CB_NO_REGS,
     QEMU_PLUGIN_INLINE_ADD_U64,
+    Arg,
     MemInfo,
     MemRW,
     PluginArgumentError,
@@ -28,6 +29,11 @@ from qpp_core import (
 )
 
 qemu_plugin_version = 2
+qemu_plugin_args = {
+    "inline": Arg(bool, False, "count with inline adds"),
+    "callback": Arg(bool, None, "count with a callback per access (default: on unless inline)"),
+    "track": Arg(str, "rw", "which accesses: r, w or rw"),
+}
 
 _state: dict[str, Any] = {}
 _TRACK = {"r": MemRW.R, "w": MemRW.W, "rw": MemRW.RW}
@@ -36,9 +42,12 @@ _TRACK = {"r": MemRW.R, "w": MemRW.W, "rw": MemRW.RW}
 @hookimpl
 def qemu_plugin_install(id: int, args: Any) -> None:
     get = args.get if hasattr(args, "get") else (lambda k, d=None: d)
-    inline = qemu_plugin_bool_parse("inline", str(get("inline", "off")))
-    callback = qemu_plugin_bool_parse("callback", str(get("callback", "off" if inline else "on")))
-    track = str(get("track", "rw"))
+    inline = qemu_plugin_bool_parse("inline", str(get("inline") or "off"))
+    callback_arg = get("callback")
+    callback = qemu_plugin_bool_parse(
+        "callback", str("off" if inline else "on") if callback_arg is None else str(callback_arg)
+    )
+    track = str(get("track") or "rw")
     if track not in _TRACK:
         raise PluginArgumentError(f"track={track}: expected r, w or rw")
     score = qemu_plugin_scoreboard_new(8)

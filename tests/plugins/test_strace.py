@@ -111,3 +111,21 @@ def test_strace_loads_syscalls_first_and_errors_are_named(qpp_run: Any) -> None:
         re.sub(r"0x[0-9a-f]{6,}", "ADDR", x) for x in run.log.splitlines()
     ]
     assert "brk(NULL) = 0x" in run.log
+
+
+def test_syscalls_decodes_with_the_one_abi_table() -> None:
+    from qpp_core.abi import NUMBERS
+    from qpp_syscalls import plugin
+
+    plugin._s.arch, plugin._s.bits, plugin._s.table = "x86_64", 64, NUMBERS["x86_64"]
+    event = plugin.decode(257, (0xFFFF_FFFF_FFFF_FF9C, 0x1000, 0x241, 0o640, 0, 0))
+    assert [(a.name, a.kind, a.value) for a in event.args] == [
+        ("dfd", "dirfd", -100),
+        ("filename", "str", 0x1000),
+        ("flags", "oflags", 0x241),
+        ("mode", "mode", 0o640),
+    ]
+    # an unsigned int fd of 0xffffffff is -1 to the reader, as strace shows it
+    assert plugin.decode(0, (0xFFFF_FFFF, 0, 0, 0, 0, 0)).args[0].value == -1
+    assert plugin.signature("kill") == (("int", "pid"), ("int", "sig"))
+    assert plugin.syscall_name(425) == "io_uring_setup"

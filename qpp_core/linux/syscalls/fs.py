@@ -12,6 +12,7 @@ import os
 import struct
 from typing import TYPE_CHECKING
 
+from ...hostfds import RESERVED
 from ..maps import PROC_MAPS, open_maps
 from . import abi
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
@@ -25,7 +26,11 @@ MAX_IO = 1 << 24
 
 
 def _fd(k: LinuxKernel, v: int) -> int:
-    return k.signed(v) if k.m.arch.bits == 64 else (v - (1 << 32) if v >> 31 else v)
+    """The host fd for a guest fd argument; qpp's own fds (the -D log...) are EBADF."""
+    fd = k.signed(v) if k.m.arch.bits == 64 else (v - (1 << 32) if v >> 31 else v)
+    if fd in RESERVED:
+        raise OSError(errno.EBADF, "not the guest's")
+    return fd
 
 
 def _dirfd(k: LinuxKernel, v: int) -> int:

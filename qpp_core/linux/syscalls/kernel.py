@@ -1,7 +1,8 @@
 """The syscall layer: decode a trapped syscall, run its handler, write the result back.
 
 One :class:`LinuxKernel` serves one guest. It reads the number and arguments from the
-registers of the architecture's ABI (plus the stack on mips o32), lets the
+registers of the architecture's ABI (plus the stack on mips o32), narrows them to their
+declared C types as the kernel does (:mod:`qpp_core.abi.truncation`), lets the
 instrumentation layer's observer see or skip the call, dispatches by name through the
 per-ABI number table, and writes the result (mips: positive errno with a3 = 1).
 """
@@ -16,6 +17,8 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING, TextIO
 
+from ...abi.truncation import apply as apply_casts
+from ...abi.truncation import casts
 from ...machine.arch.base import UcError
 from . import abi
 from .numbers import NUMBERS
@@ -128,6 +131,9 @@ class LinuxKernel:
             except UcError:
                 args += [0] * sabi.stack_args
         args += [0] * (6 - len(args))
+        cast = casts(self.arch_name, machine.arch.bits).get(num)
+        if cast is not None:  # int arguments are 32-bit: the kernel ignores the rest
+            args = list(apply_casts(tuple(args), cast, machine.arch.bits))
         a: Args = (args[0], args[1], args[2], args[3], args[4], args[5])
         name = self.table.get(num)
         observer = machine.syscall_observer

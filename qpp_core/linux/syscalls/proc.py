@@ -9,6 +9,7 @@ import signal
 import struct
 from typing import TYPE_CHECKING
 
+from ... import hostfds
 from . import abi
 from .registry import Args, handles
 
@@ -148,6 +149,8 @@ def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
 
 def _rlimit_words(k: LinuxKernel, res: int, bits: int) -> tuple[int, int]:
     soft, hard = resource.getrlimit(res)
+    if res == resource.RLIMIT_NOFILE:  # the numbers above are qpp's own (qpp_core.hostfds)
+        soft = hostfds.guest_nofile(soft)
     inf = (1 << bits) - 1
     return (
         inf if soft == resource.RLIM_INFINITY else soft,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import os
 import struct
-import sys
 from typing import TYPE_CHECKING
 
 from . import abi
@@ -46,14 +45,6 @@ def _s32(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
 
 
-def _flush_host_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-
-
 def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, bool]:
     """Fork the host process; return (result for this side, is_child).
 
@@ -64,8 +55,7 @@ def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, boo
     release_r = release_w = -1
     if vfork:
         release_r, release_w = os.pipe()
-    _flush_host_streams()
-    pid = os.fork()
+    pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
     if pid == 0:  # the child
         k.m.is_fork_child = True
         if vfork:

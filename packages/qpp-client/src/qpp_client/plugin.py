@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from qpp_core import (
+    Arg,
     PluginArgs,
     PluginId,
     PluginInfo,
@@ -16,6 +17,7 @@ from qpp_core import (
 from qpp_srv.api import MY_ON_EXIT, PLUGIN, MyOnExitData, QppSrvApi
 
 qemu_plugin_version = 2
+qemu_plugin_args: dict[str, Arg] = {}  # takes no arguments: any is refused
 
 
 def my_on_exit(evdata: MyOnExitData, udata: Any) -> None:

@@ -7,6 +7,7 @@ set it, the run fails (a QPP demo whose client did not connect is a failed demo)
 from __future__ import annotations
 
 from qpp_core import (
+    Arg,
     PluginArgs,
     PluginFailure,
     PluginId,
@@ -20,6 +21,7 @@ from qpp_core import (
 from qpp_srv.api import MY_ON_EXIT, MyOnExitData
 
 qemu_plugin_version = 2
+qemu_plugin_args: dict[str, Arg] = {}  # takes no arguments: any is refused
 
 _on_exit: QppCallback | None = None
 

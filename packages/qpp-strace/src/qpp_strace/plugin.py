@@ -46,6 +46,7 @@ from qpp_core import (
     qemu_plugin_reg_callback,
     qpp,
 )
+from qpp_core.abi import PTR_RESULT
 from qpp_core.instrument.api import qemu_plugin_read_memory_vaddr
 from qpp_syscalls.api import (
     ON_SYS_ENTER,
@@ -56,7 +57,6 @@ from qpp_syscalls.api import (
     SyscallsApi,
     callback_name,
 )
-from qpp_syscalls.signatures import PTR_RESULT
 
 qemu_plugin_version = 2
 qemu_plugin_args = {

@@ -46,8 +46,9 @@ def callback_name(syscall: str, when: str) -> str:
 
 @dataclass(frozen=True)
 class SyscallArg:
-    """One decoded argument: its name and kind (see :mod:`qpp_syscalls.signatures`),
-    the raw register word, and ``value``: signed for int-like kinds, unsigned otherwise."""
+    """One decoded argument: its name and kind (see :mod:`qpp_core.abi.signatures`),
+    the register word as the kernel uses it (narrowed to the declared C type), and
+    ``value``: signed for int-like kinds (int, fd, dirfd), unsigned otherwise."""
 
     name: str
     kind: str

@@ -6,9 +6,11 @@ Other plugins register on ``on_sys_enter`` / ``on_sys_return`` or on one call's
 call its exports (``syscall_name``, ``syscall_number``, ``decode``, ``errno_name``,
 ``flags_text``, ``read_string``...) through ``qpp``. It prints nothing itself.
 
-Numbers come from qpp-core's own per-architecture tables (the ones its Linux emulation
-dispatches on), argument types from :mod:`qpp_syscalls.signatures`. A callback nobody
-registered on costs nothing: an event is built only when someone listens.
+Numbers and argument types come from qpp-core's public ABI tables (:mod:`qpp_core.abi`:
+the numbers generated from the kernel's headers and the one signature table its Linux
+emulation also uses). The raw words are those the kernel sees: ``int`` arguments already
+narrowed to 32 bits. A callback nobody registered on costs nothing: an event is built
+only when someone listens.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import errno as errno_mod
 
 from qpp_core import (
+    Arg,
     PluginArgs,
     PluginId,
     PluginInfo,
@@ -25,9 +28,11 @@ from qpp_core import (
     hookimpl,
     qemu_plugin_create_callback,
 )
+from qpp_core.abi import ALL_NAMES as _NAMES
+from qpp_core.abi import NUMBERS
+from qpp_core.abi import signature as _signature
 from qpp_core.instrument.api import qemu_plugin_read_memory_vaddr
 from qpp_core.linux.syscalls import abi
-from qpp_core.linux.syscalls.numbers import NUMBERS
 from qpp_syscalls.api import (
     ON_SYS_ENTER,
     ON_SYS_RETURN,
@@ -36,14 +41,16 @@ from qpp_syscalls.api import (
     SyscallEvent,
     callback_name,
 )
-from qpp_syscalls.signatures import DEFAULT, SIGNATURES
 
 qemu_plugin_version = 2
+qemu_plugin_args: dict[str, Arg] = {}  # takes no arguments: any is refused
 
 ARCH_BITS = {"x86_64": 64, "aarch64": 64, "riscv64": 64, "arm": 32, "mipsel": 32}
 #: every syscall name of the five architectures: a callback exists for each
-ALL_NAMES: tuple[str, ...] = tuple(sorted({n for t in NUMBERS.values() for n in t.values()}))
+ALL_NAMES: tuple[str, ...] = tuple(sorted(_NAMES))
 _SIGNED = frozenset({"int", "fd", "dirfd"})
+#: C type classes 32 bits wide on every target (a signed kind's sign is bit 31)
+_NARROW = frozenset({"int", "uint", "u16"})
 
 
 class _State:
@@ -107,19 +114,22 @@ def syscall_names() -> list[str]:
 
 @export
 def signature(name: str) -> tuple[tuple[str, str], ...]:
-    return SIGNATURES.get(name, DEFAULT)
+    return tuple((p.kind, p.name) for p in _signature(name))
 
 
 @export
 def decode(nr: int, raw: tuple[int, ...]) -> SyscallEvent:
     name = _s.table.get(nr, UNKNOWN)
     mask = (1 << _s.bits) - 1
-    sign = 1 << (_s.bits - 1)
     words = tuple(w & mask for w in raw[:6]) + (0,) * (6 - len(raw[:6]))
     args = []
-    for (kind, arg_name), word in zip(SIGNATURES.get(name, DEFAULT), words, strict=False):
-        value = word - (mask + 1) if kind in _SIGNED and word & sign else word
-        args.append(SyscallArg(arg_name, kind, word, value))
+    for param, word in zip(_signature(name), words, strict=False):
+        value = word
+        if param.kind in _SIGNED:
+            bits = 32 if param.ctype in _NARROW else _s.bits
+            value = word & ((1 << bits) - 1)
+            value = value - (1 << bits) if value >> (bits - 1) else value
+        args.append(SyscallArg(param.name, param.kind, word, value))
     return SyscallEvent(nr, name, tuple(args), words)
 
 
