@@ -58,7 +58,7 @@ static int child_main(int argc, char **argv) {
         char num[16];
         snprintf(num, sizeof num, "%d", n - 1);
         char *args[] = {argv[0], "chain", num, NULL};
-        execv("/proc/self/exe", args);
+        execv(argv[0], args);  /* the same path, hence the same AT_EXECFN, each link */
         return 99;
     }
     return 50;
@@ -95,7 +95,10 @@ int main(int argc, char **argv) {
     run(a2, env);
     char *a3[] = {"x", "exe", NULL};
     run(a3, env);
-    char *a4[] = {"x", "chain", "3", NULL};
+    char exe0[512];
+    ssize_t n0 = readlink("/proc/self/exe", exe0, sizeof exe0 - 1);
+    exe0[n0 > 0 ? n0 : 0] = 0;
+    char *a4[] = {exe0, "chain", "3", NULL};
     run(a4, env);
     /* errors, in the parent itself (it goes on) */
     char *none[] = {"x", NULL};
