@@ -61,6 +61,23 @@ static int child_main(int argc, char **argv) {
         execv(argv[0], args);  /* the same path, hence the same AT_EXECFN, each link */
         return 99;
     }
+    if (strcmp(argv[1], "spawn") == 0) { /* spawn N PROGRAM: N fork+execve+wait cycles */
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) {
+                char *args[] = {argv[3], NULL};
+                int devnull = open("/dev/null", O_WRONLY);
+                dup2(devnull, 1);
+                execv(argv[3], args);
+                _exit(127);
+            }
+            int st;
+            waitpid(p, &st, 0);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return 60;
+        }
+        return 0;
+    }
     return 50;
 }
 
