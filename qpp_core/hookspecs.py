@@ -105,6 +105,28 @@ def qemu_plugin_flush() -> None:
 
 
 @hookspec
+def qpp_guest_exec(path: str, argv: list[str], arch: str, load_bias: int, entry: int) -> None:
+    """The guest process exec'd a new program (qpp's own event; QEMU has none).
+
+    Processes: every guest process is a host process. After a guest ``fork`` the child
+    runs on with every plugin and its state, as in qemu-user, and runs the atexit
+    callbacks when it ends, so a plugin reports once per process (``-D FILE.%d`` gives
+    each process its own log; without ``%d`` all append whole lines to one file). An
+    ``execve`` keeps the plugins loaded, with their state: translated code is flushed
+    (``qemu_plugin_flush``), then this event names the program that runs now, before
+    its first instruction, so that a coverage tool can list each image as a module.
+
+    :param path: the program's path as the guest gave it (a ``#!`` script's interpreter
+        when a script was exec'd).
+    :param argv: its arguments, ``argv[0]`` first.
+    :param arch: its QEMU target name (``x86_64``, ``aarch64``, ``arm``, ...): an exec
+        may change the architecture.
+    :param load_bias: what was added to the ELF's addresses (non-zero for PIE).
+    :param entry: the address of its first instruction (the dynamic linker's, if any).
+    """
+
+
+@hookspec
 def qemu_plugin_atexit() -> None:
     """The run is over (``qemu_plugin_register_atexit_cb``): print results, write files.
 

@@ -4,12 +4,19 @@ QEMU discards plugin output unless ``-d plugin`` is given. qpp shows it by defau
 stderr, because plugins are the point of running qpp; ``-D FILE`` sends it to a file
 instead (the file is created even if nothing is written, as QEMU does), and ``-d plugin``
 is accepted for habit's sake. The log is line-buffered and flushed on every exit path.
+
+Guest processes are host processes (a guest ``fork`` forks qpp): as in QEMU, ``%d`` in the
+file name is replaced by the pid, which gives one log per process (a forked child opens
+its own); without ``%d`` every process appends whole lines to the one file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sys
+import weakref
 from typing import TextIO, cast
 
 from qpp_core.errors import HostError
@@ -30,15 +37,33 @@ class PluginLog:
         self._owned = False
         self.failure: HostError | None = None
         if path is not None:
-            try:
-                self._stream: TextIO = cast(
-                    TextIO, open_private(path, "w", encoding="utf-8", buffering=1)
-                )
-            except OSError as exc:
-                raise HostError(f"cannot open the log file -D {path}: {exc.strerror}") from None
+            self._stream: TextIO = self._open(path)
             self._owned = True
         else:
             self._stream = stream if stream is not None else sys.stderr
+        _LIVE.add(self)
+
+    @staticmethod
+    def _open(path: str) -> TextIO:
+        name = path.replace("%d", str(os.getpid()))
+        try:
+            stream = cast(TextIO, open_private(name, "w", encoding="utf-8", buffering=1))
+            # appending: the processes of a forked guest share the file, line by line
+            fd = stream.fileno()
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
+        except OSError as exc:
+            raise HostError(f"cannot open the log file -D {name}: {exc.strerror}") from None
+        return stream
+
+    def _after_fork_in_child(self) -> None:
+        """A guest fork's child: with ``%d`` in the name it writes a log of its own."""
+        if self._owned and self.path is not None and "%d" in self.path:
+            old = self._stream
+            with contextlib.suppress(HostError):
+                self._stream = self._open(self.path)
+                # the parent's file object (flushed before the fork) stays open and unused:
+                # closing it here could close a descriptor number reused since
+                _PARENTS_FILES.append(old)
 
     def _failed(self, exc: OSError) -> None:
         where = f"the log file -D {self.path}" if self._owned else "plugin output"
@@ -81,3 +106,26 @@ class PluginLog:
                 close_private(self._stream)
             except OSError as exc:
                 self._failed(exc)
+
+
+#: logs that are open, for the fork handlers
+_LIVE: weakref.WeakSet[PluginLog] = weakref.WeakSet()
+#: in a forked child: the parent's log files, kept from being closed by the collector
+_PARENTS_FILES: list[TextIO] = []
+
+
+def _before_fork() -> None:
+    for log in list(_LIVE):
+        with contextlib.suppress(OSError, ValueError):
+            log.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+
+def _after_fork_in_child() -> None:
+    for log in list(_LIVE):
+        log._after_fork_in_child()
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

@@ -15,6 +15,7 @@ precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from qpp_core.session import Session
 
 if TYPE_CHECKING:
     from qpp_core.linux import GuestOptions, Machine
+    from qpp_core.machine.run import GuestExit
 
 SIGINT_STATUS = 128 + 2
 
@@ -92,6 +94,37 @@ def run(
 
 
 def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
+    status = _finish_guest(session, machine, stderr)
+    machine = session.machine  # the last program the process ran (after any execve)
+    if machine.is_fork_child:  # a guest fork's child ends here, as its guest ended
+        from qpp_core.machine.run import GuestExit, end_forked_child
+
+        killed = machine.exited.signal if machine.exited is not None else None
+        end_forked_child(GuestExit(status, killed if status == 128 + (killed or 0) else None))
+    return status
+
+
+def _run_programs(session: Session, machine: Machine) -> GuestExit:
+    """Run the guest, and each program it execs in turn, with the same plugins."""
+    outcome = machine.run()
+    while machine.successor is not None:
+        new = machine.successor
+        new.ends_fork_children = True
+        machine.uc.emu_stop()
+        session.machine = new
+        session.info = dataclasses.replace(session.info, target_name=new.arch.qemu_target)
+        session.instrumentation.exec_into(new)
+        kernel = new.kernel
+        opts = getattr(kernel, "opts", None)
+        if opts is not None:
+            argv = [opts.argv0 if opts.argv0 is not None else opts.binary, *opts.args]
+            session.instrumentation.announce_exec(opts.binary, argv, new.load_bias, new.entry)
+        machine = new
+        outcome = machine.run()
+    return outcome
+
+
+def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     log = session.log
     status: int | None = None
     failure: QppError | None = None
@@ -101,11 +134,12 @@ def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
         session.run_atexit()
         log.close()
 
+    machine.ends_fork_children = True
     try:
-        with guard_fatal_signals(machine.where, on_engine_crash):
+        with guard_fatal_signals(lambda: session.machine.where(), on_engine_crash):
             session.instrumentation.start()
             hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds
-            outcome = machine.run()
+            outcome = _run_programs(session, machine)
         status, guest_message = outcome.status, outcome.message
         session.instrumentation.finish()
     except QppError as error:

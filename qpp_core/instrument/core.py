@@ -28,6 +28,9 @@ its block).
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 from qpp_core.instrument.breakpoints import BreakpointsMixin
 from qpp_core.instrument.codewatch import MAX_WATCH_HOOKS, PAGE_BITS, PAGE_MASK, CodeWatchMixin
 from qpp_core.instrument.events import EventsMixin
@@ -41,6 +44,7 @@ from qpp_core.instrument.state import (
     REGS_OUTSIDE,
     REGS_READ,
     REGS_RW,
+    State,
 )
 from qpp_core.instrument.syscalls import SyscallsMixin
 from qpp_core.instrument.tables import TablesMixin
@@ -88,6 +92,60 @@ class Instrumentation(
             self._dispatch("vcpu_exit", {"vcpu_index": 0}, (0,))
         finally:
             self.regs = REGS_OUTSIDE
+
+    def exec_into(self, machine: Any) -> None:
+        """The guest exec'd: carry every plugin's registrations over to ``machine``.
+
+        What plugins registered globally (translation, syscall, vcpu, flush listeners)
+        stays; what belonged to the old program's code (blocks, their plans and
+        per-address callbacks, breakpoints) is flushed, and ``flush`` listeners are told,
+        as QEMU flushes its translations on exec. The vcpu lives on: no ``vcpu_init``.
+        """
+        self.flush_all("execve")
+        keep = (
+            self._registered,
+            self._discon_types,
+            self._owners,
+            self._gone,
+            self.n_translations,
+            self.n_retranslations,
+            self.n_flushes,
+        )
+        self.close()
+        with contextlib.suppress(ValueError):
+            self.session.on_uninstall.remove(self._on_uninstall)
+        State.__init__(self, self.session, machine, self.on_plugin_error)
+        (
+            self._registered,
+            self._discon_types,
+            self._owners,
+            self._gone,
+            self.n_translations,
+            self.n_retranslations,
+            self.n_flushes,
+        ) = keep
+        self.started = True
+        self._sync_hooks()
+        self.regs = REGS_OUTSIDE
+        self._live = True
+
+    def announce_exec(self, path: str, argv: list[str], load_bias: int, entry: int) -> None:
+        """Tell plugins which program the process runs now (``qpp_guest_exec``)."""
+        saved, self.regs = self.regs, REGS_NONE
+        try:
+            self._dispatch(
+                "exec",
+                {
+                    "path": path,
+                    "argv": list(argv),
+                    "arch": self.arch.qemu_target,
+                    "load_bias": load_bias,
+                    "entry": entry,
+                },
+                (path, list(argv), self.arch.qemu_target, load_bias, entry),
+            )
+        finally:
+            self.regs = saved
 
     def close(self) -> None:
         """Remove every unicorn hook this layer added."""

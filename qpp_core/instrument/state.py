@@ -43,6 +43,7 @@ HOOK_NAMES: dict[str, str | None] = {
     "syscall_filter": "qemu_plugin_vcpu_syscall_filter",
     "syscall_ret": "qemu_plugin_vcpu_syscall_ret",
     "flush": "qemu_plugin_flush",
+    "exec": "qpp_guest_exec",
     "discon": None,
 }
 

@@ -22,6 +22,7 @@ import os
 import random
 import resource
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from unicorn.unicorn_const import UC_ERR_NOMEM
@@ -148,7 +149,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     The guest's working directory is the process's: with ``--jail`` it moves into the
     jail here (see :meth:`FileView.enter`).
     """
-    img = read_elf(opts.binary)
+    img = read_elf(opts.host_binary or opts.binary)
     arch = arch_for_model(img.arch, opts.cpu)  # the HWCAPs of the -cpu model
     interp: ElfImage | None = None
     if img.interpreter is not None:
@@ -216,7 +217,10 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     random16 = bytes(rng.getrandbits(8) for _ in range(16)) if rng else os.urandom(16)
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.binary)]
     argv += [os.fsencode(a) for a in opts.args]
-    envp = [os.fsencode(e) for e in guest_environment(opts, host_environment())]
+    host_env: Mapping[str, str] = host_environment()
+    if opts.environ is not None:  # execve: what the program was given
+        host_env = dict(e.partition("=")[::2] for e in opts.environ)
+    envp = [os.fsencode(e) for e in guest_environment(opts, host_env)]
     phdr = (img.phdr_vaddr or 0) + bias
     stack = build_stack(
         arch,
@@ -242,7 +246,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         stderr.write(line + "\n")
         stderr.flush()
 
-    files = FileView(opts.binary, opts.jail, report, opts.sysroot)
+    files = FileView(opts.host_binary or opts.binary, opts.jail, report, opts.sysroot)
     files.enter()
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
     if rng is not None:
@@ -251,6 +255,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     if interp is not None:
         entries += [(a + interp_base - page_down(interp.low), s, n) for a, s, n in interp.symbols]
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
+    machine.load_bias = bias
     kernel.machine = machine
     if opts.strace or "strace" in opts.debug:
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)

@@ -22,6 +22,12 @@ class GuestOptions:
     seed: int | None = None  #: -seed N
     jail: str | None = None  #: --jail DIR
     debug: frozenset[str] = frozenset()  #: -d items, e.g. {"unimp", "strace", "plugin"}
+    #: execve: the host file to load when it differs from ``binary`` (the guest's path,
+    #: which /proc/self/exe and AT_EXECFN show), e.g. under ``--jail`` or ``-L``
+    host_binary: str | None = None
+    #: execve: the environment the program was given (``-E``/``-U`` still apply), instead
+    #: of qpp's own
+    environ: tuple[str, ...] | None = None
 
 
 def guest_environment(opts: GuestOptions, host_env: Mapping[str, str]) -> list[str]:

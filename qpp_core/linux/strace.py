@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
@@ -70,6 +71,12 @@ class Strace:
         self.width = word_bits // 4
         self.mask = (1 << word_bits) - 1
         self.read_str = read_str
+        self.pid = os.getpid()
+        forked = weakref.WeakMethod(self._forked)  # runs of the past must not pile up
+        os.register_at_fork(after_in_child=lambda: (m := forked()) is not None and m())
+
+    def _forked(self) -> None:
+        """A guest fork's child prints its own pid, as qemu's children do."""
         self.pid = os.getpid()
 
     def _signed(self, v: int) -> int:

@@ -8,10 +8,14 @@ Linux layer supplies a :class:`Kernel` that emulates each syscall.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import resource
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import unicorn
 
@@ -81,6 +85,15 @@ class Machine:
         self._fault_addr: int | None = None
         self._install_traps()
         self._pending_entry: int | None = entry
+        #: this process is a guest fork's child (the Linux layer forked the host process)
+        self.is_fork_child = False
+        #: whoever runs the machine ends a forked child's process itself (the runner, with
+        #: the plugins' atexit); otherwise :meth:`run` ends it when the child's guest ends
+        self.ends_fork_children = False
+        #: what the loader added to the program's ELF addresses (PIE), for plugins
+        self.load_bias = 0
+        #: execve: the machine running the process's new program (this one is done)
+        self.successor: Machine | None = None
 
     # --- public surface -------------------------------------------------------------
 
@@ -139,6 +152,12 @@ class Machine:
             self._exit = GuestExit(128 + sig, sig, uncaught_message(self.arch.name, sig, detail))
         self.uc.emu_stop()
 
+    def exec_into(self, successor: Machine) -> None:
+        """execve succeeded: this program is over, ``successor`` runs the process now."""
+        self.successor = successor
+        self._stopped = True
+        self.uc.emu_stop()
+
     @property
     def exited(self) -> GuestExit | None:
         return self._exit
@@ -151,6 +170,10 @@ class Machine:
         """
         result = self._loop(0)
         assert result is not None
+        if self.successor is not None:
+            return result
+        if self.is_fork_child and not self.ends_fork_children:
+            end_forked_child(result)
         return result
 
     def run_until(self, addr: int) -> GuestExit | None:
@@ -236,6 +259,24 @@ class Machine:
         ):
             detail += f" 0x{self._fault_addr:x}"
         self.kill(sig, detail)
+
+
+def end_forked_child(result: GuestExit) -> NoReturn:
+    """End a guest fork's child process as its guest ended: by its signal, or its status.
+
+    Dying of the signal itself (core dumps off) lets the parent's ``wait`` see what Linux
+    would show it; Python's own clean-up is skipped, as after a C ``fork``.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    if result.signal is not None:
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            signal.signal(result.signal, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {result.signal})
+            os.kill(os.getpid(), result.signal)
+    os._exit(result.status)
 
 
 HookFn = Callable[..., Any]

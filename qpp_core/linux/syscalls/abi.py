@@ -258,3 +258,24 @@ UNAME_MACHINE = {
 #: chown, lchown and fchown take 16-bit ids here (the kernel's ``*chown16``); elsewhere, and
 #: in every ``*chown32``, ids are 32-bit
 CHOWN_ID_BITS = {"arm": 16}
+
+
+# --- processes ------------------------------------------------------------------------------
+#: clone's argument order: (flags, newsp, parent_tid, tls, child_tid) where the kernel has
+#: CONFIG_CLONE_BACKWARDS; x86_64 has (flags, newsp, parent_tid, child_tid, tls)
+CLONE_TLS_BEFORE_CHILD_TID = {"aarch64": True, "arm": True, "riscv64": True, "mipsel": True}
+#: mips' siginfo_t has si_code before si_errno
+SIGINFO_CODE_BEFORE_ERRNO = {"mipsel": True}
+
+
+def tls_register(arch: str) -> int:
+    """The unicorn id of the register that holds the thread pointer (``CLONE_SETTLS``)."""
+    from unicorn import arm64_const, arm_const, mips_const, riscv_const, x86_const
+
+    return {
+        "x86_64": x86_const.UC_X86_REG_FS_BASE,
+        "aarch64": arm64_const.UC_ARM64_REG_TPIDR_EL0,
+        "arm": arm_const.UC_ARM_REG_C13_C0_3,
+        "riscv64": riscv_const.UC_RISCV_REG_TP,
+        "mipsel": mips_const.UC_MIPS_REG_CP0_USERLOCAL,
+    }[arch]

@@ -104,7 +104,10 @@ def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> 
     host_flags = abi.open_flags_to_host(k.arch_name, flags)
     follow = not host_flags & os.O_NOFOLLOW
     host = k.files.host_path(path, dirfd, follow=follow)
-    return os.open(host, host_flags, mode & 0o7777)
+    fd = os.open(host, host_flags, mode & 0o7777)
+    # Python makes every fd it opens close-on-exec (PEP 446); the guest asked for it or not
+    os.set_inheritable(fd, not host_flags & os.O_CLOEXEC)
+    return fd
 
 
 @handles("open")
@@ -142,7 +145,9 @@ def sys_llseek(k: LinuxKernel, a: Args) -> int:
 
 @handles("dup")
 def sys_dup(k: LinuxKernel, a: Args) -> int:
-    return os.dup(_fd(k, a[0]))
+    fd = os.dup(_fd(k, a[0]))
+    os.set_inheritable(fd, True)  # dup clears close-on-exec (Python's os.dup sets it)
+    return fd
 
 
 @handles("dup2")

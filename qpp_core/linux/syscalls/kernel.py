@@ -32,10 +32,12 @@ if TYPE_CHECKING:
     from ..strace import Strace
 
 from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
+from . import execve as _execve  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
 from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
 from . import proc as _proc  # noqa: F401
+from . import process as _process  # noqa: F401
 from . import time as _time  # noqa: F401
 
 
@@ -61,6 +63,8 @@ class LinuxKernel:
         self.rng = random.Random(opts.seed) if opts.seed is not None else None
         self.machine: Machine | None = None
         self.strace: Strace | None = None
+        #: a vfork child's end of the pipe its parent waits on (-1: none), see .process
+        self.vfork_release = -1
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 

@@ -1,0 +1,228 @@
+"""Processes: fork, vfork, clone without ``CLONE_VM``, wait4, waitid, process groups.
+
+Each guest process is a host process. ``fork`` forks qpp itself, inside the syscall: the
+child continues in the same engine (copied on write by the host kernel), with every
+plugin and its state, exactly as qemu-user's child does; memory, file descriptors and
+limits are therefore separate as in Linux, and the host kernel supplies pids, process
+groups, wait statuses and ``SIGCHLD``. Python-level buffers are flushed before the fork
+(``os.register_at_fork`` in :mod:`qpp_core.log`), so nothing is written twice.
+
+``vfork`` (and ``clone(CLONE_VM|CLONE_VFORK)``, what glibc's and musl's ``posix_spawn``
+use) is a fork whose parent waits until the child execs or exits, as Linux suspends it;
+the child's memory is a copy rather than shared, which a correct vfork child cannot tell.
+``clone`` with ``CLONE_VM`` alone starts a thread: not emulated yet (ENOSYS, reported by
+``-d unimp``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from typing import TYPE_CHECKING
+
+from ...machine.signals import target_signal_number
+from . import abi
+from .registry import Args, handles
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+CLONE_VM = 0x100
+CLONE_VFORK = 0x4000
+CLONE_SETTLS = 0x80000
+CLONE_PARENT_SETTID = 0x100000
+CLONE_CHILD_SETTID = 0x1000000
+CLONE_THREAD = 0x10000
+
+WNOHANG = 1
+#: wait options the host understands as the guest means them (the values are generic)
+_WAIT4_OPTIONS = 0x1 | 0x2 | 0x8 | 0x20000000 | 0x40000000 | 0x80000000
+_WAITID_OPTIONS = 0x1 | 0x2 | 0x4 | 0x8 | 0x01000000 | 0x20000000 | 0x40000000 | 0x80000000
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, bool]:
+    """Fork the host process; return (result for this side, is_child).
+
+    In the child the machine is marked as a forked child and the stack pointer is moved to
+    ``newsp`` when one is given. For a vfork the parent returns only once the child has
+    exec'd or ended (a pipe the child holds open until then).
+    """
+    release_r = release_w = -1
+    if vfork:
+        release_r, release_w = os.pipe()
+    pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
+    if pid == 0:  # the child
+        k.m.is_fork_child = True
+        if vfork:
+            os.close(release_r)
+            k.vfork_release = release_w
+        elif k.vfork_release >= 0:  # a vfork child forking again: only it holds the pipe
+            os.close(k.vfork_release)
+            k.vfork_release = -1
+        if newsp:
+            k.m.uc.reg_write(k.m.arch.sp, newsp)
+        return 0, True
+    if vfork:
+        os.close(release_w)
+        try:
+            while os.read(release_r, 64):
+                pass
+        except InterruptedError:  # pragma: no cover (PEP 475 retries)
+            pass
+        finally:
+            os.close(release_r)
+    return pid, False
+
+
+def release_vfork_parent(k: LinuxKernel) -> None:
+    """The vfork child exec'd or is ending: let its parent run on."""
+    if k.vfork_release >= 0:
+        os.close(k.vfork_release)
+        k.vfork_release = -1
+
+
+@handles("fork")
+def sys_fork(k: LinuxKernel, a: Args) -> int:
+    return fork_guest(k, vfork=False)[0]
+
+
+@handles("vfork")
+def sys_vfork(k: LinuxKernel, a: Args) -> int:
+    return fork_guest(k, vfork=True)[0]
+
+
+@handles("clone")
+def sys_clone(k: LinuxKernel, a: Args) -> int:
+    flags, newsp, parent_tid = a[0], a[1], a[2]
+    backwards = abi.CLONE_TLS_BEFORE_CHILD_TID.get(k.arch_name, False)
+    tls, child_tid = (a[3], a[4]) if backwards else (a[4], a[3])
+    if flags & CLONE_VM and not flags & CLONE_VFORK:
+        return -errno.ENOSYS  # a thread: not emulated yet
+    if flags & CLONE_THREAD:
+        return -errno.EINVAL  # CLONE_THREAD needs CLONE_VM (and CLONE_SIGHAND)
+    vfork = bool(flags & CLONE_VFORK)
+    result, child = fork_guest(k, vfork=vfork, newsp=newsp)
+    pid = os.getpid() if child else result
+    if flags & CLONE_PARENT_SETTID and parent_tid:
+        k.write(parent_tid, struct.pack("<i", pid))
+    if child:
+        if flags & CLONE_CHILD_SETTID and child_tid:
+            k.write(child_tid, struct.pack("<i", pid))
+        if flags & CLONE_SETTLS:
+            k.m.uc.reg_write(abi.tls_register(k.arch_name), tls)
+    return result
+
+
+@handles("clone3")
+def sys_clone3(k: LinuxKernel, a: Args) -> int:
+    return -errno.ENOSYS  # glibc falls back to clone, as on kernels before 5.3
+
+
+def _put_rusage(k: LinuxKernel, addr: int, ru: object) -> None:
+    if not addr:
+        return
+    word = k.m.arch.word
+    utime = getattr(ru, "ru_utime", 0.0)
+    stime = getattr(ru, "ru_stime", 0.0)
+    fields = [
+        int(utime),
+        int((utime % 1) * 1e6),
+        int(stime),
+        int((stime % 1) * 1e6),
+        int(getattr(ru, "ru_maxrss", 0)),
+    ]
+    fields += [0] * (18 - len(fields))
+    fmt = "<" + ("q" if word == 8 else "i") * 18
+    k.write(addr, struct.pack(fmt, *fields))
+
+
+def _guest_status(k: LinuxKernel, status: int) -> int:
+    """A host wait status with the signal numbers of the guest's architecture."""
+    sig = status & 0x7F
+    if sig and sig != 0x7F:  # killed by a signal
+        return (status & ~0x7F) | target_signal_number(k.arch_name, sig)
+    if sig == 0x7F:  # stopped: the signal is in the second byte
+        stop = (status >> 8) & 0xFF
+        return (status & 0xFF) | (target_signal_number(k.arch_name, stop) << 8)
+    return status
+
+
+@handles("wait4")
+def sys_wait4(k: LinuxKernel, a: Args) -> int:
+    pid, status_addr, options, rusage_addr = _s32(a[0]), a[1], a[2] & 0xFFFFFFFF, a[3]
+    if options & ~_WAIT4_OPTIONS:
+        return -errno.EINVAL
+    got, status, ru = os.wait4(pid, options)
+    if got == 0:
+        return 0
+    if status_addr:
+        k.write(status_addr, struct.pack("<i", _s32(_guest_status(k, status))))
+    _put_rusage(k, rusage_addr, ru)
+    return got
+
+
+@handles("waitpid")
+def sys_waitpid(k: LinuxKernel, a: Args) -> int:
+    return sys_wait4(k, (a[0], a[1], a[2], 0, 0, 0))
+
+
+@handles("waitid")
+def sys_waitid(k: LinuxKernel, a: Args) -> int:
+    idtype, ident, info_addr, options, rusage_addr = a[0], _s32(a[1]), a[2], a[3], a[4]
+    options &= 0xFFFFFFFF
+    if options & ~_WAITID_OPTIONS or not options & (0x2 | 0x4 | 0x8):
+        return -errno.EINVAL
+    if idtype not in (os.P_ALL, os.P_PID, os.P_PGID):
+        return -errno.EINVAL
+    result = os.waitid(idtype, ident, options)
+    if info_addr:
+        k.write(info_addr, _siginfo(k, result))
+    if result is not None:
+        _put_rusage(k, rusage_addr, None)
+    return 0
+
+
+def _siginfo(k: LinuxKernel, r: os.waitid_result | None) -> bytes:
+    """The 128-byte ``siginfo_t`` waitid fills (zeros when WNOHANG found nobody)."""
+    buf = bytearray(128)
+    if r is None:
+        return bytes(buf)
+    signo = target_signal_number(k.arch_name, r.si_signo)
+    status = r.si_status
+    if r.si_code in (2, 3, 5):  # CLD_KILLED, CLD_DUMPED, CLD_STOPPED: a signal number
+        status = target_signal_number(k.arch_name, status)
+    if abi.SIGINFO_CODE_BEFORE_ERRNO.get(k.arch_name):
+        struct.pack_into("<iii", buf, 0, signo, r.si_code, 0)
+    else:
+        struct.pack_into("<iii", buf, 0, signo, 0, r.si_code)
+    off = 16 if k.m.arch.bits == 64 else 12
+    struct.pack_into("<iIi", buf, off, r.si_pid, r.si_uid, status)
+    return bytes(buf)
+
+
+@handles("getpgid")
+def sys_getpgid(k: LinuxKernel, a: Args) -> int:
+    return os.getpgid(_s32(a[0]))
+
+
+@handles("setpgid")
+def sys_setpgid(k: LinuxKernel, a: Args) -> int:
+    os.setpgid(_s32(a[0]), _s32(a[1]))
+    return 0
+
+
+@handles("getsid")
+def sys_getsid(k: LinuxKernel, a: Args) -> int:
+    return os.getsid(_s32(a[0]))
+
+
+@handles("setsid")
+def sys_setsid(k: LinuxKernel, a: Args) -> int:
+    os.setsid()
+    return os.getpid()
