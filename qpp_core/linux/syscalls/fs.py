@@ -9,11 +9,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import resource
 import struct
 from typing import TYPE_CHECKING
 
 from ..maps import PROC_MAPS, open_maps
-from . import abi
+from . import abi, sigstate
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from .registry import Args, handles
 from .structs import pack, stat_values
@@ -35,54 +36,96 @@ def _dirfd(k: LinuxKernel, v: int) -> int:
     return fd
 
 
+def _check_writable(k: LinuxKernel, addr: int, size: int) -> None:
+    """EFAULT unless guest memory [addr, addr+size) is mapped writable (checked before a
+    read consumes input, which a failed copy would lose; qemu-user checks the same way)."""
+    end = addr + size
+    for b, e, prot in sorted(k.m.uc.mem_regions()):
+        if addr >= end:
+            return
+        if e < addr:
+            continue
+        if b > addr or not prot & 2:  # a hole, or read-only
+            break
+        addr = e + 1
+    if addr < end:
+        raise OSError(errno.EFAULT, "bad address")
+
+
+def _host_write(k: LinuxKernel, fd: int, data: bytes, offset: int | None = None) -> int:
+    """Write to a host fd; a pipe without a reader raises SIGPIPE in the guest, as Linux.
+
+    The host process ignores SIGPIPE (Python does), so the host call fails with EPIPE;
+    the guest dies of the signal unless it ignores or catches SIGPIPE (then EPIPE).
+    """
+    try:
+        return os.write(fd, data) if offset is None else os.pwrite(fd, data, offset)
+    except BrokenPipeError:
+        sigstate.raise_in_guest(k, 13)  # SIGPIPE (13 on every target)
+        raise
+
+
 @handles("read")
 def sys_read(k: LinuxKernel, a: Args) -> int:
-    data = os.read(_fd(k, a[0]), min(a[2], MAX_IO))
+    fd, size = _fd(k, a[0]), min(a[2], MAX_IO)
+    _check_writable(k, a[1], size)
+    data = os.read(fd, size)
     k.write(a[1], data)
     return len(data)
 
 
 @handles("write")
 def sys_write(k: LinuxKernel, a: Args) -> int:
-    return os.write(_fd(k, a[0]), k.read(a[1], min(a[2], MAX_IO)))
+    return _host_write(k, _fd(k, a[0]), k.read(a[1], min(a[2], MAX_IO)))
+
+
+def _pos(k: LinuxKernel, a: Args) -> int:
+    """pread64/pwrite64's offset: one register on 64-bit, an aligned pair (a4, a5) on 32-bit."""
+    return k.signed(a[3]) if k.m.arch.bits == 64 else _off64(k, a[4], a[5])
 
 
 @handles("pread64")
 def sys_pread(k: LinuxKernel, a: Args) -> int:
-    off = a[3] if k.m.arch.bits == 64 else _off64(k, a[4], a[5])
-    data = os.pread(_fd(k, a[0]), min(a[2], MAX_IO), off)
+    fd, size = _fd(k, a[0]), min(a[2], MAX_IO)
+    _check_writable(k, a[1], size)
+    data = os.pread(fd, size, _pos(k, a))
     k.write(a[1], data)
     return len(data)
 
 
 @handles("pwrite64")
 def sys_pwrite(k: LinuxKernel, a: Args) -> int:
-    off = a[3] if k.m.arch.bits == 64 else _off64(k, a[4], a[5])
-    return os.pwrite(_fd(k, a[0]), k.read(a[1], min(a[2], MAX_IO)), off)
+    return _host_write(k, _fd(k, a[0]), k.read(a[1], min(a[2], MAX_IO)), _pos(k, a))
 
 
 def _off64(k: LinuxKernel, lo: int, hi: int) -> int:
     # 32-bit EABI/o32 pass 64-bit offsets in an aligned register pair (low word first, LE)
-    return lo | (hi << 32)
+    v = (lo & 0xFFFFFFFF) | ((hi & 0xFFFFFFFF) << 32)
+    return v - (1 << 64) if v >> 63 else v
 
 
 def _iovecs(k: LinuxKernel, addr: int, count: int) -> list[tuple[int, int]]:
-    if count > 1024:
+    if count > 1024:  # UIO_MAXIOV (a negative int count is huge here too)
         raise OSError(errno.EINVAL, "too many iovecs")
     words = k.get_words(addr, 2 * count) if count else ()
-    return [(words[2 * i], words[2 * i + 1]) for i in range(count)]
+    iov = [(words[2 * i], words[2 * i + 1]) for i in range(count)]
+    if sum(size for _, size in iov) >> (k.m.arch.bits - 1):  # the total must fit ssize_t
+        raise OSError(errno.EINVAL, "iovec lengths overflow")
+    return iov
 
 
 @handles("writev")
 def sys_writev(k: LinuxKernel, a: Args) -> int:
-    data = b"".join(k.read(base, size) for base, size in _iovecs(k, a[1], a[2]))
-    return os.write(_fd(k, a[0]), data)
+    data = b"".join(k.read(base, min(size, MAX_IO)) for base, size in _iovecs(k, a[1], a[2]))
+    return _host_write(k, _fd(k, a[0]), data)
 
 
 @handles("readv")
 def sys_readv(k: LinuxKernel, a: Args) -> int:
     total = 0
     for base, size in _iovecs(k, a[1], a[2]):
+        size = min(size, MAX_IO)
+        _check_writable(k, base, size)
         data = os.read(_fd(k, a[0]), size)
         k.write(base, data)
         total += len(data)
@@ -129,7 +172,7 @@ def sys_lseek(k: LinuxKernel, a: Args) -> int:
 
 @handles("_llseek")
 def sys_llseek(k: LinuxKernel, a: Args) -> int:
-    pos = os.lseek(_fd(k, a[0]), (a[1] << 32) | a[2], a[4])
+    pos = os.lseek(_fd(k, a[0]), _off64(k, a[2], a[1]), a[4])
     k.write(a[3], struct.pack("<q", pos))
     return 0
 
@@ -151,27 +194,44 @@ def sys_dup2(k: LinuxKernel, a: Args) -> int:
 @handles("dup3")
 def sys_dup3(k: LinuxKernel, a: Args) -> int:
     fd, new = _fd(k, a[0]), _fd(k, a[1])
+    if a[2] & 0xFFFFFFFF & ~_guest_flag(k, "O_CLOEXEC"):
+        return -errno.EINVAL
     if fd == new:
         return -errno.EINVAL
     cloexec = bool(abi.open_flags_to_host(k.arch_name, a[2]) & os.O_CLOEXEC)
     return os.dup2(fd, new, inheritable=not cloexec)
 
 
+def _guest_flag(k: LinuxKernel, name: str) -> int:
+    return abi.OPEN_FLAGS[k.arch_name][name]
+
+
 @handles("fcntl", "fcntl64")
 def sys_fcntl(k: LinuxKernel, a: Args) -> int:
-    fd, cmd, arg = _fd(k, a[0]), a[1], a[2]
-    if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
+    fd, cmd, arg = _fd(k, a[0]), a[1] & 0xFFFFFFFF, a[2]
+    if fd < 0:
+        return -errno.EBADF  # (the fcntl module refuses negative fds with ValueError)
+    fcntl.fcntl(fd, fcntl.F_GETFD)  # EBADF before EINVAL, as Linux
+    if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC: arg is the lowest new fd
+        if arg >= resource.getrlimit(resource.RLIMIT_NOFILE)[0]:
+            return -errno.EINVAL
         return fcntl.fcntl(fd, cmd, arg)
-    if cmd in (1, 2):  # F_GETFD, F_SETFD
-        return fcntl.fcntl(fd, cmd, arg)
+    if cmd == 1:  # F_GETFD
+        return fcntl.fcntl(fd, cmd)
+    if cmd == 2:  # F_SETFD (only FD_CLOEXEC means anything)
+        return fcntl.fcntl(fd, cmd, arg & 1)
     if cmd == 3:  # F_GETFL
         return abi.open_flags_to_guest(k.arch_name, fcntl.fcntl(fd, cmd))
     if cmd == 4:  # F_SETFL
-        return fcntl.fcntl(fd, cmd, abi.open_flags_to_host(k.arch_name, arg))
+        return fcntl.fcntl(fd, cmd, abi.open_flags_to_host(k.arch_name, arg & 0xFFFFFFFF))
     return -errno.EINVAL
 
 
 def _pipe(k: LinuxKernel, addr: int, flags: int) -> int:
+    allowed = sum(_guest_flag(k, f) for f in ("O_CLOEXEC", "O_NONBLOCK", "O_DIRECT"))
+    if flags & 0xFFFFFFFF & ~allowed:
+        return -errno.EINVAL
+    _check_writable(k, addr, 8)
     r, w = os.pipe2(abi.open_flags_to_host(k.arch_name, flags) & (os.O_CLOEXEC | os.O_NONBLOCK))
     if k.arch_name == "mipsel" and addr == 0:
         return r  # never: o32 pipe() handled below
@@ -271,6 +331,8 @@ def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
 
 
 def _readlink(k: LinuxKernel, dirfd: int, path_addr: int, buf: int, size: int) -> int:
+    if not 0 < size & 0xFFFFFFFF < 1 << 31:  # an int bufsiz
+        return -errno.EINVAL
     target = os.fsencode(k.files.readlink(k.cstr(path_addr), dirfd))[:size]
     k.write(buf, target)
     return len(target)
@@ -352,6 +414,8 @@ def sys_renameat(k: LinuxKernel, a: Args) -> int:
 @handles("access")
 def sys_access(k: LinuxKernel, a: Args) -> int:
     path = k.files.host_path(k.cstr(a[0]))
+    if a[1] & 0xFFFFFFFF & ~7:  # R_OK | W_OK | X_OK
+        return -errno.EINVAL
     os.stat(path)  # a missing file is ENOENT (OSError -> -errno), not EACCES
     return 0 if os.access(path, a[1]) else -errno.EACCES
 
@@ -359,6 +423,8 @@ def sys_access(k: LinuxKernel, a: Args) -> int:
 @handles("faccessat", "faccessat2")
 def sys_faccessat(k: LinuxKernel, a: Args) -> int:
     path = k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]))
+    if a[2] & 0xFFFFFFFF & ~7:
+        return -errno.EINVAL
     os.stat(path)
     return 0 if os.access(path, a[2]) else -errno.EACCES
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
+from . import poll as _poll  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import time as _time  # noqa: F401
 
@@ -156,7 +157,7 @@ class LinuxKernel:
             ret = -errno.EFAULT
         except QppError:
             raise  # a deliberate end of the run (unsupported guest, host problem)
-        except Exception as e:  # noqa: BLE001  (the last resort: see _unexpected)
+        except Exception as e:  # the last resort: see _unexpected
             ret = self._unexpected(name or str(num), e)
         if self.strace is not None and self.m.exited is None:
             self.strace.leave(name, ret)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import errno
 import os
 import resource
-import signal
 import struct
 from typing import TYPE_CHECKING
 
-from . import abi
+from . import abi, sigstate
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -146,66 +145,156 @@ def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
+#: RLIM_NLIMITS: resources 0..15 exist on every target (mips numbers them differently, but
+#: only within this range)
+RLIM_NLIMITS = 16
+
+
 def _rlimit_words(k: LinuxKernel, res: int, bits: int) -> tuple[int, int]:
+    if res >= RLIM_NLIMITS:
+        raise OSError(errno.EINVAL, "no such resource")
     soft, hard = resource.getrlimit(res)
     inf = (1 << bits) - 1
     return (
-        inf if soft == resource.RLIM_INFINITY else soft,
-        inf if hard == resource.RLIM_INFINITY else hard,
+        inf if soft == resource.RLIM_INFINITY else min(soft, inf),
+        inf if hard == resource.RLIM_INFINITY else min(hard, inf),
     )
+
+
+def _is_self(k: LinuxKernel, pid: int) -> bool:
+    return _int(pid) in (0, os.getpid())
+
+
+def _int(v: int) -> int:
+    """A C ``int`` argument: the low 32 bits, signed."""
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
 
 
 @handles("prlimit64")
 def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
-    if a[0] not in (0, os.getpid()):
+    """Reads the host's limits; a new limit is checked (EFAULT, EINVAL) but not applied."""
+    res = a[1] & 0xFFFFFFFF
+    if a[2]:
+        cur, top = struct.unpack("<QQ", k.read(a[2], 16))
+        if cur > top:
+            return -errno.EINVAL
+    if res >= RLIM_NLIMITS:
+        return -errno.EINVAL
+    if not _is_self(k, a[0]):
         return -errno.ESRCH
     if a[3]:
-        k.write(a[3], struct.pack("<QQ", *_rlimit_words(k, a[1], 64)))
+        k.write(a[3], struct.pack("<QQ", *_rlimit_words(k, res, 64)))
     return 0
 
 
 @handles("getrlimit", "ugetrlimit")
 def sys_getrlimit(k: LinuxKernel, a: Args) -> int:
-    k.put_words(a[1], *_rlimit_words(k, a[0], k.m.arch.bits))
+    k.put_words(a[1], *_rlimit_words(k, a[0] & 0xFFFFFFFF, k.m.arch.bits))
     return 0
 
 
 @handles("setrlimit")
 def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
+    """Checked like Linux (EINVAL, EFAULT) but not applied to the host process."""
+    if a[0] & 0xFFFFFFFF >= RLIM_NLIMITS:
+        return -errno.EINVAL
+    cur, top = k.get_words(a[1], 2)
+    return -errno.EINVAL if cur > top else 0
+
+
+# --- signals: dispositions are kept (see sigstate); no signal reaches a guest handler ------
+
+
+def _valid_signal(k: LinuxKernel, sig: int) -> bool:
+    return 1 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig
+
+
+@handles("rt_sigaction")
+def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
+    sa = sigstate.SIG_ABI[k.arch_name]
+    sig, act, old, setsize = _int(a[0]), a[1], a[2], a[3]
+    if setsize != sa.sigset_size:
+        return -errno.EINVAL
+    new = k.read(act, sa.action_size) if act else None
+    if not _valid_signal(k, sig) or (new is not None and sig in (sa.sigkill, sa.sigstop)):
+        return -errno.EINVAL
+    st = sigstate.state(k)
+    previous = st.actions.get(sig, bytes(sa.action_size))
+    if new is not None:
+        st.actions[sig] = new
+    if old:
+        k.write(old, previous)
     return 0
 
 
-@handles("rt_sigaction", "rt_sigprocmask", "sigaltstack")
-def sys_signals(k: LinuxKernel, a: Args) -> int:
-    """Accepted without effect: qpp delivers no asynchronous signals to the guest."""
-    if a[2]:  # old action / old mask: report "default, nothing blocked"
-        k.write(a[2], bytes(8 if k.m.arch.bits == 32 else 16))
+@handles("rt_sigprocmask")
+def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
+    """The mask is kept and reported back; nothing is delivered, so it changes nothing."""
+    size = sigstate.SIG_ABI[k.arch_name].sigset_size
+    how, new, old, setsize = _int(a[0]), a[1], a[2], a[3]
+    if setsize != size:
+        return -errno.EINVAL
+    st = sigstate.state(k)
+    current = int.from_bytes(st.mask or bytes(size), "little")
+    if new:
+        bits = int.from_bytes(k.read(new, size), "little")
+        if how not in (0, 1, 2):  # SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
+            return -errno.EINVAL
+        updated = (current | bits, current & ~bits, bits)[how]
+    else:
+        updated = current
+    if old:
+        k.write(old, current.to_bytes(size, "little"))
+    st.mask = updated.to_bytes(size, "little")
+    return 0
+
+
+@handles("sigaltstack")
+def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
+    """Accepted without effect (no handler runs); the old stack reads as disabled."""
+    w = k.m.arch.word
+    if a[0]:
+        k.read(a[0], 3 * w)  # EFAULT for a bad new stack, as Linux
+    if a[1]:
+        # stack_t: {sp, flags, size} (mips: {sp, size, flags}); SS_DISABLE = 2
+        flags_at = 2 * w if k.arch_name == "mipsel" else w
+        raw = bytearray(3 * w)
+        raw[flags_at : flags_at + 4] = struct.pack("<i", 2)
+        k.write(a[1], bytes(raw))
     return 0
 
 
 def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
+    pid, sig = _int(pid), _int(sig)
+    if not 0 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig:
+        return -errno.EINVAL
     if pid not in (os.getpid(), 0):
-        return -errno.EPERM
+        return -errno.EPERM  # qpp signals no other process
     if sig == 0:
         return 0
-    if sig in (signal.SIGCHLD, signal.SIGWINCH, signal.SIGURG, signal.SIGCONT):
-        return 0  # ignored by default
-    k.m.kill(sig)
+    sigstate.raise_in_guest(k, sig)
     return 0
 
 
 @handles("kill")
 def sys_kill(k: LinuxKernel, a: Args) -> int:
-    return _signal_self(k, k.signed(a[0]) if k.m.arch.bits == 64 else a[0], a[1])
+    return _signal_self(k, a[0], a[1])
 
 
 @handles("tgkill")
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
+    if _int(a[0]) <= 0 or _int(a[1]) <= 0:
+        return -errno.EINVAL
+    if _int(a[0]) != os.getpid():
+        return -errno.ESRCH
     return _signal_self(k, a[1], a[2])
 
 
 @handles("tkill")
 def sys_tkill(k: LinuxKernel, a: Args) -> int:
+    if _int(a[0]) <= 0:
+        return -errno.EINVAL
     return _signal_self(k, a[0], a[1])
 
 
@@ -214,9 +303,19 @@ def sys_sched_yield(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
+#: the size of the kernel's cpumask the host reports (one long: up to 64 CPUs)
+_CPUMASK_SIZE = 8
+
+
 @handles("sched_getaffinity")
 def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
-    size = min(a[1], 128)
+    """One CPU (qpp runs one guest thread); sizes checked as Linux does."""
+    size = a[1]
+    if size == 0 or size & (k.m.arch.word - 1):
+        return -errno.EINVAL
+    if not _is_self(k, a[0]):
+        return -errno.ESRCH
+    size = min(size, _CPUMASK_SIZE)
     k.write(a[2], b"\x01" + bytes(size - 1))
     return size
 
@@ -250,6 +349,9 @@ def sys_prctl(k: LinuxKernel, a: Args) -> int:
 
 @handles("getrandom")
 def sys_getrandom(k: LinuxKernel, a: Args) -> int:
+    flags = a[2] & 0xFFFFFFFF
+    if flags & ~0x7 or flags & 0x6 == 0x6:  # NONBLOCK|RANDOM|INSECURE; not RANDOM+INSECURE
+        return -errno.EINVAL
     n = min(a[1], 1 << 20)
     k.write(a[0], k.random_bytes(n))
     return n
@@ -257,5 +359,7 @@ def sys_getrandom(k: LinuxKernel, a: Args) -> int:
 
 @handles("getrusage")
 def sys_getrusage(k: LinuxKernel, a: Args) -> int:
+    if _int(a[0]) not in (0, -1, 1):  # RUSAGE_SELF, _CHILDREN, _THREAD
+        return -errno.EINVAL
     k.write(a[1], bytes(18 * k.m.arch.word))
     return 0

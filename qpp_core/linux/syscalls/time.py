@@ -42,7 +42,14 @@ def _get_timespec(k: LinuxKernel, addr: int, wide: bool) -> float:
     return float(sec + nsec / 1e9)
 
 
+def _int(v: int) -> int:
+    """A C ``int`` argument (clockid_t, flags): the low 32 bits, signed."""
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
 def _clock(k: LinuxKernel, clk: int) -> int:
+    clk = _int(clk)
     if clk not in _CLOCKS:
         raise OSError(errno.EINVAL, "bad clock")
     return time.clock_gettime_ns(_CLOCKS[clk])
@@ -60,11 +67,24 @@ def sys_clock_gettime64(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-@handles("clock_getres", "clock_getres_time64")
-def sys_clock_getres(k: LinuxKernel, a: Args) -> int:
+def _getres(k: LinuxKernel, a: Args, wide: bool) -> int:
+    clk = _int(a[0])
+    if clk not in _CLOCKS:
+        return -errno.EINVAL
     if a[1]:
-        _put_timespec(k, a[1], 1, wide=k.table.get(0) is None and False)
+        res = time.clock_getres(_CLOCKS[clk])
+        _put_timespec(k, a[1], max(1, round(res * 1e9)), wide=wide)
     return 0
+
+
+@handles("clock_getres")
+def sys_clock_getres(k: LinuxKernel, a: Args) -> int:
+    return _getres(k, a, wide=False)
+
+
+@handles("clock_getres_time64")
+def sys_clock_getres_time64(k: LinuxKernel, a: Args) -> int:
+    return _getres(k, a, wide=True)
 
 
 @handles("gettimeofday")
@@ -85,9 +105,21 @@ def sys_time(k: LinuxKernel, a: Args) -> int:
     return now
 
 
+#: the longest single host sleep; longer guest sleeps are a loop of these
+_MAX_SLEEP = 86400.0
+
+
+def _sleep(seconds: float) -> None:
+    """Sleep as long as the guest asked, however long (time.sleep overflows past ~2^63 ns)."""
+    end = time.monotonic() + seconds
+    while seconds > 0:
+        time.sleep(min(seconds, _MAX_SLEEP))
+        seconds = end - time.monotonic()
+
+
 @handles("nanosleep")
 def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
-    time.sleep(_get_timespec(k, a[0], wide=False))
+    _sleep(_get_timespec(k, a[0], wide=False))
     return 0
 
 
@@ -97,8 +129,11 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
         k.m.arch.bits == 32
         and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
     )
+    if _int(a[0]) == 3:  # CLOCK_THREAD_CPUTIME_ID: Linux refuses it here
+        return -errno.EINVAL
+    now = _clock(k, a[0])  # EINVAL for an unknown clock, before the timespec is read
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME
-        t = max(0.0, t - _clock(k, a[0]) / 1e9)
-    time.sleep(t)
+        t = max(0.0, t - now / 1e9)
+    _sleep(t)
     return 0

@@ -65,18 +65,18 @@ static void odd(void) {
     int fd = open("/nonexistent/sysodd", O_RDONLY);
     CALL("open-missing", fd);
     CALL("write-failed-fd", write(fd, "x", 1));
-    CALL("write-minus1-null", syscall(SYS_write, -1, 0, 0));
+    CALL("write-minus1-null", syscall(SYS_write, -1L, 0L, 0L));
     CALL("read-minus1", read(-1, buf, 1));
     CALL("read-bigfd", read(0x7fffffff, buf, 1));
     CALL("close-minus1", close(-1));
-    CALL("dup-minus1", dup(-1));
+    CALL("dup-minus1", syscall(SYS_dup, -1L));
     CALL("dup2-to-minus1", dup2(1, -1));
     CALL("fcntl-badcmd", syscall(SYS_fcntl, 1, 9999, 0));
-    CALL("fcntl-badfd", syscall(SYS_fcntl, -1, F_GETFL, 0));
+    CALL("fcntl-badfd", syscall(SYS_fcntl, -1L, (long)F_GETFL, 0L));
     int null = open("/dev/null", O_RDWR);
     CALL("lseek-badwhence", lseek(null, 0, 99));
     CALL("lseek-badfd", lseek(-1, 0, SEEK_SET));
-    CALL("fstat-badfd", syscall(SYS_fstat, -1, buf));
+    CALL("fstat-badfd", syscall(SYS_fstat, -1L, buf));
     CALL("fstat-badptr", syscall(SYS_fstat, null, BAD));
     CALL("read-badptr", read(null, BAD, 1)); /* /dev/null: EOF before any copy */
     CALL("write-badptr", write(null, BAD, 1));
