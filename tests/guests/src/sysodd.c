@@ -142,7 +142,7 @@ static void odd(void) {
 
 static void show_revents(const char *what, struct pollfd *p, int n) {
     printf("%s", what);
-    for (int i = 0; i < n; i++) printf(" %d:%#x", p[i].fd, p[i].revents);
+    for (int i = 0; i < n; i++) printf(" %d:%#x", i, p[i].revents);
     printf("\n");
     fflush(stdout);
 }
