@@ -10,6 +10,7 @@ import errno
 import fcntl
 import os
 import resource
+import stat
 import struct
 from typing import TYPE_CHECKING
 
@@ -29,11 +30,36 @@ def _fd(k: LinuxKernel, v: int) -> int:
     return k.signed(v) if k.m.arch.bits == 64 else (v - (1 << 32) if v >> 31 else v)
 
 
-def _dirfd(k: LinuxKernel, v: int) -> int:
+def _dirfd(k: LinuxKernel, v: int, path: str) -> int:
+    """A *at call's dirfd: it matters (EBADF, ENOTDIR) only for a relative path, as Linux."""
     fd = _fd(k, v)
-    if fd != AT_FDCWD:
+    if fd != AT_FDCWD and path and not path.startswith("/"):
+        if fd < 0:
+            raise OSError(errno.EBADF, "bad dirfd")
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.ENOTDIR, "dirfd is not a directory")
         k.files.check_fd_dir(fd)
     return fd
+
+
+def _path(k: LinuxKernel, addr: int) -> str:
+    """A guest path argument: EFAULT if unreadable, ENOENT if empty (as Linux)."""
+    return _nonempty(k.cstr(addr))
+
+
+def _nonempty(path: str) -> str:
+    if not path:
+        raise OSError(errno.ENOENT, "empty path")
+    return path
+
+
+def _whence(fd: int, v: int) -> int:
+    """lseek's unsigned whence: EBADF for a bad fd first, then EINVAL past SEEK_HOLE."""
+    whence = v & 0xFFFFFFFF
+    if whence > 4:
+        os.fstat(fd)
+        raise OSError(errno.EINVAL, "bad whence")
+    return whence
 
 
 def _check_writable(k: LinuxKernel, addr: int, size: int) -> None:
@@ -123,7 +149,15 @@ def sys_writev(k: LinuxKernel, a: Args) -> int:
 @handles("readv")
 def sys_readv(k: LinuxKernel, a: Args) -> int:
     total = 0
-    for base, size in _iovecs(k, a[1], a[2]):
+    iov = _iovecs(k, a[1], a[2])
+    if not any(size for _, size in iov):  # nothing to read: only the fd is checked
+        fd = _check_fd(_fd(k, a[0]))
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & (os.O_PATH | os.O_ACCMODE) in (os.O_WRONLY, os.O_PATH):
+            return -errno.EBADF
+        return 0
+    for base, size in iov:
+        if not size:
+            continue
         size = min(size, MAX_IO)
         _check_writable(k, base, size)
         data = os.read(_fd(k, a[0]), size)
@@ -134,11 +168,32 @@ def sys_readv(k: LinuxKernel, a: Args) -> int:
     return total
 
 
+#: __O_TMPFILE (with O_DIRECTORY it makes O_TMPFILE): the same bit on all five targets
+_O_TMPFILE_BIT = 0o20000000
+
+
+def _host_open_flags(k: LinuxKernel, flags: int) -> int:
+    """The host flags for guest open flags, refused (EINVAL) before the path is looked at
+    where Linux refuses them; O_PATH keeps only the flags it can use, as Linux."""
+    host = abi.open_flags_to_host(k.arch_name, flags)
+    tmpfile = bool(flags & _O_TMPFILE_BIT)
+    if host & os.O_PATH:
+        return host & (os.O_DIRECTORY | os.O_NOFOLLOW | os.O_PATH | os.O_CLOEXEC)
+    creat_dir = os.O_CREAT | os.O_DIRECTORY
+    if host & creat_dir == creat_dir and not tmpfile:
+        raise OSError(errno.EINVAL, "O_CREAT with O_DIRECTORY")
+    if tmpfile:
+        host |= os.O_TMPFILE
+        if host & (os.O_TMPFILE | os.O_CREAT) != os.O_TMPFILE or not host & 3:
+            raise OSError(errno.EINVAL, "O_TMPFILE needs O_DIRECTORY, write access, no O_CREAT")
+    return host
+
+
 def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
-    path = k.cstr(path_addr)
+    path = _path(k, path_addr)
     if path in PROC_MAPS:  # the guest's address space, not qpp's (as qemu-user)
         return open_maps(k.memory)
-    host_flags = abi.open_flags_to_host(k.arch_name, flags)
+    host_flags = _host_open_flags(k, flags)
     follow = not host_flags & os.O_NOFOLLOW
     host = k.files.host_path(path, dirfd, follow=follow)
     return os.open(host, host_flags, mode & 0o7777)
@@ -156,7 +211,9 @@ def sys_creat(k: LinuxKernel, a: Args) -> int:
 
 @handles("openat")
 def sys_openat(k: LinuxKernel, a: Args) -> int:
-    return _open(k, _dirfd(k, a[0]), a[1], a[2], a[3])
+    path = k.cstr(a[1])
+    _host_open_flags(k, a[2])  # EINVAL before the dirfd is looked at, as Linux
+    return _open(k, _dirfd(k, a[0], path), a[1], a[2], a[3])
 
 
 @handles("close")
@@ -167,12 +224,14 @@ def sys_close(k: LinuxKernel, a: Args) -> int:
 
 @handles("lseek")
 def sys_lseek(k: LinuxKernel, a: Args) -> int:
-    return os.lseek(_fd(k, a[0]), k.signed(a[1]), a[2])
+    fd = _fd(k, a[0])
+    return os.lseek(fd, k.signed(a[1]), _whence(fd, a[2]))
 
 
 @handles("_llseek")
 def sys_llseek(k: LinuxKernel, a: Args) -> int:
-    pos = os.lseek(_fd(k, a[0]), _off64(k, a[2], a[1]), a[4])
+    fd = _fd(k, a[0])
+    pos = os.lseek(fd, _off64(k, a[2], a[1]), _whence(fd, a[4]))
     k.write(a[3], struct.pack("<q", pos))
     return 0
 
@@ -200,6 +259,13 @@ def sys_dup3(k: LinuxKernel, a: Args) -> int:
         return -errno.EINVAL
     cloexec = bool(abi.open_flags_to_host(k.arch_name, a[2]) & os.O_CLOEXEC)
     return os.dup2(fd, new, inheritable=not cloexec)
+
+
+def _check_fd(fd: int) -> int:
+    """EBADF for a negative fd (the fcntl module raises ValueError for those)."""
+    if fd < 0:
+        raise OSError(errno.EBADF, "bad fd")
+    return fd
 
 
 def _guest_flag(k: LinuxKernel, name: str) -> int:
@@ -281,6 +347,8 @@ def sys_ioctl(k: LinuxKernel, a: Args) -> int:
 def _stat_at(k: LinuxKernel, dirfd: int, path: str, flags: int) -> os.stat_result:
     if path == "" and flags & AT_EMPTY_PATH:
         return os.fstat(dirfd) if dirfd != AT_FDCWD else os.stat(os.getcwd())
+    if path == "":
+        raise OSError(errno.ENOENT, "empty path")
     follow = not flags & AT_SYMLINK_NOFOLLOW
     return os.stat(k.files.host_path(path, dirfd, follow=follow), follow_symlinks=follow)
 
@@ -297,22 +365,33 @@ def sys_fstat(k: LinuxKernel, a: Args) -> int:
 
 @handles("stat", "stat64")
 def sys_stat(k: LinuxKernel, a: Args) -> int:
-    return _put_stat(k, a[1], _stat_at(k, AT_FDCWD, k.cstr(a[0]), 0))
+    return _put_stat(k, a[1], _stat_at(k, AT_FDCWD, _path(k, a[0]), 0))
 
 
 @handles("lstat", "lstat64")
 def sys_lstat(k: LinuxKernel, a: Args) -> int:
-    return _put_stat(k, a[1], _stat_at(k, AT_FDCWD, k.cstr(a[0]), AT_SYMLINK_NOFOLLOW))
+    return _put_stat(k, a[1], _stat_at(k, AT_FDCWD, _path(k, a[0]), AT_SYMLINK_NOFOLLOW))
 
 
 @handles("newfstatat", "fstatat64")
 def sys_fstatat(k: LinuxKernel, a: Args) -> int:
-    return _put_stat(k, a[2], _stat_at(k, _dirfd(k, a[0]), k.cstr(a[1]), a[3]))
+    path = k.cstr(a[1])  # read first (EFAULT), then the flags are checked
+    if path == "" and a[3] & AT_EMPTY_PATH and _fd(k, a[0]) >= 0:  # an fstat, whatever
+        return _put_stat(k, a[2], _stat_at(k, _fd(k, a[0]), path, AT_EMPTY_PATH))
+    # AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE
+    if a[3] & 0xFFFFFFFF & ~0x7900:
+        return -errno.EINVAL
+    return _put_stat(k, a[2], _stat_at(k, _dirfd(k, a[0], path), path, a[3]))
 
 
 @handles("statx")
 def sys_statx(k: LinuxKernel, a: Args) -> int:
-    st = _stat_at(k, _dirfd(k, a[0]), k.cstr(a[1]), a[2])
+    path = k.cstr(a[1])  # the path is read first (EFAULT), then the flags are checked
+    flags, mask = a[2] & 0xFFFFFFFF, a[3] & 0xFFFFFFFF
+    # AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE
+    if flags & ~0x7900 or flags & 0x6000 == 0x6000 or mask & 0x80000000:
+        return -errno.EINVAL
+    st = _stat_at(k, _dirfd(k, a[0], path), path, flags)
     k.write(a[4], pack(abi.STATX, stat_values(st)))
     return 0
 
@@ -327,13 +406,13 @@ def sys_readlink(k: LinuxKernel, a: Args) -> int:
 
 @handles("readlinkat")
 def sys_readlinkat(k: LinuxKernel, a: Args) -> int:
-    return _readlink(k, _dirfd(k, a[0]), a[1], a[2], a[3])
+    return _readlink(k, _dirfd(k, a[0], k.cstr(a[1])), a[1], a[2], a[3])
 
 
 def _readlink(k: LinuxKernel, dirfd: int, path_addr: int, buf: int, size: int) -> int:
     if not 0 < size & 0xFFFFFFFF < 1 << 31:  # an int bufsiz
         return -errno.EINVAL
-    target = os.fsencode(k.files.readlink(k.cstr(path_addr), dirfd))[:size]
+    target = os.fsencode(k.files.readlink(_path(k, path_addr), dirfd))[:size]
     k.write(buf, target)
     return len(target)
 
@@ -349,26 +428,30 @@ def sys_getcwd(k: LinuxKernel, a: Args) -> int:
 
 @handles("chdir")
 def sys_chdir(k: LinuxKernel, a: Args) -> int:
-    os.chdir(k.files.host_path(k.cstr(a[0])))
+    os.chdir(k.files.host_path(_path(k, a[0])))
     return 0
 
 
 @handles("fchdir")
 def sys_fchdir(k: LinuxKernel, a: Args) -> int:
-    k.files.check_fd_dir(_fd(k, a[0]))
-    os.fchdir(_fd(k, a[0]))
+    fd = _fd(k, a[0])
+    if fd < 0:
+        return -errno.EBADF
+    k.files.check_fd_dir(fd)
+    os.fchdir(fd)
     return 0
 
 
 @handles("unlink")
 def sys_unlink(k: LinuxKernel, a: Args) -> int:
-    os.unlink(k.files.host_path(k.cstr(a[0]), follow=False))
+    os.unlink(k.files.host_path(_path(k, a[0]), follow=False))
     return 0
 
 
 @handles("unlinkat")
 def sys_unlinkat(k: LinuxKernel, a: Args) -> int:
-    path = k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False)
+    name = _path(k, a[1])
+    path = k.files.host_path(name, _dirfd(k, a[0], name), follow=False)
     if a[2] & AT_REMOVEDIR:
         os.rmdir(path)
     else:
@@ -378,26 +461,28 @@ def sys_unlinkat(k: LinuxKernel, a: Args) -> int:
 
 @handles("rmdir")
 def sys_rmdir(k: LinuxKernel, a: Args) -> int:
-    os.rmdir(k.files.host_path(k.cstr(a[0]), follow=False))
+    os.rmdir(k.files.host_path(_path(k, a[0]), follow=False))
     return 0
 
 
 @handles("mkdir")
 def sys_mkdir(k: LinuxKernel, a: Args) -> int:
-    os.mkdir(k.files.host_path(k.cstr(a[0]), follow=False), a[1] & 0o7777)
+    os.mkdir(k.files.host_path(_path(k, a[0]), follow=False), a[1] & 0o7777)
     return 0
 
 
 @handles("mkdirat")
 def sys_mkdirat(k: LinuxKernel, a: Args) -> int:
-    os.mkdir(k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False), a[2] & 0o7777)
+    name = _path(k, a[1])
+    os.mkdir(k.files.host_path(name, _dirfd(k, a[0], name), follow=False), a[2] & 0o7777)
     return 0
 
 
 @handles("rename")
 def sys_rename(k: LinuxKernel, a: Args) -> int:
     os.rename(
-        k.files.host_path(k.cstr(a[0]), follow=False), k.files.host_path(k.cstr(a[1]), follow=False)
+        k.files.host_path(_path(k, a[0]), follow=False),
+        k.files.host_path(_path(k, a[1]), follow=False),
     )
     return 0
 
@@ -405,26 +490,28 @@ def sys_rename(k: LinuxKernel, a: Args) -> int:
 @handles("renameat", "renameat2")
 def sys_renameat(k: LinuxKernel, a: Args) -> int:
     os.rename(
-        k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]), follow=False),
-        k.files.host_path(k.cstr(a[3]), _dirfd(k, a[2]), follow=False),
+        k.files.host_path(old := _path(k, a[1]), _dirfd(k, a[0], old), follow=False),
+        k.files.host_path(new := _path(k, a[3]), _dirfd(k, a[2], new), follow=False),
     )
     return 0
 
 
 @handles("access")
 def sys_access(k: LinuxKernel, a: Args) -> int:
-    path = k.files.host_path(k.cstr(a[0]))
+    name = k.cstr(a[0])  # read first (EFAULT), as qemu-user does
     if a[1] & 0xFFFFFFFF & ~7:  # R_OK | W_OK | X_OK
         return -errno.EINVAL
+    path = k.files.host_path(_nonempty(name))
     os.stat(path)  # a missing file is ENOENT (OSError -> -errno), not EACCES
     return 0 if os.access(path, a[1]) else -errno.EACCES
 
 
 @handles("faccessat", "faccessat2")
 def sys_faccessat(k: LinuxKernel, a: Args) -> int:
-    path = k.files.host_path(k.cstr(a[1]), _dirfd(k, a[0]))
+    name = k.cstr(a[1])
     if a[2] & 0xFFFFFFFF & ~7:
         return -errno.EINVAL
+    path = k.files.host_path(_nonempty(name), _dirfd(k, a[0], name))
     os.stat(path)
     return 0 if os.access(path, a[2]) else -errno.EACCES
 
@@ -459,7 +546,10 @@ def sys_ftruncate64(k: LinuxKernel, a: Args) -> int:
 
 @handles("fsync", "fdatasync")
 def sys_fsync(k: LinuxKernel, a: Args) -> int:
-    os.fsync(_fd(k, a[0]))
+    fd = _fd(k, a[0])
+    if fd < 0:
+        return -errno.EBADF  # (os.fsync refuses negative fds with ValueError)
+    os.fsync(fd)
     return 0
 
 

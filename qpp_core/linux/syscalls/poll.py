@@ -189,7 +189,7 @@ def _select(k: LinuxKernel, a: Args, timeout: float | None) -> int:
     n = _int(a[0])
     if n < 0:
         return -errno.EINVAL
-    n = min(n, _nofile())
+    n = min(n, _fd_table_size())  # as the kernel: bits past its fd table are not read
     bits = k.m.arch.bits
     nbytes = (n + bits - 1) // bits * (bits // 8)
     sets = [int.from_bytes(k.read(p, nbytes), "little") if p else 0 for p in a[1:4]]

@@ -175,14 +175,11 @@ def _int(v: int) -> int:
 def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
     """Reads the host's limits; a new limit is checked (EFAULT, EINVAL) but not applied."""
     res = a[1] & 0xFFFFFFFF
-    if a[2]:
-        cur, top = struct.unpack("<QQ", k.read(a[2], 16))
-        if cur > top:
-            return -errno.EINVAL
-    if res >= RLIM_NLIMITS:
-        return -errno.EINVAL
+    cur, top = struct.unpack("<QQ", k.read(a[2], 16)) if a[2] else (0, 0)
     if not _is_self(k, a[0]):
-        return -errno.ESRCH
+        return -errno.ESRCH if _no_such_process(_int(a[0])) else -errno.EPERM
+    if res >= RLIM_NLIMITS or cur > top:
+        return -errno.EINVAL
     if a[3]:
         k.write(a[3], struct.pack("<QQ", *_rlimit_words(k, res, 64)))
     return 0
@@ -265,8 +262,24 @@ def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
+def _no_such_process(pid: int) -> bool:
+    """Whether no process (pid > 0) or process group (pid < -1) has this id; probed with
+    signal 0, which sends nothing."""
+    if pid in (0, -1, -(1 << 31)):  # -(1 << 31) would be negated to itself: Linux ESRCH
+        return pid != -1 and pid != 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
     pid, sig = _int(pid), _int(sig)
+    if pid not in (os.getpid(), 0) and _no_such_process(pid):
+        return -errno.ESRCH
     if not 0 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig:
         return -errno.EINVAL
     if pid not in (os.getpid(), 0):
@@ -286,8 +299,8 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
     if _int(a[0]) <= 0 or _int(a[1]) <= 0:
         return -errno.EINVAL
-    if _int(a[0]) != os.getpid():
-        return -errno.ESRCH
+    if _int(a[0]) != os.getpid() or _int(a[1]) != os.getpid():
+        return -errno.ESRCH  # one thread: its tid is the pid
     return _signal_self(k, a[1], a[2])
 
 
@@ -295,6 +308,8 @@ def sys_tgkill(k: LinuxKernel, a: Args) -> int:
 def sys_tkill(k: LinuxKernel, a: Args) -> int:
     if _int(a[0]) <= 0:
         return -errno.EINVAL
+    if _int(a[0]) != os.getpid():
+        return -errno.ESRCH  # one thread: its tid is the pid
     return _signal_self(k, a[0], a[1])
 
 
@@ -314,7 +329,7 @@ def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
     if size == 0 or size & (k.m.arch.word - 1):
         return -errno.EINVAL
     if not _is_self(k, a[0]):
-        return -errno.ESRCH
+        return -errno.ESRCH if _no_such_process(_int(a[0])) else -errno.EPERM
     size = min(size, _CPUMASK_SIZE)
     k.write(a[2], b"\x01" + bytes(size - 1))
     return size

@@ -21,7 +21,12 @@ _CLOCKS = {
     5: 5,
     6: 6,
     7: 7,
+    8: 8,
+    9: 9,
+    11: time.CLOCK_TAI,
 }
+#: clocks Linux cannot sleep on: the thread's CPU clock, MONOTONIC_RAW, the coarse ones
+_NO_SLEEP = {3: errno.EOPNOTSUPP, 4: errno.EOPNOTSUPP, 5: errno.EOPNOTSUPP, 6: errno.EOPNOTSUPP}
 
 
 def _put_timespec(k: LinuxKernel, addr: int, ns: int, wide: bool) -> None:
@@ -129,8 +134,8 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
         k.m.arch.bits == 32
         and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
     )
-    if _int(a[0]) == 3:  # CLOCK_THREAD_CPUTIME_ID: Linux refuses it here
-        return -errno.EINVAL
+    if _int(a[0]) in _NO_SLEEP:
+        return -_NO_SLEEP[_int(a[0])]
     now = _clock(k, a[0])  # EINVAL for an unknown clock, before the timespec is read
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME

@@ -1,16 +1,18 @@
 /* sysfuzz: perform syscalls described by binary records on stdin, print each result.
  *
  * Input: records of 7 little-endian uint64 words: number, then six arguments.  An argument
- * word whose top 16 bits are 0xABCD stands for a pointer into a zeroed scratch buffer
+ * word whose top 16 bits are 0xABCD stands for a pointer into a zeroed 128 KiB scratch buffer
  * (offset = the low 16 bits); any other value is passed as is (truncated to a long on
  * 32-bit targets).  The scratch buffer is cleared before each call, except for two
  * path strings at offsets 0x8000 ("/dev/null") and 0x8100 (".").
  *
  * The whole input is read first (stdin is then at its end); results go to fd 101, a dup
- * of stdout, so that calls on fds 0-2 cannot disturb the harness (never pass 101).
+ * of stdout, so that calls on fds 0-2 cannot disturb the harness (never pass 101); fd 1
+ * itself is /dev/null.
  * Output: one line per record, "INDEX RET ERRNO" (ERRNO 0 when RET is not -1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SCRATCH_SIZE 0x10000
+#define SCRATCH_SIZE 0x20000 /* offsets < 0x10000, sizes <= 0x10000: stays inside */
 static unsigned char scratch[SCRATCH_SIZE] __attribute__((aligned(4096)));
 
 static long arg(uint64_t v) {
@@ -45,6 +47,9 @@ int main(void) {
         len += (size_t)r;
     }
     if (dup2(1, 101) != 101) return 4;
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0 || dup2(null, 1) != 1) return 4;
+    close(null);
     size_t count = len / 56;
     for (size_t i = 0; i < count; i++) {
         uint64_t w[7];
