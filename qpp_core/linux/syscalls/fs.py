@@ -14,6 +14,7 @@ import stat
 import struct
 from typing import TYPE_CHECKING
 
+from ...machine.arch.base import UcError
 from ..maps import PROC_MAPS, open_maps
 from . import abi, sigstate
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
@@ -57,24 +58,30 @@ def _whence(fd: int, v: int) -> int:
     """lseek's unsigned whence: EBADF for a bad fd first, then EINVAL past SEEK_HOLE."""
     whence = v & 0xFFFFFFFF
     if whence > 4:
-        os.fstat(fd)
+        if fcntl.fcntl(_check_fd(fd), fcntl.F_GETFL) & os.O_PATH:
+            raise OSError(errno.EBADF, "O_PATH fd")
         raise OSError(errno.EINVAL, "bad whence")
     return whence
 
 
-def _check_writable(k: LinuxKernel, addr: int, size: int) -> None:
-    """EFAULT unless guest memory [addr, addr+size) is mapped writable (checked before a
-    read consumes input, which a failed copy would lose; qemu-user checks the same way)."""
+def _writable(k: LinuxKernel, addr: int, size: int) -> bool:
+    """Whether guest memory [addr, addr+size) is mapped writable."""
     end = addr + size
     for b, e, prot in sorted(k.m.uc.mem_regions()):
         if addr >= end:
-            return
+            return True
         if e < addr:
             continue
         if b > addr or not prot & 2:  # a hole, or read-only
-            break
+            return False
         addr = e + 1
-    if addr < end:
+    return addr >= end
+
+
+def _check_writable(k: LinuxKernel, addr: int, size: int) -> None:
+    """EFAULT unless the buffer is writable: checked before a read consumes input, which
+    a failed copy would lose (qemu-user checks the same way)."""
+    if not _writable(k, addr, size):
         raise OSError(errno.EFAULT, "bad address")
 
 
@@ -142,14 +149,30 @@ def _iovecs(k: LinuxKernel, addr: int, count: int) -> list[tuple[int, int]]:
 
 @handles("writev")
 def sys_writev(k: LinuxKernel, a: Args) -> int:
-    data = b"".join(k.read(base, min(size, MAX_IO)) for base, size in _iovecs(k, a[1], a[2]))
-    return _host_write(k, _fd(k, a[0]), data)
+    """A bad buffer after the first ends the vector there (what gets written is what came
+    before it); a bad first buffer is EFAULT."""
+    parts = []
+    for i, (base, size) in enumerate(_iovecs(k, a[1], a[2])):
+        try:
+            parts.append(k.read(base, min(size, MAX_IO)))
+        except UcError:
+            if i == 0:
+                raise
+            break
+    return _host_write(k, _fd(k, a[0]), b"".join(parts))
 
 
 @handles("readv")
 def sys_readv(k: LinuxKernel, a: Args) -> int:
     total = 0
-    iov = _iovecs(k, a[1], a[2])
+    iov = []
+    for i, (base, size) in enumerate(_iovecs(k, a[1], a[2])):  # as writev: bad buffers
+        size = min(size, MAX_IO)
+        if size and not _writable(k, base, size):
+            if i == 0:
+                return -errno.EFAULT
+            break
+        iov.append((base, size))
     if not any(size for _, size in iov):  # nothing to read: only the fd is checked
         fd = _check_fd(_fd(k, a[0]))
         if fcntl.fcntl(fd, fcntl.F_GETFL) & (os.O_PATH | os.O_ACCMODE) in (os.O_WRONLY, os.O_PATH):
@@ -158,8 +181,6 @@ def sys_readv(k: LinuxKernel, a: Args) -> int:
     for base, size in iov:
         if not size:
             continue
-        size = min(size, MAX_IO)
-        _check_writable(k, base, size)
         data = os.read(_fd(k, a[0]), size)
         k.write(base, data)
         total += len(data)

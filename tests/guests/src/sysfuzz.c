@@ -1,10 +1,10 @@
 /* sysfuzz: perform syscalls described by binary records on stdin, print each result.
  *
  * Input: records of 7 little-endian uint64 words: number, then six arguments.  An argument
- * word whose top 16 bits are 0xABCD stands for a pointer into a zeroed 128 KiB scratch buffer
+ * word whose top 16 bits are 0xABCD stands for a pointer into a zeroed 12 KiB scratch buffer
  * (offset = the low 16 bits); any other value is passed as is (truncated to a long on
  * 32-bit targets).  The scratch buffer is cleared before each call, except for two
- * path strings at offsets 0x8000 ("/dev/null") and 0x8100 (".").
+ * path strings at offsets 0x100 ("/dev/null") and 0x200 (".").
  *
  * The whole input is read first (stdin is then at its end); results go to fd 101, a dup
  * of stdout, so that calls on fds 0-2 cannot disturb the harness (never pass 101); fd 1
@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SCRATCH_SIZE 0x20000 /* offsets < 0x10000, sizes <= 0x10000: stays inside */
+#define SCRATCH_SIZE 0x3000 /* offsets < 0x2000, sizes <= 0x1000: stays inside */
 static unsigned char scratch[SCRATCH_SIZE] __attribute__((aligned(4096)));
 
 static long arg(uint64_t v) {
@@ -55,8 +55,8 @@ int main(void) {
         uint64_t w[7];
         memcpy(w, in + i * 56, sizeof w);
         memset(scratch, 0, SCRATCH_SIZE);
-        strcpy((char *)scratch + 0x8000, "/dev/null");
-        strcpy((char *)scratch + 0x8100, ".");
+        strcpy((char *)scratch + 0x100, "/dev/null");
+        strcpy((char *)scratch + 0x200, ".");
         errno = 0;
         long ret = syscall((long)w[0], arg(w[1]), arg(w[2]), arg(w[3]), arg(w[4]), arg(w[5]),
                            arg(w[6]));
