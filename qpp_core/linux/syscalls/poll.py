@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ...machine.arch.base import UcError
 from . import sigstate
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -46,11 +47,6 @@ _EXCEPT_SET = POLLPRI
 
 #: the longest single host wait; longer guest timeouts are a loop of these
 _MAX_WAIT_MS = 86_400_000.0
-
-
-def _int(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 def _events_to_host(arch: str, ev: int) -> int:
@@ -158,7 +154,7 @@ def _poll(k: LinuxKernel, addr: int, nfds: int, timeout: float | None) -> int:
 
 @handles("poll")
 def sys_poll(k: LinuxKernel, a: Args) -> int:
-    ms = _int(a[2])
+    ms = c_int(a[2])
     return _poll(k, a[0], a[1] & 0xFFFFFFFF, None if ms < 0 else ms / 1000.0)
 
 
@@ -186,7 +182,7 @@ def sys_ppoll_time64(k: LinuxKernel, a: Args) -> int:
 
 
 def _select(k: LinuxKernel, a: Args, timeout: float | None) -> int:
-    n = _int(a[0])
+    n = c_int(a[0])
     if n < 0:
         return -errno.EINVAL
     n = min(n, _fd_table_size())  # as the kernel: bits past its fd table are not read

@@ -9,6 +9,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from . import abi, sigstate
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -162,13 +163,7 @@ def _rlimit_words(k: LinuxKernel, res: int, bits: int) -> tuple[int, int]:
 
 
 def _is_self(k: LinuxKernel, pid: int) -> bool:
-    return _int(pid) in (0, os.getpid())
-
-
-def _int(v: int) -> int:
-    """A C ``int`` argument: the low 32 bits, signed."""
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
+    return c_int(pid) in (0, os.getpid())
 
 
 @handles("prlimit64")
@@ -177,7 +172,7 @@ def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
     res = a[1] & 0xFFFFFFFF
     cur, top = struct.unpack("<QQ", k.read(a[2], 16)) if a[2] else (0, 0)
     if not _is_self(k, a[0]):
-        return -errno.ESRCH if _no_such_process(_int(a[0])) else -errno.EPERM
+        return -errno.ESRCH if _no_such_process(c_int(a[0])) else -errno.EPERM
     if res >= RLIM_NLIMITS or cur > top:
         return -errno.EINVAL
     if a[3]:
@@ -210,7 +205,7 @@ def _valid_signal(k: LinuxKernel, sig: int) -> bool:
 @handles("rt_sigaction")
 def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
     sa = sigstate.SIG_ABI[k.arch_name]
-    sig, act, old, setsize = _int(a[0]), a[1], a[2], a[3]
+    sig, act, old, setsize = c_int(a[0]), a[1], a[2], a[3]
     if setsize != sa.sigset_size:
         return -errno.EINVAL
     new = k.read(act, sa.action_size) if act else None
@@ -229,7 +224,7 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
 def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
     """The mask is kept and reported back; nothing is delivered, so it changes nothing."""
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
-    how, new, old, setsize = _int(a[0]), a[1], a[2], a[3]
+    how, new, old, setsize = c_int(a[0]), a[1], a[2], a[3]
     if setsize != size:
         return -errno.EINVAL
     st = sigstate.state(k)
@@ -277,7 +272,7 @@ def _no_such_process(pid: int) -> bool:
 
 
 def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
-    pid, sig = _int(pid), _int(sig)
+    pid, sig = c_int(pid), c_int(sig)
     if pid not in (os.getpid(), 0) and _no_such_process(pid):
         return -errno.ESRCH
     if not 0 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig:
@@ -297,18 +292,18 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
 
 @handles("tgkill")
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
-    if _int(a[0]) <= 0 or _int(a[1]) <= 0:
+    if c_int(a[0]) <= 0 or c_int(a[1]) <= 0:
         return -errno.EINVAL
-    if _int(a[0]) != os.getpid() or _int(a[1]) != os.getpid():
+    if c_int(a[0]) != os.getpid() or c_int(a[1]) != os.getpid():
         return -errno.ESRCH  # one thread: its tid is the pid
     return _signal_self(k, a[1], a[2])
 
 
 @handles("tkill")
 def sys_tkill(k: LinuxKernel, a: Args) -> int:
-    if _int(a[0]) <= 0:
+    if c_int(a[0]) <= 0:
         return -errno.EINVAL
-    if _int(a[0]) != os.getpid():
+    if c_int(a[0]) != os.getpid():
         return -errno.ESRCH  # one thread: its tid is the pid
     return _signal_self(k, a[0], a[1])
 
@@ -329,7 +324,7 @@ def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
     if size == 0 or size & (k.m.arch.word - 1):
         return -errno.EINVAL
     if not _is_self(k, a[0]):
-        return -errno.ESRCH if _no_such_process(_int(a[0])) else -errno.EPERM
+        return -errno.ESRCH if _no_such_process(c_int(a[0])) else -errno.EPERM
     size = min(size, _CPUMASK_SIZE)
     k.write(a[2], b"\x01" + bytes(size - 1))
     return size
@@ -374,7 +369,7 @@ def sys_getrandom(k: LinuxKernel, a: Args) -> int:
 
 @handles("getrusage")
 def sys_getrusage(k: LinuxKernel, a: Args) -> int:
-    if _int(a[0]) not in (0, -1, 1):  # RUSAGE_SELF, _CHILDREN, _THREAD
+    if c_int(a[0]) not in (0, -1, 1):  # RUSAGE_SELF, _CHILDREN, _THREAD
         return -errno.EINVAL
     k.write(a[1], bytes(18 * k.m.arch.word))
     return 0

@@ -7,6 +7,7 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -47,14 +48,8 @@ def _get_timespec(k: LinuxKernel, addr: int, wide: bool) -> float:
     return float(sec + nsec / 1e9)
 
 
-def _int(v: int) -> int:
-    """A C ``int`` argument (clockid_t, flags): the low 32 bits, signed."""
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
-
-
 def _clock(k: LinuxKernel, clk: int) -> int:
-    clk = _int(clk)
+    clk = c_int(clk)
     if clk not in _CLOCKS:
         raise OSError(errno.EINVAL, "bad clock")
     return time.clock_gettime_ns(_CLOCKS[clk])
@@ -73,7 +68,7 @@ def sys_clock_gettime64(k: LinuxKernel, a: Args) -> int:
 
 
 def _getres(k: LinuxKernel, a: Args, wide: bool) -> int:
-    clk = _int(a[0])
+    clk = c_int(a[0])
     if clk not in _CLOCKS:
         return -errno.EINVAL
     if a[1]:
@@ -134,8 +129,8 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
         k.m.arch.bits == 32
         and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
     )
-    if _int(a[0]) in _NO_SLEEP:
-        return -_NO_SLEEP[_int(a[0])]
+    if c_int(a[0]) in _NO_SLEEP:
+        return -_NO_SLEEP[c_int(a[0])]
     now = _clock(k, a[0])  # EINVAL for an unknown clock, before the timespec is read
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME
