@@ -251,6 +251,8 @@ def test_random_syscalls(arch: str, seed: int, tmp_path: Path) -> None:
         return
     qstatus, want = run([f"qemu-{arch}", binary], data, tmp_path)
     assert qstatus == 0 and len(want) == RECORDS
+    assert sum(compare) > RECORDS // 2  # most calls are compared
+    assert sum(r[0] != -1 for r in got) > RECORDS // 10  # and not every call fails
     diffs = [
         f"#{i} {names[i]}: qpp {g} qemu {w}"
         for i, (g, w) in enumerate(zip(got, want, strict=True))
