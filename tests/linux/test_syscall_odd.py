@@ -111,6 +111,24 @@ def test_poll_waits_for_input_that_comes_later() -> None:
         assert p.stdout.read().decode().splitlines()[-1] == "got late"
 
 
+BUSYBOX = Path("/usr/bin/busybox")
+
+
+@pytest.mark.skipif(
+    not BUSYBOX.exists() or BUSYBOX.read_bytes()[:5] != b"\x7fELF\x02",
+    reason="needs the host's static busybox (x86_64)",
+)
+def test_shell_read_builtin_gets_the_line() -> None:
+    """busybox sh's `read` polls stdin before reading: the line must arrive."""
+    r = subprocess.run(
+        [*QPP, str(BUSYBOX), "sh", "-c", 'read x; echo "got $x"'],
+        input=b"hello\n",
+        capture_output=True,
+        timeout=60,
+    )
+    assert (r.returncode, r.stdout) == (0, b"got hello\n"), r.stderr
+
+
 @pytest.mark.parametrize("arch", ["x86_64", "arm"])
 def test_huge_nanosleep_sleeps(arch: str) -> None:
     """nanosleep(2^31 s) sleeps, as Linux does; it used to crash qpp (OverflowError)."""
