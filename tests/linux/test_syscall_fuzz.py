@@ -136,7 +136,6 @@ SPECS: dict[str, str] = {
 #: calls whose outcome (success or which errno) depends on nothing but the arguments and
 #: the earlier calls of the same run: qpp must agree with qemu-user on these
 DETERMINISTIC = set(SPECS) - {
-    "sigaltstack",  # qpp keeps no alternate stack (accepts what Linux refuses with ENOMEM)
     "ioctl",  # qpp answers only the terminal requests
     "readlink",  # /proc/self/exe and friends are qpp's own under qpp
     "readlinkat",

@@ -244,16 +244,29 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
 
 @handles("sigaltstack")
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
-    """Accepted without effect (no handler runs); the old stack reads as disabled."""
-    w = k.m.arch.word
-    if a[0]:
-        k.read(a[0], 3 * w)  # EFAULT for a bad new stack, as Linux
+    """Kept and reported back, checked as Linux does (no handler runs on it yet)."""
+    sa = sigstate.SIG_ABI[k.arch_name]
+    st = sigstate.state(k)
+    old = st.altstack
     if a[1]:
-        # stack_t: {sp, flags, size} (mips: {sp, size, flags}); SS_DISABLE = 2
-        flags_at = 2 * w if k.arch_name == "mipsel" else w
-        raw = bytearray(3 * w)
-        raw[flags_at : flags_at + 4] = struct.pack("<i", 2)
-        k.write(a[1], bytes(raw))
+        k.read(a[1], 3 * k.m.arch.word)  # EFAULT for a bad old-stack pointer first, as qemu
+    if a[0]:
+        sp, second, third = k.get_words(a[0], 3)
+        flags, size = (third, second) if sa.stack_flags_last else (second, third)
+        mode = c_int(flags) & 0x7FFFFFFF  # without SS_AUTODISARM
+        if mode not in (0, 1, 2):  # 0, SS_ONSTACK, SS_DISABLE
+            return -errno.EINVAL
+        if mode == 2:
+            st.altstack = (0, 0, 0)
+        elif size < sa.minsigstksz:
+            return -errno.ENOMEM
+        else:
+            st.altstack = (sp, flags & 0x80000000, size)
+    if a[1]:
+        sp, flags, size = old
+        flags |= 0 if size else 2  # SS_DISABLE when there is none
+        words = (sp, size, flags) if sa.stack_flags_last else (sp, flags, size)
+        k.put_words(a[1], *words)
     return 0
 
 

@@ -35,12 +35,15 @@ class SigAbi:
     default_ignored: frozenset[int] = frozenset({17, 18, 23, 28})
     #: guest signal number -> host number, where they differ
     to_host: dict[int, int] = field(default_factory=dict)
+    minsigstksz: int = 2048  #: the smallest alternate signal stack (else ENOMEM)
+    #: stack_t is {sp, flags, size}; mips puts the flags last: {sp, size, flags}
+    stack_flags_last: bool = False
 
 
 #: Linux's uapi asm/signal.h per architecture (mips o32: flags first, 128 signals)
 SIG_ABI: dict[str, SigAbi] = {
     "x86_64": SigAbi(64, 8, 32, 0),  # handler, flags, restorer, mask
-    "aarch64": SigAbi(64, 8, 32, 0),  # handler, flags, restorer, mask
+    "aarch64": SigAbi(64, 8, 32, 0, minsigstksz=5120),  # handler, flags, restorer, mask
     "riscv64": SigAbi(64, 8, 24, 0),  # handler, flags, mask (no sa_restorer)
     "arm": SigAbi(64, 8, 20, 0),  # handler, flags, restorer, mask
     "mipsel": SigAbi(
@@ -49,6 +52,7 @@ SIG_ABI: dict[str, SigAbi] = {
         24,  # flags, handler, mask[4]
         4,
         sigstop=23,
+        stack_flags_last=True,
         default_ignored=frozenset({18, 20, 21, 25}),  # SIGCHLD, SIGWINCH, SIGURG, SIGCONT
         to_host={
             10: int(signal.SIGBUS),
@@ -66,10 +70,12 @@ SIG_ABI: dict[str, SigAbi] = {
 
 @dataclass
 class SignalState:
-    """Per-guest: the raw sigaction of each signal the guest set, and the blocked mask."""
+    """Per-guest: the raw sigaction of each signal the guest set, the blocked mask and the
+    alternate signal stack."""
 
     actions: dict[int, bytes] = field(default_factory=dict)
     mask: bytes = b""
+    altstack: tuple[int, int, int] = (0, 0, 0)  #: sigaltstack's (sp, flags, size)
 
 
 _STATES: WeakKeyDictionary[LinuxKernel, SignalState] = WeakKeyDictionary()

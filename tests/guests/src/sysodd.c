@@ -41,6 +41,7 @@ static const char *ename(int e) {
     case ENOENT: return "ENOENT";
     case ENOSYS: return "ENOSYS";
     case EINTR: return "EINTR";
+    case ENOMEM: return "ENOMEM";
     default: return "E?";
     }
 }
@@ -138,6 +139,18 @@ static void odd(void) {
     memset(&ss, 0x55, sizeof ss);
     CALL("sigaltstack-get", sigaltstack(0, &ss));
     printf("sigaltstack-flags %d\n", ss.ss_flags);
+    static char altstack[65536];
+    stack_t mine = {.ss_sp = altstack, .ss_flags = 0, .ss_size = sizeof altstack};
+    mine.ss_size = 100;
+    CALL("sigaltstack-small", sigaltstack(&mine, 0));
+    mine.ss_size = sizeof altstack;
+    mine.ss_flags = 77;
+    CALL("sigaltstack-badflags", sigaltstack(&mine, 0));
+    mine.ss_flags = 0;
+    CALL("sigaltstack-set", sigaltstack(&mine, 0));
+    CALL("sigaltstack-get2", sigaltstack(0, &ss));
+    printf("sigaltstack-now %d %d %d\n", ss.ss_sp == altstack, ss.ss_flags,
+           (int)ss.ss_size);
 }
 
 static void show_revents(const char *what, struct pollfd *p, int n) {
