@@ -55,6 +55,14 @@ def test_epipe_kills_with_sigpipe(capfd: pytest.CaptureFixture[str], arch: str) 
 
 
 @pytest.mark.parametrize("arch", ARCHES)
+def test_kill_self_with_sigusr1(capfd: pytest.CaptureFixture[str], arch: str) -> None:
+    """The guest's own signal number (16 on mips) kills it with the host's (138, silently)."""
+    r = run_guest(capfd, binary(arch), "usr1")
+    assert (r.status, r.signal, r.message) == (138, signal.SIGUSR1, None)
+    assert r.stdout == "before\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
 def test_epipe_with_sigpipe_ignored(capfd: pytest.CaptureFixture[str], arch: str) -> None:
     r = run_guest(capfd, binary(arch), "epipe-ign")
     assert r.status == 0

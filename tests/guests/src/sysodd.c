@@ -6,6 +6,7 @@
  *   stdin       poll fd 0 with no timeout, then read it (the shell `read` builtin's way)
  *   epipe       write to a pipe without a reader: the process dies of SIGPIPE (141)
  *   epipe-ign   the same with SIGPIPE ignored: write fails with EPIPE
+ *   usr1        kill(getpid(), SIGUSR1): the process dies of it (138), silently
  *   flood       write lines to stdout until something stops us (for `| head -c10`)
  *   sleep       nanosleep for ~2^31 seconds (the caller kills us)
  * Every line is "WHAT RESULT ERRNO-NAME".
@@ -255,6 +256,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(mode, "stdin")) do_stdin();
     else if (!strcmp(mode, "epipe")) epipe(0);
     else if (!strcmp(mode, "epipe-ign")) epipe(1);
+    else if (!strcmp(mode, "usr1")) {
+        printf("before\n");
+        fflush(stdout);
+        kill(getpid(), SIGUSR1); /* numbered 16 on mips, 10 elsewhere */
+        printf("after\n");
+    }
     else if (!strcmp(mode, "flood")) {
         for (;;) write(1, "0123456789abcdef\n", 17);
     } else if (!strcmp(mode, "sleep")) {
