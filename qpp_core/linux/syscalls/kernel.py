@@ -14,11 +14,13 @@ import os
 import random
 import struct
 import sys
+import traceback
 from collections import Counter
 from typing import TYPE_CHECKING, TextIO
 
 from ...abi.truncation import apply as apply_casts
 from ...abi.truncation import casts
+from ...errors import QppError
 from ...machine.arch.base import UcError
 from . import abi
 from .numbers import NUMBERS
@@ -36,6 +38,7 @@ from . import execve as _execve  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
 from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
+from . import poll as _poll  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
 from . import time as _time  # noqa: F401
@@ -164,9 +167,28 @@ class LinuxKernel:
             ret = -(e.errno or errno.EIO)
         except UcError:
             ret = -errno.EFAULT
+        except QppError:
+            raise  # a deliberate end of the run (unsupported guest, host problem)
+        except Exception as e:  # the last resort: see _unexpected
+            ret = self._unexpected(name or str(num), e)
         if self.strace is not None and self.m.exited is None:
             self.strace.leave(name, ret)
         return ret
+
+    def _unexpected(self, name: str, exc: Exception) -> int:
+        """An exception a handler did not expect: the guest gets an errno, never a qpp crash.
+
+        Argument values a handler failed to range-check (``OverflowError``, ``ValueError``,
+        ``struct.error``) are Linux's ``EINVAL``; ``MemoryError`` is ``ENOMEM``. Whatever
+        the cause, the guest sees an error return as under qemu-user, and qpp keeps
+        running. With ``QPP_DEBUG`` set, qpp reports the handler's traceback on stderr so
+        that a genuine qpp bug stays visible.
+        """
+        if os.environ.get("QPP_DEBUG"):
+            self.stderr.write(f"qpp: debug: syscall {name} raised {type(exc).__name__}: {exc}\n")
+            self.stderr.write("".join(traceback.format_exception(exc)))
+            self.stderr.flush()
+        return -errno.ENOMEM if isinstance(exc, MemoryError) else -errno.EINVAL
 
     def set_result(self, ret: int) -> None:
         uc = self.m.uc

@@ -10,8 +10,8 @@ import struct
 from typing import TYPE_CHECKING
 
 from ... import hostfds
-from ...machine.signals import host_signal_number
-from . import abi
+from . import abi, sigstate
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -148,69 +148,203 @@ def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
+#: RLIM_NLIMITS: resources 0..15 exist on every target (mips numbers them differently, but
+#: only within this range)
+RLIM_NLIMITS = 16
+
+
 def _rlimit_words(k: LinuxKernel, res: int, bits: int) -> tuple[int, int]:
+    if res >= RLIM_NLIMITS:
+        raise OSError(errno.EINVAL, "no such resource")
     soft, hard = resource.getrlimit(res)
     if res == resource.RLIMIT_NOFILE:  # the numbers above are qpp's own (qpp_core.hostfds)
         soft = hostfds.guest_nofile(soft)
     inf = (1 << bits) - 1
     return (
-        inf if soft == resource.RLIM_INFINITY else soft,
-        inf if hard == resource.RLIM_INFINITY else hard,
+        inf if soft == resource.RLIM_INFINITY else min(soft, inf),
+        inf if hard == resource.RLIM_INFINITY else min(hard, inf),
     )
+
+
+def _is_self(k: LinuxKernel, pid: int) -> bool:
+    return c_int(pid) in (0, os.getpid())
 
 
 @handles("prlimit64")
 def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
-    if a[0] not in (0, os.getpid()):
-        return -errno.ESRCH
+    """Reads the host's limits; a new limit is checked (EFAULT, EINVAL) but not applied."""
+    res = a[1] & 0xFFFFFFFF
+    cur, top = struct.unpack("<QQ", k.read(a[2], 16)) if a[2] else (0, 0)
+    if not _is_self(k, a[0]):
+        return -errno.ESRCH if _no_such_process(c_int(a[0])) else -errno.EPERM
+    if res >= RLIM_NLIMITS or cur > top:
+        return -errno.EINVAL
     if a[3]:
-        k.write(a[3], struct.pack("<QQ", *_rlimit_words(k, a[1], 64)))
+        k.write(a[3], struct.pack("<QQ", *_rlimit_words(k, res, 64)))
     return 0
 
 
 @handles("getrlimit", "ugetrlimit")
 def sys_getrlimit(k: LinuxKernel, a: Args) -> int:
-    k.put_words(a[1], *_rlimit_words(k, a[0], k.m.arch.bits))
+    k.put_words(a[1], *_rlimit_words(k, a[0] & 0xFFFFFFFF, k.m.arch.bits))
     return 0
 
 
 @handles("setrlimit")
 def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
+    """Checked like Linux (EINVAL, EFAULT) but not applied to the host process."""
+    if a[0] & 0xFFFFFFFF >= RLIM_NLIMITS:
+        return -errno.EINVAL
+    cur, top = k.get_words(a[1], 2)
+    return -errno.EINVAL if cur > top else 0
+
+
+# --- signals: dispositions are kept (see sigstate); no signal reaches a guest handler ------
+
+
+def _valid_signal(k: LinuxKernel, sig: int) -> bool:
+    return 1 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig
+
+
+@handles("rt_sigaction")
+def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
+    sa = sigstate.SIG_ABI[k.arch_name]
+    sig, act, old, setsize = c_int(a[0]), a[1], a[2], a[3]
+    if setsize != sa.sigset_size:
+        return -errno.EINVAL
+    new = k.read(act, sa.action_size) if act else None
+    if not _valid_signal(k, sig) or (new is not None and sig in (sa.sigkill, sa.sigstop)):
+        return -errno.EINVAL
+    st = sigstate.state(k)
+    previous = st.actions.get(sig, bytes(sa.action_size))
+    if new is not None:
+        st.actions[sig] = new
+    if old:
+        k.write(old, previous)
     return 0
 
 
-@handles("rt_sigaction", "rt_sigprocmask", "sigaltstack")
-def sys_signals(k: LinuxKernel, a: Args) -> int:
-    """Accepted without effect: qpp delivers no asynchronous signals to the guest."""
-    if a[2]:  # old action / old mask: report "default, nothing blocked"
-        k.write(a[2], bytes(8 if k.m.arch.bits == 32 else 16))
+@handles("rt_sigprocmask")
+def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
+    """The mask is kept and reported back; nothing is delivered, so it changes nothing."""
+    size = sigstate.SIG_ABI[k.arch_name].sigset_size
+    how, new, old, setsize = c_int(a[0]), a[1], a[2], a[3]
+    if setsize != size:
+        return -errno.EINVAL
+    st = sigstate.state(k)
+    current = int.from_bytes(st.mask or bytes(size), "little")
+    if new:
+        bits = int.from_bytes(k.read(new, size), "little")
+        if how not in (0, 1, 2):  # SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
+            return -errno.EINVAL
+        updated = (current | bits, current & ~bits, bits)[how]
+    else:
+        updated = current
+    if old:
+        k.write(old, current.to_bytes(size, "little"))
+    st.mask = updated.to_bytes(size, "little")
     return 0
+
+
+@handles("sigaltstack")
+def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
+    """Kept and reported back, checked as Linux does (no handler runs on it yet)."""
+    sa = sigstate.SIG_ABI[k.arch_name]
+    st = sigstate.state(k)
+    old = st.altstack
+    if a[1]:
+        k.read(a[1], 3 * k.m.arch.word)  # EFAULT for a bad old-stack pointer first, as qemu
+    if a[0]:
+        sp, second, third = k.get_words(a[0], 3)
+        flags, size = (third, second) if sa.stack_flags_last else (second, third)
+        mode = c_int(flags) & 0x7FFFFFFF  # without SS_AUTODISARM
+        if mode not in (0, 1, 2):  # 0, SS_ONSTACK, SS_DISABLE
+            return -errno.EINVAL
+        if mode == 2:
+            st.altstack = (0, 0, 0)
+        elif size < sa.minsigstksz:
+            return -errno.ENOMEM
+        else:
+            st.altstack = (sp, flags & 0x80000000, size)
+    if a[1]:
+        sp, flags, size = old
+        flags |= 0 if size else 2  # SS_DISABLE when there is none
+        words = (sp, size, flags) if sa.stack_flags_last else (sp, flags, size)
+        k.put_words(a[1], *words)
+    return 0
+
+
+def _no_such_process(pid: int) -> bool:
+    """Whether no process (pid > 0) or process group (pid < -1) has this id; probed with
+    signal 0, which sends nothing."""
+    if pid in (0, -1, -(1 << 31)):  # -(1 << 31) would be negated to itself: Linux ESRCH
+        return pid != -1 and pid != 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
-    if pid not in (os.getpid(), 0):
-        return -errno.EPERM
-    if sig == 0:
+    """kill(2): guest processes are host processes, so others get the host signal; this
+    process applies the guest's disposition (its handlers do not run yet)."""
+    pid, sig = c_int(pid), c_int(sig)
+    me = os.getpid()
+    if pid not in (me, 0, -1) and _no_such_process(pid):
+        return -errno.ESRCH  # Linux looks the target up before it checks the signal
+    if not 0 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig:
+        return -errno.EINVAL
+    if pid == -1:
+        return -errno.EPERM  # every process of the host: qpp refuses rather than obey
+    if pid == me:
+        if sig:
+            sigstate.raise_in_guest(k, sig)
         return 0
-    sig = host_signal_number(k.arch_name, sig)
-    if sig in (signal.SIGCHLD, signal.SIGWINCH, signal.SIGURG, signal.SIGCONT):
-        return 0  # ignored by default
-    k.m.kill(sig)
+    host = sigstate.host_signal(k, sig) if sig else 0
+    if pid > 0:
+        os.kill(pid, host)
+        return 0
+    group = os.getpgrp() if pid == 0 else -pid
+    if group != os.getpgrp() or not host:
+        os.killpg(group, host)
+        return 0
+    # our own group: the others get the host signal, this process the guest's disposition
+    catchable = host not in (signal.SIGKILL, signal.SIGSTOP)
+    if catchable:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {host})
+    try:
+        os.killpg(group, host)
+    finally:
+        if catchable:
+            signal.sigtimedwait({host}, 0)  # take back the copy sent to qpp itself
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {host})
+    sigstate.raise_in_guest(k, sig)
     return 0
 
 
 @handles("kill")
 def sys_kill(k: LinuxKernel, a: Args) -> int:
-    return _signal_self(k, k.signed(a[0]) if k.m.arch.bits == 64 else a[0], a[1])
+    return _signal_self(k, a[0], a[1])
 
 
 @handles("tgkill")
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
+    if c_int(a[0]) <= 0 or c_int(a[1]) <= 0:
+        return -errno.EINVAL
+    if c_int(a[0]) != os.getpid() or c_int(a[1]) != os.getpid():
+        return -errno.ESRCH  # one thread: its tid is the pid
     return _signal_self(k, a[1], a[2])
 
 
 @handles("tkill")
 def sys_tkill(k: LinuxKernel, a: Args) -> int:
+    if c_int(a[0]) <= 0:
+        return -errno.EINVAL
+    if c_int(a[0]) != os.getpid():
+        return -errno.ESRCH  # one thread: its tid is the pid
     return _signal_self(k, a[0], a[1])
 
 
@@ -219,9 +353,19 @@ def sys_sched_yield(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
+#: the size of the kernel's cpumask the host reports (one long: up to 64 CPUs)
+_CPUMASK_SIZE = 8
+
+
 @handles("sched_getaffinity")
 def sys_sched_getaffinity(k: LinuxKernel, a: Args) -> int:
-    size = min(a[1], 128)
+    """One CPU (qpp runs one guest thread); sizes checked as Linux does."""
+    size = a[1]
+    if size == 0 or size & (k.m.arch.word - 1):
+        return -errno.EINVAL
+    if not _is_self(k, a[0]):
+        return -errno.ESRCH if _no_such_process(c_int(a[0])) else -errno.EPERM
+    size = min(size, _CPUMASK_SIZE)
     k.write(a[2], b"\x01" + bytes(size - 1))
     return size
 
@@ -255,6 +399,9 @@ def sys_prctl(k: LinuxKernel, a: Args) -> int:
 
 @handles("getrandom")
 def sys_getrandom(k: LinuxKernel, a: Args) -> int:
+    flags = a[2] & 0xFFFFFFFF
+    if flags & ~0x7 or flags & 0x6 == 0x6:  # NONBLOCK|RANDOM|INSECURE; not RANDOM+INSECURE
+        return -errno.EINVAL
     n = min(a[1], 1 << 20)
     k.write(a[0], k.random_bytes(n))
     return n
@@ -262,5 +409,7 @@ def sys_getrandom(k: LinuxKernel, a: Args) -> int:
 
 @handles("getrusage")
 def sys_getrusage(k: LinuxKernel, a: Args) -> int:
+    if c_int(a[0]) not in (0, -1, 1):  # RUSAGE_SELF, _CHILDREN, _THREAD
+        return -errno.EINVAL
     k.write(a[1], bytes(18 * k.m.arch.word))
     return 0

@@ -7,6 +7,7 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -21,7 +22,12 @@ _CLOCKS = {
     5: 5,
     6: 6,
     7: 7,
+    8: 8,
+    9: 9,
+    11: time.CLOCK_TAI,
 }
+#: clocks Linux cannot sleep on: the thread's CPU clock, MONOTONIC_RAW, the coarse ones
+_NO_SLEEP = {3: errno.EOPNOTSUPP, 4: errno.EOPNOTSUPP, 5: errno.EOPNOTSUPP, 6: errno.EOPNOTSUPP}
 
 
 def _put_timespec(k: LinuxKernel, addr: int, ns: int, wide: bool) -> None:
@@ -43,6 +49,7 @@ def _get_timespec(k: LinuxKernel, addr: int, wide: bool) -> float:
 
 
 def _clock(k: LinuxKernel, clk: int) -> int:
+    clk = c_int(clk)
     if clk not in _CLOCKS:
         raise OSError(errno.EINVAL, "bad clock")
     return time.clock_gettime_ns(_CLOCKS[clk])
@@ -60,11 +67,24 @@ def sys_clock_gettime64(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-@handles("clock_getres", "clock_getres_time64")
-def sys_clock_getres(k: LinuxKernel, a: Args) -> int:
+def _getres(k: LinuxKernel, a: Args, wide: bool) -> int:
+    clk = c_int(a[0])
+    if clk not in _CLOCKS:
+        return -errno.EINVAL
     if a[1]:
-        _put_timespec(k, a[1], 1, wide=k.table.get(0) is None and False)
+        res = time.clock_getres(_CLOCKS[clk])
+        _put_timespec(k, a[1], max(1, round(res * 1e9)), wide=wide)
     return 0
+
+
+@handles("clock_getres")
+def sys_clock_getres(k: LinuxKernel, a: Args) -> int:
+    return _getres(k, a, wide=False)
+
+
+@handles("clock_getres_time64")
+def sys_clock_getres_time64(k: LinuxKernel, a: Args) -> int:
+    return _getres(k, a, wide=True)
 
 
 @handles("gettimeofday")
@@ -85,9 +105,21 @@ def sys_time(k: LinuxKernel, a: Args) -> int:
     return now
 
 
+#: the longest single host sleep; longer guest sleeps are a loop of these
+_MAX_SLEEP = 86400.0
+
+
+def _sleep(seconds: float) -> None:
+    """Sleep as long as the guest asked, however long (time.sleep overflows past ~2^63 ns)."""
+    end = time.monotonic() + seconds
+    while seconds > 0:
+        time.sleep(min(seconds, _MAX_SLEEP))
+        seconds = end - time.monotonic()
+
+
 @handles("nanosleep")
 def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
-    time.sleep(_get_timespec(k, a[0], wide=False))
+    _sleep(_get_timespec(k, a[0], wide=False))
     return 0
 
 
@@ -97,8 +129,11 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
         k.m.arch.bits == 32
         and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
     )
+    if c_int(a[0]) in _NO_SLEEP:
+        return -_NO_SLEEP[c_int(a[0])]
+    now = _clock(k, a[0])  # EINVAL for an unknown clock, before the timespec is read
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME
-        t = max(0.0, t - _clock(k, a[0]) / 1e9)
-    time.sleep(t)
+        t = max(0.0, t - now / 1e9)
+    _sleep(t)
     return 0

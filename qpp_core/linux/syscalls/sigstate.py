@@ -1,0 +1,105 @@
+"""The guest's signal dispositions, kept so that a fatal signal can honour ``SIG_IGN``.
+
+qpp delivers no signal to a guest handler yet; it only needs to know whether a signal the
+guest provokes (``SIGPIPE`` from a write to a pipe without a reader, ``kill`` of itself)
+is ignored, kills the guest (default action), or is caught (then the call returns as if
+the handler had run). ``rt_sigaction`` stores each signal's ``struct sigaction`` as the
+guest wrote it, in the guest's own layout, and hands it back as the old action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from ...machine.signals import host_signal_number
+
+if TYPE_CHECKING:
+    from .kernel import LinuxKernel
+
+SIG_DFL = 0
+SIG_IGN = 1
+
+
+@dataclass(frozen=True)
+class SigAbi:
+    """One architecture's signal ABI: numbers of signals and ``struct sigaction`` shape."""
+
+    nsig: int  #: _NSIG: valid signals are 1..nsig
+    sigset_size: int  #: sizeof(sigset_t) the kernel insists on (rt_sigaction's last arg)
+    action_size: int  #: sizeof(struct sigaction) as the kernel reads it
+    handler_offset: int  #: where sa_handler sits in it
+    sigkill: int = 9
+    sigstop: int = 19
+    #: SIGCHLD, SIGCONT, SIGURG, SIGWINCH: the default action does nothing
+    default_ignored: frozenset[int] = frozenset({17, 18, 23, 28})
+    minsigstksz: int = 2048  #: the smallest alternate signal stack (else ENOMEM)
+    #: stack_t is {sp, flags, size}; mips puts the flags last: {sp, size, flags}
+    stack_flags_last: bool = False
+
+
+#: Linux's uapi asm/signal.h per architecture (mips o32: flags first, 128 signals)
+SIG_ABI: dict[str, SigAbi] = {
+    "x86_64": SigAbi(64, 8, 32, 0),  # handler, flags, restorer, mask
+    "aarch64": SigAbi(64, 8, 32, 0, minsigstksz=5120),  # handler, flags, restorer, mask
+    "riscv64": SigAbi(64, 8, 24, 0),  # handler, flags, mask (no sa_restorer)
+    "arm": SigAbi(64, 8, 20, 0),  # handler, flags, restorer, mask
+    "mipsel": SigAbi(
+        128,
+        16,
+        24,  # flags, handler, mask[4]
+        4,
+        sigstop=23,
+        stack_flags_last=True,
+        default_ignored=frozenset({18, 20, 21, 25}),  # SIGCHLD, SIGWINCH, SIGURG, SIGCONT
+    ),
+}
+
+
+@dataclass
+class SignalState:
+    """Per-guest: the raw sigaction of each signal the guest set, the blocked mask and the
+    alternate signal stack."""
+
+    actions: dict[int, bytes] = field(default_factory=dict)
+    mask: bytes = b""
+    altstack: tuple[int, int, int] = (0, 0, 0)  #: sigaltstack's (sp, flags, size)
+
+
+_STATES: WeakKeyDictionary[LinuxKernel, SignalState] = WeakKeyDictionary()
+
+
+def state(k: LinuxKernel) -> SignalState:
+    s = _STATES.get(k)
+    if s is None:
+        s = _STATES[k] = SignalState()
+    return s
+
+
+def disposition(k: LinuxKernel, sig: int) -> int:
+    """SIG_DFL (0), SIG_IGN (1) or the guest handler's address for guest signal ``sig``."""
+    sa = SIG_ABI[k.arch_name]
+    raw = state(k).actions.get(sig)
+    if raw is None:
+        return SIG_DFL
+    w = k.m.arch.word
+    return int.from_bytes(raw[sa.handler_offset : sa.handler_offset + w], "little")
+
+
+def host_signal(k: LinuxKernel, sig: int) -> int:
+    """The host's number for a guest-numbered signal (mips numbers many differently)."""
+    return host_signal_number(k.arch_name, sig)
+
+
+def raise_in_guest(k: LinuxKernel, sig: int) -> None:
+    """The guest provoked signal ``sig`` (guest numbering): apply its disposition.
+
+    Default action: the guest dies as under Linux (128+N), unless the signal is ignored by
+    default. ``SIG_IGN``: nothing. A guest handler is not run (not emulated yet); the
+    caller's system call simply returns, as it would after the handler.
+    """
+    sa = SIG_ABI[k.arch_name]
+    if disposition(k, sig) != SIG_DFL or sig in sa.default_ignored:
+        return
+    k.m.kill(host_signal(k, sig))
