@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 
 from ..machine.arch import Arch, Uc
+from ..machine.arch.base import UcError
 
 PAGE = 0x1000
 
@@ -171,10 +172,13 @@ class GuestMemory:
                 self.uc.mem_write(self.brk, bytes(new - self.brk))
             self.brk = new
             return self.brk
-        size = page_up(new - self.brk_page + 1)
-        if not self.is_free(self.brk_page, size):
+        size = page_up(new - self.brk_page)
+        if new > self.limit or not self.is_free(self.brk_page, size):
             return self.brk
-        self.uc.mem_map(self.brk_page, size, 3)
+        try:
+            self.uc.mem_map(self.brk_page, size, 3)
+        except UcError:  # the host cannot back it: Linux's answer is the old break
+            return self.brk
         self.brk = new
-        self.brk_page = page_up(new)
+        self.brk_page += size
         return self.brk
