@@ -8,13 +8,17 @@ how the program break moves (qemu's ``do_brk``).
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
-from dataclasses import dataclass
+import signal
+from dataclasses import dataclass, field
 
 from ..machine.arch import Arch, Uc
 from ..machine.arch.base import UcError
 
 PAGE = 0x1000
+HOST_MAP_NORESERVE = 0x4000  #: Linux's value (Python 3.11's mmap module lacks it)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,69 @@ class FileRange:
     offset: int
     dev: int
     inode: int
+
+
+@dataclass
+class HostBacking:
+    """One host ``mmap`` (of a file, or anonymous shared memory) that guest pages point into.
+
+    Shared mappings must be the host's own pages so that stores reach the file (or the other
+    attachers); large private file mappings use one so that they cost nothing until touched.
+    The host mapping is released when no guest page refers to it any more.
+    """
+
+    ptr: int
+    length: int
+    users: int = 0
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users <= 0:
+            _libc().munmap(self.ptr, self.length)
+
+
+@dataclass
+class HostPiece:
+    """Guest pages ``[start, end)`` shown by unicorn from host memory at ``ptr``."""
+
+    start: int
+    end: int
+    ptr: int
+    prot: int
+    backing: HostBacking = field(repr=False)
+
+
+_LIBC: ctypes.CDLL | None = None
+
+
+def _libc() -> ctypes.CDLL:
+    global _LIBC
+    if _LIBC is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_long,
+        ]
+        libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        _LIBC = libc
+    return _LIBC
+
+
+def host_mmap(length: int, fd: int, offset: int, shared: bool) -> HostBacking:
+    """A host mapping of ``length`` bytes of ``fd`` from ``offset`` (anonymous if fd < 0)."""
+    flags = mmap.MAP_SHARED if shared else mmap.MAP_PRIVATE | HOST_MAP_NORESERVE
+    if fd < 0:
+        flags |= mmap.MAP_ANONYMOUS
+    ptr = _libc().mmap(None, length, mmap.PROT_READ | mmap.PROT_WRITE, flags, fd, offset)
+    if ptr is None or ptr == ctypes.c_void_p(-1).value:
+        raise OSError(ctypes.get_errno() or 12, "host mmap failed")
+    return HostBacking(ptr, length)
 
 
 def page_down(x: int) -> int:
@@ -52,6 +119,10 @@ class GuestMemory:
         self._quirks_hooked: set[int] = set()  #: addresses given a per-instruction hook
         self.files: list[FileRange] = []  #: file-backed ranges, for /proc/self/maps
         self.stack: tuple[int, int] | None = None  #: the main stack's [start, end)
+        self.host: dict[int, HostPiece] = {}  #: host-backed pieces by start address
+        #: file pages past the end of the file: ``(start, end, prot)``; touching them is
+        #: SIGBUS in Linux. They are mapped inaccessible so that nothing else lands there.
+        self.beyond_eof: list[tuple[int, int, int]] = []
 
     def note_file(self, start: int, end: int, path: str, offset: int) -> None:
         """Pages ``[start, end)`` now hold ``path`` from ``offset`` (an ELF load or mmap)."""
@@ -112,27 +183,118 @@ class GuestMemory:
         addr, end = page_down(addr), page_up(addr + size)
         self.unmap(addr, end - addr)
         self.uc.mem_map(addr, end - addr, prot & 7)
-        self.forget_files(addr, end)
+
+    def map_host(self, addr: int, size: int, prot: int, backing: HostBacking, at: int = 0) -> None:
+        """Map ``[addr, addr+size)`` onto host memory ``backing`` from byte ``at`` on."""
+        self.unmap(addr, size)
+        self._add_piece(HostPiece(addr, addr + size, backing.ptr + at, prot & 7, backing))
+
+    def _add_piece(self, piece: HostPiece) -> None:
+        self.uc.mem_map_ptr(piece.start, piece.end - piece.start, piece.prot, piece.ptr)
+        piece.backing.users += 1
+        self.host[piece.start] = piece
+
+    def _split_host(self, at: int) -> None:
+        """Make ``at`` a boundary between host-backed pieces (unicorn would copy them)."""
+        for piece in list(self.host.values()):
+            if piece.start < at < piece.end:
+                self._drop_piece(piece)
+                cut = at - piece.start
+                b = piece.backing
+                self._add_piece(HostPiece(piece.start, at, piece.ptr, piece.prot, b))
+                self._add_piece(HostPiece(at, piece.end, piece.ptr + cut, piece.prot, b))
+                b.release()  # the reference _drop_piece kept alive for the two halves
+                return
+
+    def _drop_piece(self, piece: HostPiece) -> None:
+        """Unmap a piece; its reference to the backing is the caller's to release."""
+        del self.host[piece.start]
+        self.uc.mem_unmap(piece.start, piece.end - piece.start)
 
     def unmap(self, addr: int, size: int) -> None:
         """Unmap the mapped parts of ``[addr, addr+size)``."""
         end = page_up(addr + size)
+        self._split_host(addr)
+        self._split_host(end)
+        for piece in [p for p in self.host.values() if addr <= p.start and p.end <= end]:
+            self._drop_piece(piece)
+            piece.backing.release()
         for b, e, _ in self.regions():
             lo, hi = max(b, addr), min(e, end)
             if lo < hi:
                 self.uc.mem_unmap(lo, hi - lo)
         self.forget_files(addr, end)
+        self.beyond_eof = _cut(self.beyond_eof, addr, end)
 
     def protect(self, addr: int, size: int, prot: int) -> bool:
         """Change protection; False if part of the range is not mapped (ENOMEM)."""
         end = page_up(addr + size)
-        covered = 0
+        if not self.is_mapped(addr, end - addr):
+            return False
+        self._split_host(addr)
+        self._split_host(end)
         for b, e, _ in self.regions():
             lo, hi = max(b, addr), min(e, end)
             if lo < hi:
+                piece = self.host.get(lo)
+                if piece is not None:
+                    piece.prot = prot & 7
+                if any(lo < be and bs < hi for bs, be, _ in self.beyond_eof):
+                    self.beyond_eof = [
+                        (bs, be, prot if lo <= bs and be <= hi else bp)
+                        for bs, be, bp in self.beyond_eof
+                    ]
+                    continue
                 self.uc.mem_protect(lo, hi - lo, prot & 7)
-                covered += hi - lo
-        return covered == end - addr
+        return True
+
+    def is_mapped(self, addr: int, size: int) -> bool:
+        """Every page of ``[addr, addr+size)`` is mapped."""
+        at, end = addr, addr + size
+        for b, e, _ in self.regions():
+            if b <= at < e:
+                at = e
+            if at >= end:
+                return True
+        return at >= end
+
+    def mark_beyond_eof(self, start: int, end: int, prot: int) -> None:
+        """``[start, end)`` belongs to a file mapping but lies past the file's last page."""
+        self.uc.mem_protect(start, end - start, 0)
+        self.beyond_eof.append((start, end, prot & 7))
+        self.beyond_eof.sort()
+
+    def fault_signal(self, addr: int) -> int | None:
+        """The signal a fault at ``addr`` raises when it is not SIGSEGV (SIGBUS past EOF)."""
+        for start, end, _ in self.beyond_eof:
+            if start <= addr < end:
+                return int(signal.SIGBUS)
+        return None
+
+    def discard(self, addr: int, size: int) -> None:
+        """MADV_DONTNEED: private pages lose their changes (zero, or the file's bytes)."""
+        end = page_up(addr + size)
+        self._split_host(addr)
+        self._split_host(end)
+        for b, e, _ in self.regions():
+            lo, hi = max(b, addr), min(e, end)
+            if lo >= hi or any(bs <= lo and hi <= be for bs, be, _ in self.beyond_eof):
+                continue
+            piece = self.host.get(lo)
+            if piece is not None:
+                _libc().madvise(piece.ptr, hi - lo, mmap.MADV_DONTNEED)
+                continue
+            self.uc.mem_write(lo, bytes(hi - lo))
+            for f in self.files:
+                flo, fhi = max(f.start, lo), min(f.end, hi)
+                if flo < fhi:
+                    try:
+                        with open(f.path, "rb") as src:
+                            src.seek(f.offset + flo - f.start)
+                            data = src.read(fhi - flo)
+                    except OSError:
+                        continue
+                    self.uc.mem_write(flo, data)
 
     # --- placement --------------------------------------------------------------------
 
@@ -182,3 +344,17 @@ class GuestMemory:
         self.brk = new
         self.brk_page += size
         return self.brk
+
+
+def _cut(ranges: list[tuple[int, int, int]], lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """``ranges`` without ``[lo, hi)``."""
+    out: list[tuple[int, int, int]] = []
+    for start, end, prot in ranges:
+        if end <= lo or start >= hi:
+            out.append((start, end, prot))
+            continue
+        if start < lo:
+            out.append((start, lo, prot))
+        if end > hi:
+            out.append((hi, end, prot))
+    return out

@@ -79,6 +79,8 @@ class Machine:
         self._stopped = False
         self._restart = False
         self._fault_addr: int | None = None
+        #: the memory layer's say on a fault address: a signal other than SIGSEGV, or None
+        self.fault_signal: Callable[[int], int | None] | None = None
         self._install_traps()
         self._pending_entry: int | None = entry
 
@@ -224,7 +226,12 @@ class Machine:
         return False
 
     def _fault(self, error: Exception) -> None:
-        sig, what = _FAULT_ERRORS.get(getattr(error, "errno", -1), (signal.SIGSEGV, str(error)))
+        found = _FAULT_ERRORS.get(getattr(error, "errno", -1), (signal.SIGSEGV, str(error)))
+        sig, what = int(found[0]), found[1]
+        if self._fault_addr is not None and self.fault_signal is not None:
+            other = self.fault_signal(self._fault_addr)
+            if other is not None:
+                sig, what = other, "access past the end of a file mapping at"
         detail = f"pc=0x{self.pc:x}: {what}"
         if (
             self._fault_addr is not None

@@ -103,7 +103,7 @@ clock_nanosleep_time64=407 close_range=436 faccessat2=439
 NUMBERS: dict[str, dict[int, str]] = {
     "x86_64": X86_64,
     "aarch64": GENERIC,
-    "riscv64": GENERIC,
+    "riscv64": {**GENERIC, 259: "riscv_flush_icache"},
     "arm": ARM,
     "mipsel": MIPS_O32,
 }
