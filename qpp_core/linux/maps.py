@@ -25,6 +25,9 @@ def _pieces(mem: GuestMemory) -> list[Piece]:
     out: list[Piece] = []
     shown = ~4 if mem.arch.name == "x86_64" else 7  # qemu shows x86_64 pages without x
     for begin, end, prot in mem.regions():
+        for start, stop, promised in mem.beyond_eof:  # inaccessible here, but shown as mapped
+            if start <= begin and end <= stop:
+                prot = promised
         prot &= shown
         at = begin
         for f in mem.files:
