@@ -12,6 +12,7 @@ import ctypes
 import mmap
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..machine.arch import Arch, Uc
@@ -123,6 +124,22 @@ class GuestMemory:
         #: file pages past the end of the file: ``(start, end, prot)``; touching them is
         #: SIGBUS in Linux. They are mapped inaccessible so that nothing else lands there.
         self.beyond_eof: list[tuple[int, int, int]] = []
+        #: told ``(lo, hi)`` when code there may have changed behind the CPU's back (the
+        #: instrumentation layer forgets its blocks there)
+        self.code_listeners: list[Callable[[int, int], None]] = []
+
+    def code_may_change(self, lo: int, hi: int) -> None:
+        """``[lo, hi)`` was written by the kernel, remapped or reprotected: run it afresh.
+
+        unicorn notices the guest's own stores into translated code, but not writes
+        through its API (a ``read()`` into a JIT buffer) nor stores made while the page
+        was not executable (W^X JITs): its cached translations there are dropped.
+        """
+        for b, e, prot in self.uc.mem_regions():  # the mapped parts only: its cost is per page
+            if b < hi and lo <= e and prot & 4:
+                self.uc.ctl_remove_cache(max(b, lo), min(e + 1, hi))
+        for listener in self.code_listeners:
+            listener(lo, hi)
 
     def note_file(self, start: int, end: int, path: str, offset: int) -> None:
         """Pages ``[start, end)`` now hold ``path`` from ``offset`` (an ELF load or mmap)."""
@@ -225,6 +242,7 @@ class GuestMemory:
                 self.uc.mem_unmap(lo, hi - lo)
         self.forget_files(addr, end)
         self.beyond_eof = _cut(self.beyond_eof, addr, end)
+        self.code_may_change(addr, end)
 
     def protect(self, addr: int, size: int, prot: int) -> bool:
         """Change protection; False if part of the range is not mapped (ENOMEM)."""
@@ -246,6 +264,7 @@ class GuestMemory:
                     ]
                     continue
                 self.uc.mem_protect(lo, hi - lo, prot & 7)
+        self.code_may_change(addr, end)
         return True
 
     def is_mapped(self, addr: int, size: int) -> bool:
@@ -295,6 +314,7 @@ class GuestMemory:
                     except OSError:
                         continue
                     self.uc.mem_write(flo, data)
+        self.code_may_change(addr, end)
 
     # --- placement --------------------------------------------------------------------
 
