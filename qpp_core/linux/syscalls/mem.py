@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x01, 0x02, 0x03, 0x0F
-#: a private file mapping larger than this is a lazy host mapping rather than a copy
-COPY_LIMIT = 64 << 20
 CHUNK = 1 << 20
 #: larger mappings are refused (ENOMEM): unicorn's unmap costs time per page (16 GiB: ~5 s)
 MAX_MAPPING = 1 << 34
@@ -137,7 +135,7 @@ def _map_file(
     """Map a regular file: its pages, then inaccessible pages past its end (SIGBUS)."""
     mem = k.memory
     data = min(size, max(0, page_up(file_size - offset)))
-    if data and (shared or data > COPY_LIMIT):
+    if data:
         backing: HostBacking = host_mmap(data, fd, offset, shared)
         try:
             mem.map_host(where, data, prot, backing)
@@ -145,9 +143,6 @@ def _map_file(
             backing.users = 1
             backing.release()
             raise
-    elif data:
-        mem.map(where, data, prot)
-        _copy(k, fd, where, data, offset)
     if data < size:
         mem.map(where + data, size - data, prot)
         mem.mark_beyond_eof(where + data, where + size, prot)
