@@ -267,6 +267,66 @@ class GuestMemory:
         self.code_may_change(addr, end)
         return True
 
+    def move(self, src: int, size: int, dst: int) -> None:
+        """mremap's move: the pages of ``[src, src+size)`` (all mapped) go to ``dst``.
+
+        Host-backed pages are remapped (no copy); others are copied. What was at ``dst``
+        is replaced; ``src`` is unmapped afterwards.
+        """
+        end = src + size
+        self.unmap(dst, size)
+        self._split_host(src)
+        self._split_host(end)
+        for b, e, prot in self.regions():
+            lo, hi = max(b, src), min(e, end)
+            if lo >= hi:
+                continue
+            at = dst + lo - src
+            piece = self.host.get(lo)
+            if piece is not None:
+                self._add_piece(HostPiece(at, at + hi - lo, piece.ptr, piece.prot, piece.backing))
+                continue
+            shown = prot
+            for bs, be, bp in self.beyond_eof:
+                if bs <= lo and hi <= be:
+                    shown = bp
+            self.uc.mem_map(at, hi - lo, shown)
+            for off in range(0, hi - lo, 1 << 20):
+                n = min(1 << 20, hi - lo - off)
+                self.uc.mem_write(at + off, bytes(self.uc.mem_read(lo + off, n)))
+            if prot != shown:
+                self.uc.mem_protect(at, hi - lo, prot)
+        moved = [
+            FileRange(
+                max(f.start, src) - src + dst,
+                min(f.end, end) - src + dst,
+                f.path,
+                f.offset + max(f.start, src) - f.start,
+                f.dev,
+                f.inode,
+            )
+            for f in self.files
+            if f.start < end and src < f.end
+        ]
+        beyond = [
+            (max(bs, src) - src + dst, min(be, end) - src + dst, bp)
+            for bs, be, bp in self.beyond_eof
+            if bs < end and src < be
+        ]
+        self.unmap(src, size)
+        self.files = sorted(self.files + moved, key=lambda f: f.start)
+        self.beyond_eof = sorted(self.beyond_eof + beyond)
+
+    def prot_at(self, addr: int) -> int:
+        """The protection of the page at ``addr`` as the guest set it (0 if unmapped)."""
+        for bs, be, bp in self.beyond_eof:
+            if bs <= addr < be:
+                return bp
+        for b, e, prot in self.regions():
+            if b <= addr < e:
+                return prot
+        return 0
+
     def is_mapped(self, addr: int, size: int) -> bool:
         """Every page of ``[addr, addr+size)`` is mapped."""
         at, end = addr, addr + size

@@ -1,5 +1,5 @@
 """Memory syscalls: brk, mmap/mmap2 (placed as qemu-user places them), munmap, mprotect,
-madvise, msync, and the private cache-flush calls JITs make (arm, mips, riscv64).
+madvise, msync, mremap, and the private cache-flush calls JITs make (arm, mips, riscv64).
 
 Arguments are checked in Linux's order and give Linux's errno; no value crashes qpp.
 Private file mappings are copied into guest memory (large ones are host mappings, so a
@@ -30,6 +30,7 @@ CHUNK = 1 << 20
 MAX_MAPPING = 1 << 34
 MADV_DONTNEED = 4
 MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
+MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 
 
 def _fd(k: LinuxKernel, v: int) -> int:
@@ -236,7 +237,57 @@ def sys_msync(k: LinuxKernel, a: Args) -> int:
 
 @handles("mremap")
 def sys_mremap(k: LinuxKernel, a: Args) -> int:
-    return -errno.ENOMEM
+    """Shrink in place, grow in place when the pages after are free, else move (MAYMOVE),
+    or move to a given address (FIXED). Grown pages are zeroed anonymous memory."""
+    mem = k.memory
+    old, flags, new_addr = a[0], a[3] & 0xFFFF_FFFF, a[4]
+    if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) or old & 0xFFF:
+        return -errno.EINVAL
+    if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) and not flags & MREMAP_MAYMOVE:
+        return -errno.EINVAL
+    if flags & MREMAP_DONTUNMAP:
+        return -errno.EINVAL  # not emulated
+    old_len, new_len = page_up(a[1]), page_up(a[2])
+    if new_len == 0 or old_len == 0 or (a[1] and old_len == 0):
+        return -errno.EINVAL
+    if flags & MREMAP_FIXED:
+        if new_addr & 0xFFF or not _range_ok(k, new_addr, new_len):
+            return -errno.EINVAL
+        if new_addr < old + old_len and old < new_addr + new_len:
+            return -errno.EINVAL
+    if not _range_ok(k, old, old_len) or not mem.is_mapped(old, old_len):
+        return -errno.EFAULT
+    if new_len > min(mem.limit, MAX_MAPPING):
+        return -errno.ENOMEM
+    prot = mem.prot_at(old + min(old_len, new_len) - 1)
+    try:
+        if flags & MREMAP_FIXED:
+            keep = min(old_len, new_len)
+            mem.unmap(new_addr, new_len)
+            mem.move(old, keep, new_addr)
+            if old_len > keep:
+                mem.unmap(old + keep, old_len - keep)
+            elif new_len > keep:
+                mem.map(new_addr + keep, new_len - keep, prot)
+            return new_addr
+        if new_len <= old_len:
+            if new_len < old_len:
+                mem.unmap(old + new_len, old_len - new_len)
+            return old
+        grow = new_len - old_len
+        if old + new_len <= mem.limit and mem.is_free(old + old_len, grow):
+            mem.map(old + old_len, grow, prot)
+            return old
+        if not flags & MREMAP_MAYMOVE:
+            return -errno.ENOMEM
+        where = mem.find_free(new_len)
+        if where is None:
+            return -errno.ENOMEM
+        mem.move(old, old_len, where)
+        mem.map(where + old_len, grow, prot)
+        return where
+    except UcError:
+        return -errno.ENOMEM
 
 
 @handles("cacheflush", "riscv_flush_icache")
