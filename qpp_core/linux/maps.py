@@ -17,8 +17,8 @@ PROC_MAPS = ("/proc/self/maps", f"/proc/{os.getpid()}/maps", "/proc/thread-self/
 
 _VSYSCALL = (0xFFFF_FFFF_FF60_0000, 0xFFFF_FFFF_FF60_1000, 4, None, "[vsyscall]")
 
-# (start, end, prot, (offset, dev, inode) or None for anonymous memory, path)
-Piece = tuple[int, int, int, tuple[int, int, int] | None, str]
+# (start, end, prot, (offset, dev, inode, shared) or None for anonymous memory, path)
+Piece = tuple[int, int, int, tuple[int, int, int, bool] | None, str]
 
 
 def _pieces(mem: GuestMemory) -> list[Piece]:
@@ -36,7 +36,7 @@ def _pieces(mem: GuestMemory) -> list[Piece]:
                 continue
             if at < lo:
                 out.append((at, lo, prot, None, ""))
-            out.append((lo, hi, prot, (f.offset + lo - f.start, f.dev, f.inode), f.path))
+            out.append((lo, hi, prot, (f.offset + lo - f.start, f.dev, f.inode, f.shared), f.path))
             at = hi
         if at < end:
             out.append((at, end, prot, None, ""))
@@ -49,6 +49,7 @@ def _pieces(mem: GuestMemory) -> list[Piece]:
                 q[3] is not None
                 and p[3] is not None
                 and q[4] == p[4]
+                and q[3][3] == p[3][3]
                 and q[3][0] + q[1] - q[0] == p[3][0]
             )
             if q[1] == p[0] and q[2] == p[2] and (same_anon or same_file):
@@ -66,12 +67,12 @@ def render_maps(mem: GuestMemory) -> bytes:
     if mem.arch.name == "x86_64":
         pieces.append(_VSYSCALL)
     for start, end, prot, backing, path in pieces:
-        offset, dev, inode = backing or (0, 0, 0)
+        offset, dev, inode, shared = backing or (0, 0, 0, False)
         if backing is None and mem.stack and start < mem.stack[1] and end > mem.stack[0]:
             path = "[stack]"
         perms = "".join(c if prot & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
         head = (
-            f"{start:0{width}x}-{end:0{width}x} {perms}p {offset:08x} "
+            f"{start:0{width}x}-{end:0{width}x} {perms}{'s' if shared else 'p'} {offset:08x} "
             f"{os.major(dev):02x}:{os.minor(dev):02x} {inode}"
         )
         lines.append(f"{head}{' ' * max(73 - len(head), 1)}{path}")

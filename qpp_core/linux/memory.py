@@ -9,6 +9,7 @@ how the program break moves (qemu's ``do_brk``).
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import mmap
 import os
 import signal
@@ -32,6 +33,7 @@ class FileRange:
     offset: int
     dev: int
     inode: int
+    shared: bool = False  #: MAP_SHARED ("s" in /proc/self/maps)
 
 
 @dataclass
@@ -141,14 +143,14 @@ class GuestMemory:
         for listener in self.code_listeners:
             listener(lo, hi)
 
-    def note_file(self, start: int, end: int, path: str, offset: int) -> None:
+    def note_file(self, start: int, end: int, path: str, offset: int, shared: bool = False) -> None:
         """Pages ``[start, end)`` now hold ``path`` from ``offset`` (an ELF load or mmap)."""
         self.forget_files(start, end)
         try:
             st = os.stat(path)
         except OSError:
             return
-        self.files.append(FileRange(start, end, path, offset, st.st_dev, st.st_ino))
+        self.files.append(FileRange(start, end, path, offset, st.st_dev, st.st_ino, shared))
         self.files.sort(key=lambda f: f.start)
 
     def forget_files(self, start: int, end: int) -> None:
@@ -159,10 +161,9 @@ class GuestMemory:
                 kept.append(f)
                 continue
             if f.start < start:
-                kept.append(FileRange(f.start, start, f.path, f.offset, f.dev, f.inode))
+                kept.append(dataclasses.replace(f, end=start))
             if f.end > end:
-                skip = end - f.start
-                kept.append(FileRange(end, f.end, f.path, f.offset + skip, f.dev, f.inode))
+                kept.append(dataclasses.replace(f, start=end, offset=f.offset + end - f.start))
         self.files = kept
 
     @property
@@ -297,13 +298,11 @@ class GuestMemory:
             if prot != shown:
                 self.uc.mem_protect(at, hi - lo, prot)
         moved = [
-            FileRange(
-                max(f.start, src) - src + dst,
-                min(f.end, end) - src + dst,
-                f.path,
-                f.offset + max(f.start, src) - f.start,
-                f.dev,
-                f.inode,
+            dataclasses.replace(
+                f,
+                start=max(f.start, src) - src + dst,
+                end=min(f.end, end) - src + dst,
+                offset=f.offset + max(f.start, src) - f.start,
             )
             for f in self.files
             if f.start < end and src < f.end

@@ -116,8 +116,8 @@ def _mmap(
             path = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             path = ""
-        if path.startswith("/") and not shared:
-            mem.note_file(where, where + size, path, offset)
+        if path.startswith("/"):
+            mem.note_file(where, where + size, path, offset, bool(shared))
     if prot & 4:
         mem.code_mapped(where, size)
     return where
