@@ -295,3 +295,6 @@ def sys_cacheflush(k: LinuxKernel, a: Args) -> int:
     """arm's and mips's cacheflush and riscv64's riscv_flush_icache: JITs call them after
     writing code. unicorn notices stores into translated code itself; nothing to do."""
     return 0
+
+
+from . import shm as _shm  # noqa: E402, F401  (SysV shared memory handlers register here)

@@ -100,6 +100,12 @@ clock_nanosleep_time64=407 close_range=436 faccessat2=439
     offset=4000,
 )
 
+# SysV shared memory (mips o32 also has the older ipc() multiplexer, which glibc uses)
+X86_64.update(_table("shmget=29 shmat=30 shmctl=31 shmdt=67"))
+GENERIC.update(_table("shmget=194 shmctl=195 shmat=196 shmdt=197"))
+ARM.update(_table("shmat=305 shmdt=306 shmget=307 shmctl=308"))
+MIPS_O32.update(_table("ipc=117 shmget=395 shmctl=396 shmat=397 shmdt=398", offset=4000))
+
 NUMBERS: dict[str, dict[int, str]] = {
     "x86_64": X86_64,
     "aarch64": GENERIC,
