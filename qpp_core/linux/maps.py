@@ -2,7 +2,8 @@
 
 Opening the host's file would show qpp's Python process. Like qemu-user 7.2, each line
 gives the guest range, its protection, and for file pages the file's offset, device,
-inode and path (padded to column 74, also when there is no path); the stack is
+inode and path (padded to column 74, also when there is no path); addresses are not
+zero-padded, 32-bit ones neither (Linux pads those to 8 digits; qemu-user does not); the stack is
 ``[stack]``; on x86_64 the legacy ``[vsyscall]`` page is listed and, as qemu-user shows
 them, guest pages never show ``x``. Adjacent ranges of the same kind are merged.
 """
@@ -61,7 +62,6 @@ def _pieces(mem: GuestMemory) -> list[Piece]:
 
 def render_maps(mem: GuestMemory) -> bytes:
     """The text of the guest's /proc/self/maps."""
-    width = 8 if mem.arch.bits == 32 else 1
     lines = []
     pieces = _pieces(mem)
     if mem.arch.name == "x86_64":
@@ -72,7 +72,7 @@ def render_maps(mem: GuestMemory) -> bytes:
             path = "[stack]"
         perms = "".join(c if prot & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
         head = (
-            f"{start:0{width}x}-{end:0{width}x} {perms}{'s' if shared else 'p'} {offset:08x} "
+            f"{start:x}-{end:x} {perms}{'s' if shared else 'p'} {offset:08x} "
             f"{os.major(dev):02x}:{os.minor(dev):02x} {inode}"
         )
         lines.append(f"{head}{' ' * max(73 - len(head), 1)}{path}")
