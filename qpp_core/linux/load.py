@@ -22,6 +22,7 @@ import os
 import random
 import resource
 import sys
+from functools import partial
 from typing import TextIO
 
 from ..errors import BadBinaryError, GuestUnsupportedError, HostError
@@ -33,6 +34,7 @@ from .options import GuestOptions, guest_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
+from .syscalls.mem import vsyscall
 
 DEFAULT_STACK = 8 << 20
 #: a dynamically linked PIE (64-bit): the stack goes this far above the image, leaving the
@@ -205,6 +207,8 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         entries += [(a + interp_base - page_down(interp.low), s, n) for a, s, n in interp.symbols]
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
     kernel.machine = machine
+    machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
+    machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr)
     return machine

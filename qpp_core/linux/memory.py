@@ -36,6 +36,36 @@ class FileRange:
     shared: bool = False  #: MAP_SHARED ("s" in /proc/self/maps)
 
 
+#: pages the kernel puts into every address space, per architecture: (address, prot,
+#: {offset: bytes}). arm's "kuser helpers" (Documentation/arm/kernel_user_helpers.rst),
+#: in ARM code: cmpxchg64 at 0xf60, the memory barrier at 0xfa0, cmpxchg at 0xfc0 (zero
+#: and C set when stored), get_tls at 0xfe0, and their count (5) at 0xffc. Each helper is
+#: one block (conditional execution, no branch), so a time slice cannot split it.
+KERNEL_PAGES: dict[str, tuple[int, int, dict[int, bytes]]] = {
+    "arm": (
+        0xFFFF_0000,
+        5,
+        {
+            0xF60: bytes.fromhex(
+                "f0002de9d040c0e1d060c2e1060054e107005501d040c101f040c201"
+                "0000a0030100a01300007012f000bde81eff2fe1"
+            ),
+            0xFA0: bytes.fromhex("5bf07ff51eff2fe1"),
+            0xFC0: bytes.fromhex("003092e5003053e000108205000073e21eff2fe1"),
+            0xFE0: bytes.fromhex("700f1dee1eff2fe1"),
+            0xFFC: (5).to_bytes(4, "little"),
+        },
+    ),
+}
+
+
+#: kernel entry points at addresses unicorn cannot execute, emulated when the guest
+#: jumps there: x86_64's legacy vsyscall page (the call returns like ``ret``)
+VSYSCALLS: dict[str, tuple[int, dict[int, str]]] = {
+    "x86_64": (0xFFFF_FFFF_FF60_0000, {0x000: "gettimeofday", 0x400: "time", 0x800: "getcpu"}),
+}
+
+
 @dataclass
 class HostBacking:
     """One host ``mmap`` (of a file, or anonymous shared memory) that guest pages point into.
@@ -129,6 +159,12 @@ class GuestMemory:
         #: told ``(lo, hi)`` when code there may have changed behind the CPU's back (the
         #: instrumentation layer forgets its blocks there)
         self.code_listeners: list[Callable[[int, int], None]] = []
+        page = KERNEL_PAGES.get(arch.name)
+        if page is not None:
+            at, prot, code = page
+            uc.mem_map(at, PAGE, prot)
+            for offset, data in code.items():
+                uc.mem_write(at + offset, data)
 
     def code_may_change(self, lo: int, hi: int) -> None:
         """``[lo, hi)`` was written by the kernel, remapped or reprotected: run it afresh.

@@ -81,6 +81,9 @@ class Machine:
         self._fault_addr: int | None = None
         #: the memory layer's say on a fault address: a signal other than SIGSEGV, or None
         self.fault_signal: Callable[[int], int | None] | None = None
+        #: the memory layer's say on executing an unmapped address (a kernel entry point
+        #: such as x86_64's vsyscall page): True when it emulated the call and set the pc
+        self.exec_fault: Callable[[int], bool] | None = None
         self._install_traps()
         self._pending_entry: int | None = entry
 
@@ -175,6 +178,16 @@ class Machine:
                 error = e
             if self._exit is not None or self._stopped:
                 break
+            if (
+                error is not None
+                and getattr(error, "errno", -1) == unicorn.UC_ERR_FETCH_UNMAPPED
+                and self.exec_fault is not None
+                and self.exec_fault(self.pc)
+            ):
+                if self._exit is not None or self._stopped:
+                    break
+                begin = self._resume_pc()
+                continue
             if error is not None:
                 self._fault(error)
                 break

@@ -17,7 +17,7 @@ import stat
 from typing import TYPE_CHECKING
 
 from ...machine.arch.base import UcError
-from ..memory import HostBacking, host_mmap, page_up
+from ..memory import VSYSCALLS, HostBacking, host_mmap, page_up
 from . import abi
 from .registry import Args, handles
 
@@ -147,7 +147,6 @@ def _map_file(
     if data < size:
         mem.map(where + data, size - data, prot)
         mem.mark_beyond_eof(where + data, where + size, prot)
-        k.m.fault_signal = mem.fault_signal
 
 
 def _copy(k: LinuxKernel, fd: int, where: int, size: int, offset: int) -> None:
@@ -295,6 +294,33 @@ def sys_cacheflush(k: LinuxKernel, a: Args) -> int:
     """arm's and mips's cacheflush and riscv64's riscv_flush_icache: JITs call them after
     writing code. unicorn notices stores into translated code itself; nothing to do."""
     return 0
+
+
+def vsyscall(k: LinuxKernel, pc: int) -> bool:
+    """The guest called a vsyscall entry (see ``memory.VSYSCALLS``): emulate it and return
+    to the caller. False if ``pc`` is no such entry (the fault stands)."""
+    entry = VSYSCALLS.get(k.arch_name)
+    if entry is None:
+        return False
+    name = entry[1].get(pc - entry[0])
+    if name is None:
+        return False
+    m = k.m
+    uc = m.uc
+    regs = [uc.reg_read(r) for r in m.arch.syscall.args] + [0] * 6
+    num = next((n for n, v in k.table.items() if v == name), -1)
+    ret = k.dispatch(num, name, (regs[0], regs[1], regs[2], regs[3], regs[4], regs[5]))
+    if m.exited is not None:
+        return True
+    uc.reg_write(m.arch.syscall.result, ret & m.arch.mask)
+    sp = uc.reg_read(m.arch.sp)
+    try:
+        back = int.from_bytes(uc.mem_read(sp, m.arch.word), "little")
+    except UcError:
+        return False
+    uc.reg_write(m.arch.sp, sp + m.arch.word)
+    uc.reg_write(m.arch.pc, back)
+    return True
 
 
 from . import shm as _shm  # noqa: E402, F401  (SysV shared memory handlers register here)
