@@ -159,6 +159,9 @@ class GuestMemory:
         #: told ``(lo, hi)`` when code there may have changed behind the CPU's back (the
         #: instrumentation layer forgets its blocks there)
         self.code_listeners: list[Callable[[int, int], None]] = []
+        #: executable ranges ``(start, end)``, cached for the kernel-write check (None:
+        #: rebuilt at next use; every mapping change through this class resets it)
+        self._exec: list[tuple[int, int]] | None = None
         page = KERNEL_PAGES.get(arch.name)
         if page is not None:
             at, prot, code = page
@@ -173,9 +176,11 @@ class GuestMemory:
         through its API (a ``read()`` into a JIT buffer) nor stores made while the page
         was not executable (W^X JITs): its cached translations there are dropped.
         """
-        for b, e, prot in self.uc.mem_regions():  # the mapped parts only: its cost is per page
-            if b < hi and lo <= e and prot & 4:
-                self.uc.ctl_remove_cache(max(b, lo), min(e + 1, hi))
+        if self._exec is None:
+            self._exec = [(b, e + 1) for b, e, prot in self.uc.mem_regions() if prot & 4]
+        for b, e in self._exec:  # the executable parts only: its cost is per page
+            if b < hi and lo < e:
+                self.uc.ctl_remove_cache(max(b, lo), min(e, hi))
         for listener in self.code_listeners:
             listener(lo, hi)
 
@@ -207,12 +212,17 @@ class GuestMemory:
         """Addresses of the instructions hooked by :meth:`code_mapped`."""
         return frozenset(self._quirks_hooked)
 
+    def layout_changed(self) -> None:
+        """Mappings were changed around this class (straight through unicorn)."""
+        self._exec = None
+
     def code_mapped(self, addr: int, size: int) -> None:
         """Executable code appeared at ``[addr, addr+size)``: hook the arch's quirk sites.
 
         Some instructions must be answered as qemu-user does (aarch64's cache geometry);
         they are hooked where they occur rather than everywhere. Unmapped parts are skipped.
         """
+        self._exec = None
         hook = self.arch.hook_code_quirks
         if hook is None:
             return
@@ -237,6 +247,7 @@ class GuestMemory:
         addr, end = page_down(addr), page_up(addr + size)
         self.unmap(addr, end - addr)
         self.uc.mem_map(addr, end - addr, prot & 7)
+        self._exec = None
 
     def map_host(self, addr: int, size: int, prot: int, backing: HostBacking, at: int = 0) -> None:
         """Map ``[addr, addr+size)`` onto host memory ``backing`` from byte ``at`` on."""
@@ -245,6 +256,7 @@ class GuestMemory:
 
     def _add_piece(self, piece: HostPiece) -> None:
         self.uc.mem_map_ptr(piece.start, piece.end - piece.start, piece.prot, piece.ptr)
+        self._exec = None
         piece.backing.users += 1
         self.host[piece.start] = piece
 
@@ -264,6 +276,7 @@ class GuestMemory:
         """Unmap a piece; its reference to the backing is the caller's to release."""
         del self.host[piece.start]
         self.uc.mem_unmap(piece.start, piece.end - piece.start)
+        self._exec = None
 
     def unmap(self, addr: int, size: int) -> None:
         """Unmap the mapped parts of ``[addr, addr+size)``."""
@@ -277,6 +290,7 @@ class GuestMemory:
             lo, hi = max(b, addr), min(e, end)
             if lo < hi:
                 self.uc.mem_unmap(lo, hi - lo)
+                self._exec = None
         self.forget_files(addr, end)
         self.beyond_eof = _cut(self.beyond_eof, addr, end)
         self.code_may_change(addr, end)
@@ -301,6 +315,7 @@ class GuestMemory:
                     ]
                     continue
                 self.uc.mem_protect(lo, hi - lo, prot & 7)
+                self._exec = None
         self.code_may_change(addr, end)
         return True
 
@@ -328,6 +343,7 @@ class GuestMemory:
                 if bs <= lo and hi <= be:
                     shown = bp
             self.uc.mem_map(at, hi - lo, shown)
+            self._exec = None
             for off in range(0, hi - lo, 1 << 20):
                 n = min(1 << 20, hi - lo - off)
                 self.uc.mem_write(at + off, bytes(self.uc.mem_read(lo + off, n)))
@@ -375,6 +391,7 @@ class GuestMemory:
     def mark_beyond_eof(self, start: int, end: int, prot: int) -> None:
         """``[start, end)`` belongs to a file mapping but lies past the file's last page."""
         self.uc.mem_protect(start, end - start, 0)
+        self._exec = None
         self.beyond_eof.append((start, end, prot & 7))
         self.beyond_eof.sort()
 
@@ -454,6 +471,7 @@ class GuestMemory:
             return self.brk
         try:
             self.uc.mem_map(self.brk_page, size, 3)
+            self._exec = None
         except UcError:  # the host cannot back it: Linux's answer is the old break
             return self.brk
         self.brk = new
