@@ -1,4 +1,4 @@
-"""mmap, munmap, mprotect, madvise, msync and brk: Linux's errno for every bad argument."""
+"""mmap, munmap, mprotect, madvise, mremap and brk: Linux's errno for every bad argument."""
 
 from __future__ import annotations
 
@@ -33,7 +33,14 @@ def test_no_argument_crashes(arch: str) -> None:
     mask = m.arch.mask
     rng = random.Random(7)
     fd = os.open(binary("mem_brk", arch), os.O_RDONLY)
-    for name in ("mmap2" if arch == "arm" else "mmap", "munmap", "mprotect", "madvise", "brk"):
+    for name in (
+        "mmap2" if arch == "arm" else "mmap",
+        "munmap",
+        "mprotect",
+        "madvise",
+        "mremap",
+        "brk",
+    ):
         for _ in range(30):
             args = tuple((rng.choice(EDGES) + rng.choice((0, 0, -1, 1))) & mask for _ in range(6))
             if name.startswith("mmap"):  # anonymous or a real file
