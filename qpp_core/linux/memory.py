@@ -194,6 +194,34 @@ class GuestMemory:
         self.files.append(FileRange(start, end, path, offset, st.st_dev, st.st_ino, shared))
         self.files.sort(key=lambda f: f.start)
 
+    def note_host_file(self, start: int, end: int, ptr: int) -> None:
+        """``[start, end)`` shows host memory at ``ptr``: label it as the host does (a shared
+        anonymous mapping is ``/dev/zero (deleted)`` with its own inode)."""
+        try:
+            with open("/proc/self/maps") as maps:
+                line = next((x for x in maps if int(x.split("-", 1)[0], 16) == ptr), None)
+        except (OSError, ValueError):
+            return
+        if line is None:
+            return
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6:
+            return
+        major, minor = (int(x, 16) for x in fields[3].split(":"))
+        self.forget_files(start, end)
+        self.files.append(
+            FileRange(
+                start,
+                end,
+                fields[5].rstrip("\n"),
+                int(fields[2], 16),
+                os.makedev(major, minor),
+                int(fields[4]),
+                fields[1].endswith("s"),
+            )
+        )
+        self.files.sort(key=lambda f: f.start)
+
     def forget_files(self, start: int, end: int) -> None:
         """``[start, end)`` no longer holds file pages (unmapped or mapped afresh)."""
         kept: list[FileRange] = []

@@ -98,10 +98,14 @@ def _mmap(
     prot = prot & 7
     prot = prot | 1 if prot else 0  # qemu-user: any access implies read
     shared = flags & MAP_TYPE != MAP_PRIVATE
+    labelled = False
     try:
         if st is None or not stat.S_ISREG(st.st_mode):
             if shared and (st is None or st.st_size == 0):  # e.g. for children after fork
-                mem.map_host(where, size, prot, host_mmap(size, -1, 0, True))
+                backing = host_mmap(size, -1, 0, True)
+                mem.map_host(where, size, prot, backing)
+                mem.note_host_file(where, where + size, backing.ptr)
+                labelled = True
             else:
                 mem.map(where, size, prot)
             if st is not None and not stat.S_ISCHR(st.st_mode):
@@ -111,7 +115,7 @@ def _mmap(
     except UcError:
         mem.unmap(where, size)
         return -errno.ENOMEM
-    if not anon:
+    if not anon and not labelled:
         try:
             path = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:

@@ -1,6 +1,6 @@
 /* MAP_SHARED of a file: stores reach the file (seen by pread at once, kept after munmap),
  * file writes show in the mapping, two mappings of one file see each other, and the
- * mapping's line in /proc/self/maps says "s". With a path argument: map it shared,
+ * mapping's line in /proc/self/maps says "s"; so does shared anonymous memory's. With a path argument: map it shared,
  * store into it and exit without msync or munmap (the caller checks the file). */
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,5 +53,15 @@ int main(int argc, char **argv) {
     pread(fd, got, 5, 100);
     printf("private store stays private: %s\n", got);
     unlink(path);
+
+    /* shared anonymous memory: Linux shows it as a deleted /dev/zero */
+    char *z = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    z[0] = 1;
+    maps = fopen("/proc/self/maps", "r");
+    shared = 0;
+    while (fgets(line, sizeof line, maps))
+        if (strstr(line, "rw-s 00000000 00:01 ") && strstr(line, "/dev/zero (deleted)")) shared++;
+    fclose(maps);
+    printf("shared anonymous maps lines: %d\n", shared);
     return 0;
 }
