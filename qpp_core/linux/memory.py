@@ -20,6 +20,7 @@ from ..machine.arch import Arch, Uc
 from ..machine.arch.base import UcError
 
 PAGE = 0x1000
+QUIRK_SCAN = 16 << 20  #: code is scanned for quirk instructions this many bytes at a time
 HOST_MAP_NORESERVE = 0x4000  #: Linux's value (Python 3.11's mmap module lacks it)
 
 
@@ -257,8 +258,9 @@ class GuestMemory:
         end = addr + size
         for b, e, _ in self.regions():
             lo, hi = max(b, addr), min(e, end)
-            if lo < hi:
-                hook(self.uc, lo, bytes(self.uc.mem_read(lo, hi - lo)), self._quirks_hooked)
+            for at in range(lo, hi, QUIRK_SCAN):  # in slices: a large mapping is not read whole
+                n = min(QUIRK_SCAN, hi - at)
+                hook(self.uc, at, bytes(self.uc.mem_read(at, n)), self._quirks_hooked)
 
     # --- raw mapping ------------------------------------------------------------------
 

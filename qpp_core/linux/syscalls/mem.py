@@ -122,7 +122,7 @@ def _mmap(
             path = ""
         if path.startswith("/"):
             mem.note_file(where, where + size, path, offset, bool(shared))
-    if prot & 4:
+    if prot & 4 and not anon:  # fresh anonymous pages hold no code yet
         mem.code_mapped(where, size)
     return where
 
