@@ -190,6 +190,11 @@ munlock: ulong start:ptr, size len
 mlockall: int flags:hex
 munlockall:
 membarrier: int cmd, uint flags:hex, int cpu_id
+shmget: int key:hex, size size, int shmflg:hex
+shmat: int shmid, ptr shmaddr, int shmflg:hex
+shmdt: ptr shmaddr
+shmctl: int shmid, int cmd, ptr buf
+ipc: uint call, int first, ulong second, ulong third, ptr ptr, long fifth
 exit: int error_code
 exit_group: int error_code
 getpid:

@@ -3,10 +3,15 @@
 unicorn retranslates code that the guest overwrites itself (it tracks code pages as QEMU
 does); this layer must also forget the plans of the blocks concerned, so that the new
 code is announced to ``tb_trans`` again with fresh instrumentation, and take back inline
-counts of a block that a store abandons midway.
+counts of a block that a store abandons midway. Code can also change without a guest
+store: the kernel writes it (a ``read()`` into a JIT buffer), a page is remapped, or a
+W^X JIT writes while the page is not executable and then mprotects it; the memory layer
+reports those (``GuestMemory.code_listeners``) and the blocks there are forgotten too.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from qpp_core.instrument import _uc
 from qpp_core.instrument.handles import InlineOp
@@ -39,6 +44,7 @@ class CodeWatchMixin(State):
         writable code (an RWX stack, a JIT buffer) page by page. Stores elsewhere cost
         unicorn one range comparison each, no Python.
         """
+        self._listen_to_memory()
         for a, b, _ in self._watch:
             if a <= lo and hi <= b:
                 return
@@ -53,6 +59,27 @@ class CodeWatchMixin(State):
         self._watch = self._replace_hooks(
             self._watch, merged, _uc.HOOK_MEM_WRITE, _uc.MEM_CB, self._make_watch_hook
         )
+
+    def _listen_to_memory(self) -> None:
+        """Subscribe once to the memory layer's reports of code changed behind the CPU."""
+        memory = getattr(getattr(self.machine, "kernel", None), "memory", None)
+        listeners = getattr(memory, "code_listeners", None)
+        if isinstance(listeners, list) and self.code_changed not in listeners:
+            listeners.append(self.code_changed)
+
+    def code_changed(self, lo: int, hi: int) -> None:
+        """``[lo, hi)`` changed outside guest stores: announce its blocks afresh."""
+        first, last = lo >> PAGE_BITS, (hi - 1) >> PAGE_BITS
+        if last - first > len(self._page_blocks):  # a wide range: walk the few code pages
+            pages = [p for p in self._page_blocks if first <= p <= last]
+        else:
+            pages = [p for p in range(first, last + 1) if p in self._page_blocks]
+        if not pages:
+            return
+        try:
+            self._forget_hits(self._hits(pages, lo, hi), take_back=False)
+        except BaseException as exc:
+            self._hook_failed(exc)
 
     def _drop_watch(self) -> None:
         for _, _, handle in self._watch:
@@ -91,17 +118,26 @@ class CodeWatchMixin(State):
         in the abandoned block are taken back, so counts stay exact (execution callbacks
         on the store itself fire on both tries, as they come before the instruction).
         """
+        self._forget_hits(self._hits(range(lo >> PAGE_BITS, ((hi - 1) >> PAGE_BITS) + 1), lo, hi))
+
+    def _hits(self, pages: Iterable[int], lo: int, hi: int) -> set[int]:
+        """Announced blocks on ``pages`` with bytes in ``[lo, hi)``."""
         hit: set[int] = set()
-        for page in range(lo >> PAGE_BITS, ((hi - 1) >> PAGE_BITS) + 1):
+        for page in pages:
             for vaddr in self._page_blocks.get(page, ()):
                 plan = self.blocks.get(vaddr)
                 if plan is not None and vaddr < hi and lo < vaddr + plan.size:
                     hit.add(vaddr)
+        return hit
+
+    def _forget_hits(self, hit: set[int], *, take_back: bool = True) -> None:
+        """Forget blocks; ``take_back``: a guest store made unicorn abandon the current one
+        (a change made by the kernel or an mprotect lets the running block finish)."""
         if not hit:
             return
         self.n_code_writes += 1
         cur = self._cur[0]
-        if cur in hit:
+        if take_back and cur in hit:
             self._take_back(self.blocks[cur], self._read_pc())
         for vaddr in hit:
             self._forget_block(vaddr)

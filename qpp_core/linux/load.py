@@ -23,6 +23,7 @@ import random
 import resource
 import sys
 from collections.abc import Mapping
+from functools import partial
 from typing import TextIO
 
 from unicorn.unicorn_const import UC_ERR_NOMEM
@@ -38,6 +39,7 @@ from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
+from .syscalls.mem import vsyscall
 
 DEFAULT_STACK = 8 << 20
 #: a dynamically linked PIE (64-bit): the stack goes this far above the image, leaving the
@@ -257,6 +259,8 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
     machine.load_bias = bias
     kernel.machine = machine
+    machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
+    machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)
     return machine

@@ -83,6 +83,11 @@ class Machine:
         self._stopped = False
         self._restart = False
         self._fault_addr: int | None = None
+        #: the memory layer's say on a fault address: a signal other than SIGSEGV, or None
+        self.fault_signal: Callable[[int], int | None] | None = None
+        #: the memory layer's say on executing an unmapped address (a kernel entry point
+        #: such as x86_64's vsyscall page): True when it emulated the call and set the pc
+        self.exec_fault: Callable[[int], bool] | None = None
         self._install_traps()
         self._pending_entry: int | None = entry
         #: this process is a guest fork's child (the Linux layer forked the host process)
@@ -200,6 +205,16 @@ class Machine:
                 error = e
             if self._exit is not None or self._stopped:
                 break
+            if (
+                error is not None
+                and getattr(error, "errno", -1) == unicorn.UC_ERR_FETCH_UNMAPPED
+                and self.exec_fault is not None
+                and self.exec_fault(self.pc)
+            ):
+                if self._exit is not None or self._stopped:
+                    break
+                begin = self._resume_pc()
+                continue
             if error is not None:
                 self._fault(error)
                 break
@@ -251,7 +266,12 @@ class Machine:
         return False
 
     def _fault(self, error: Exception) -> None:
-        sig, what = _FAULT_ERRORS.get(getattr(error, "errno", -1), (signal.SIGSEGV, str(error)))
+        found = _FAULT_ERRORS.get(getattr(error, "errno", -1), (signal.SIGSEGV, str(error)))
+        sig, what = int(found[0]), found[1]
+        if self._fault_addr is not None and self.fault_signal is not None:
+            other = self.fault_signal(self._fault_addr)
+            if other is not None:
+                sig, what = other, "access past the end of a file mapping at"
         detail = f"pc=0x{self.pc:x}: {what}"
         if (
             self._fault_addr is not None

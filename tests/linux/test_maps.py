@@ -37,8 +37,8 @@ def test_static_guest_layout(arch: str) -> None:
     assert any(perm == "r-xp" for perm, _ in mine)  # the text, from the file
     (stack,) = [(s, e) for s, e, _, path in lines if path == "[stack]"]
     assert stack[0] <= m.read_register("sp") < stack[1]
-    if arch == "arm":  # 32-bit addresses print with 8 digits
-        assert all(len(line.split("-")[0]) == 8 for line in text.decode().splitlines())
+    if arch == "arm":  # qemu-user prints 32-bit addresses unpadded (Linux: 8 digits)
+        assert text.decode().startswith("10000-")
 
 
 def test_host_program_reads_guest_maps(capfd: pytest.CaptureFixture[str]) -> None:

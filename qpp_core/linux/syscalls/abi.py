@@ -57,6 +57,14 @@ OPEN_FLAGS: dict[str, dict[str, int]] = {
 MAP_FIXED = 0x10
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_ANONYMOUS = {"mipsel": 0x800}  # everyone else: 0x20
+SHMLBA = {"arm": 0x4000, "mipsel": 0x40000}  # everyone else: a page
+# struct shmid64_ds (with its ipc64_perm): fields key uid gid cuid cgid mode seq segsz
+# atime dtime ctime cpid lpid nattch, the *_high words of 32-bit time being zero
+SHMID_DS = {
+    "arm": "<iIIIIH2xH2x4x4xI" + "I4xI4xI4xiiI8x",
+    "mipsel": "<iIIIIIH2x4x4xI" + "IIIiiI8x",
+}  # everyone else (64-bit):
+SHMID_DS_64 = "<iIIIIIH2x4x8x8xQqqqiiQ16x"
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_REMOVEDIR = 0x200

@@ -84,6 +84,7 @@ class LinuxKernel:
     def write(self, addr: int, data: bytes) -> None:
         if data:
             self.m.uc.mem_write(addr, data)
+            self.memory.code_may_change(addr, addr + len(data))  # a JIT may read() code
 
     def cstr(self, addr: int, limit: int = 4096) -> str:
         """A NUL-terminated guest string (as the host's file system encoding)."""
