@@ -1,0 +1,107 @@
+"""Debian's busybox-static, a program qpp's authors did not write, run through ``qpp run``.
+
+Every case of :mod:`thirdparty.cases` runs on all five targets as a separate ``qpp run``
+process (an empty environment, ``data/`` as the working directory, stdin from a file) and
+must give the stdout and exit status that qemu-user gave (expected.tsv, written by
+record.py). Known gaps are listed in ``KNOWN_FAILURES`` with the diagnosed reason, as
+strict xfails: a case that starts passing fails the run until its entry is removed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from thirdparty.cases import ARCHES, CASES, DATA_DIR, Case, busybox
+from thirdparty.record import read_expected
+
+QPP = Path(sys.executable).parent / "qpp"
+TIMEOUT = 120
+EXPECTED = read_expected()
+
+# (case, arch) -> reason; arch "*" means every target. Diagnosed with `qpp run -strace`.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
+
+
+def _reason(case: Case, arch: str) -> str | None:
+    return KNOWN_FAILURES.get((case.name, arch)) or KNOWN_FAILURES.get((case.name, "*"))
+
+
+def _params() -> list[object]:
+    params: list[object] = []
+    for case in CASES:
+        for arch in ARCHES:
+            marks = []
+            reason = _reason(case, arch)
+            if reason is not None:
+                marks.append(pytest.mark.xfail(strict=True, reason=reason))
+            params.append(pytest.param(case, arch, marks=marks, id=f"{case.name}-{arch}"))
+    return params
+
+
+def run_qpp(case: Case, arch: str) -> tuple[int, bytes, bytes]:
+    """``qpp run busybox.ARCH ARGV...`` as record.py runs qemu-user: status, stdout, stderr."""
+    stdin_path = DATA_DIR / case.stdin if case.stdin else Path(os.devnull)
+    # -U LC_CTYPE: Python's locale coercion puts LC_CTYPE in qpp's own environment,
+    # which the guest would otherwise inherit.
+    argv = [str(QPP), "run", "-U", "LC_CTYPE", str(busybox(arch)), *case.argv]
+    with stdin_path.open("rb") as stdin:
+        proc = subprocess.run(
+            argv,
+            cwd=DATA_DIR,
+            env={},
+            stdin=stdin,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    status = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+    return status, proc.stdout, proc.stderr
+
+
+def test_every_case_recorded() -> None:
+    """expected.tsv holds a qemu-user result for each case on each target, and no others."""
+    wanted = {(c.name, a) for c in CASES for a in ARCHES}
+    assert set(EXPECTED) == wanted
+
+
+def test_qemu_results_agree_across_targets() -> None:
+    """qemu-user gave one stdout and status per case on all five targets."""
+    differing = [
+        c.name
+        for c in CASES
+        if len({(EXPECTED[(c.name, a)]["status"], EXPECTED[(c.name, a)]["sha256"]) for a in ARCHES})
+        > 1
+    ]
+    assert differing == []
+
+
+def test_known_failures_name_real_cases() -> None:
+    """Every KNOWN_FAILURES entry names an existing case and target."""
+    names = {c.name for c in CASES}
+    for name, arch in KNOWN_FAILURES:
+        assert name in names
+        assert arch == "*" or arch in ARCHES
+
+
+@pytest.mark.parametrize(("case", "arch"), _params())
+def test_busybox_like_qemu(case: Case, arch: str) -> None:
+    """qpp gives qemu-user's stdout and exit status for this busybox command."""
+    expected = EXPECTED[(case.name, arch)]
+    status, out, err = run_qpp(case, arch)
+    tail = err.decode(errors="replace")[-1500:]
+    if hashlib.sha256(out).hexdigest() != expected["sha256"]:
+        detail = f"stdout differs ({len(out)} bytes, qemu-user {expected['size']})"
+        if expected["stdout"]:
+            want = json.loads(expected["stdout"]).splitlines(keepends=True)
+            got = out.decode(errors="replace").splitlines(keepends=True)
+            detail += "\n" + "".join(difflib.unified_diff(want, got, "qemu-user", "qpp"))
+        pytest.fail(f"{detail}\nstatus {status} (qemu-user {expected['status']})\n{tail}")
+    assert status == int(expected["status"]), tail
