@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from thirdparty.cases import ARCHES, CASES, DATA_DIR, EXPECTED, Case, busybox  # noqa: E402
+from thirdparty.cases import ARCHES, CASES, DATA_DIR, EXPECTED, Case, busybox
 
 TEXT_LIMIT = 400  # stdout up to this many bytes of UTF-8 is kept verbatim
 COLUMNS = ("case", "arch", "status", "sha256", "size", "stdout")
