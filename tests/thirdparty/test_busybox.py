@@ -13,13 +13,16 @@ import difflib
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from thirdparty.cases import ARCHES, CASES, DATA_DIR, Case, busybox
-from thirdparty.record import read_expected
+from elftools.elf.elffile import ELFFile
+from thirdparty.cases import ARCHES, CASES, DATA_DIR, HERE, Case, busybox
+from thirdparty.record import read_expected, run_qemu
 
 QPP = Path(sys.executable).parent / "qpp"
 TIMEOUT = 120
@@ -88,6 +91,50 @@ def run_qpp(case: Case, arch: str) -> tuple[int, bytes, bytes]:
         )
     status = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
     return status, proc.stdout, proc.stderr
+
+
+ELF_MACHINES = {
+    "x86_64": "EM_X86_64",
+    "aarch64": "EM_AARCH64",
+    "arm": "EM_ARM",
+    "riscv64": "EM_RISCV",
+    "mipsel": "EM_MIPS",
+}
+
+
+def _fetch_table() -> dict[str, tuple[str, str]]:
+    """fetch.sh's table: arch -> (.deb file name, sha256 of the extracted binary)."""
+    text = (HERE / "fetch.sh").read_text()
+    rows = re.findall(
+        r"^(\S+)\s+(busybox-static_\S+\.deb)\s+[0-9a-f]{64}\s+([0-9a-f]{64})$", text, re.M
+    )
+    return {arch: (deb, binsum) for arch, deb, binsum in rows}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_binary_is_the_debian_one(arch: str) -> None:
+    """The committed busybox is the static ELF that fetch.sh extracts from Debian's .deb."""
+    deb, binsum = _fetch_table()[arch]
+    data = busybox(arch).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == binsum, f"not the busybox of {deb}"
+    with busybox(arch).open("rb") as f:
+        elf = ELFFile(f)
+        assert elf["e_machine"] == ELF_MACHINES[arch]
+        assert elf["e_type"] == "ET_EXEC"
+        assert not any(seg["p_type"] == "PT_INTERP" for seg in elf.iter_segments())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ARCHES)
+def test_recorded_results_reproduce_on_qemu(arch: str) -> None:
+    """record.py's qemu-user run still gives the recorded result (where qemu-user exists)."""
+    if shutil.which(f"qemu-{arch}") is None:
+        pytest.skip(f"qemu-{arch} not installed")
+    for name in ("awk_by_team", "tar_list", "sh_exit_status"):
+        case = next(c for c in CASES if c.name == name)
+        status, out = run_qemu(case, arch)
+        row = EXPECTED[(name, arch)]
+        assert (status, hashlib.sha256(out).hexdigest()) == (int(row["status"]), row["sha256"])
 
 
 def test_every_case_recorded() -> None:
