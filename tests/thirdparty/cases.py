@@ -1,7 +1,7 @@
-"""The busybox commands run on qemu-user (record.py) and on qpp (test_busybox.py).
+"""The busybox and bash commands run on qemu-user (record.py) and on qpp (test_thirdparty.py).
 
-Each case is one guest process: ``busybox ARGV...`` started in ``data/`` with an empty
-environment, its stdin a file of ``data/`` (or /dev/null). Commands that need fork, vfork
+Each case is one guest process: ``busybox ARGV...`` or ``bash ARGV...`` (Debian's static
+builds, see README.md) started in ``data/`` with an empty environment (or the case's ``env``), its stdin a file of ``data/`` (or /dev/null). Commands that need fork, vfork
 or pipes are kept few and flagged (``needs_fork``): they document the gap until fork and
 exec arrive. Everything a case reads is committed in ``data/``; nothing is written
 outside the guest's stdout.
@@ -21,17 +21,18 @@ ARCHES = ("x86_64", "aarch64", "arm", "riscv64", "mipsel")
 
 @dataclass(frozen=True)
 class Case:
-    """One busybox command line; ``stdin`` names a file in data/ (None: /dev/null)."""
+    """One command line of ``program``; ``stdin`` names a file in data/ (None: /dev/null)."""
 
     name: str
     argv: tuple[str, ...]
     stdin: str | None = None
     needs_fork: bool = False
+    program: str = "busybox"
+    env: tuple[tuple[str, str], ...] = ()  # the guest's whole environment
 
-
-def busybox(arch: str) -> Path:
-    """The committed Debian busybox-static binary for ``arch``."""
-    return BIN_DIR / f"busybox.{arch}"
+    def binary(self, arch: str) -> Path:
+        """The committed Debian binary of this case's program for ``arch``."""
+        return BIN_DIR / f"{self.program}.{arch}"
 
 
 def _sh(name: str, script: str, stdin: str | None = None, needs_fork: bool = False) -> Case:
@@ -121,6 +122,46 @@ CASES: tuple[Case, ...] = (
     Case("tar_list", ("tar", "-tvf", "sample.tar")),
     Case("tar_extract_stdout", ("tar", "-xOf", "sample.tar", "docs/scores.csv")),
     Case("tar_gz_list", ("tar", "-tzf", "sample.tar.gz"), needs_fork=True),
+)
+
+BASH_FIB = (
+    "fib() { local n=$1 a; if ((n < 2)); then r=$n; return; fi;"
+    " fib $((n - 1)); a=$r; fib $((n - 2)); r=$((a + r)); }; fib 14; echo $r"
+)
+
+
+# SHLVL=1 (bash makes it 2): bash then skips its "stdin is a network connection" check's
+# consequence, sourcing bash.bashrc and ~/.bashrc (bash_netconn_check keeps the empty env).
+SHLVL = (("SHLVL", "1"),)
+
+
+def _bash(name: str, script: str, needs_fork: bool = False) -> Case:
+    return Case(name, ("-c", script), None, needs_fork, "bash", SHLVL)
+
+
+CASES += (
+    # --- bash (bash-static): builtins only, one process
+    _bash(
+        "bash_arrays",
+        'declare -A m=([a]=1 [b]=2); arr=(x y z); for i in "${!arr[@]}"; do'
+        ' printf "%s=%s " $i "${arr[i]}"; done; echo "${m[b]} ${#arr[@]} ${arr[*]: -2}"',
+    ),
+    _bash(
+        "bash_arith_loop", "s=0; for ((i = 0; i < 1500; i++)); do ((s += i * i % 7)); done; echo $s"
+    ),
+    _bash(
+        "bash_strings",
+        "x=HeLLo; echo ${x,,} ${x^^} ${x:1:3} ${x//L/l};"
+        ' [[ "v1.22.3" =~ ^v([0-9]+)\\.([0-9]+) ]] && echo "${BASH_REMATCH[2]}"',
+    ),
+    _bash("bash_printf_v", "printf -v v '%08.3f|%q' 3.14159 'a b'; echo \"$v\"; echo ${#v}"),
+    _bash("bash_read_file", 'while IFS=, read -r n t s g; do echo "$t:$n"; done < scores.csv'),
+    _bash("bash_mapfile", 'mapfile -t l < poem.txt; echo ${#l[@]} "${l[2]}"'),
+    _bash("bash_function_recursion", BASH_FIB),
+    _bash("bash_exit_trap", "trap 'echo bye' EXIT; echo hi; exit 3"),
+    _bash("bash_herestring", 'read -r a b <<< "one two three"; echo "$b/$a"'),
+    _bash("bash_pipe", "echo abc | { read x; echo ${x^}; }", needs_fork=True),
+    Case("bash_netconn_check", ("-c", "echo $SHLVL"), program="bash"),
 )
 
 BY_NAME = {c.name: c for c in CASES}

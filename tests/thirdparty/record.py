@@ -1,8 +1,8 @@
-"""Record qemu-user's stdout and exit status for every busybox case on all five targets.
+"""Record qemu-user's stdout and exit status for every case on all five targets.
 
 Usage: python tests/thirdparty/record.py [CASE...]   (default: all cases)
 
-Runs ``qemu-ARCH busybox.ARCH ARGV...`` directly, as qpp's tests run ``qpp run``: an
+Runs ``qemu-ARCH PROGRAM.ARCH ARGV...`` directly, as qpp's tests run ``qpp run``: an
 empty environment, ``data/`` as the working directory, stdin from the case's file (or
 /dev/null). Writes expected.tsv (one row per case and arch: status, sha256 and size of
 stdout, and stdout itself as a JSON string when it is short text) and prints the cases
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from thirdparty.cases import ARCHES, CASES, DATA_DIR, EXPECTED, Case, busybox
+from thirdparty.cases import ARCHES, CASES, DATA_DIR, EXPECTED, Case
 
 TEXT_LIMIT = 400  # stdout up to this many bytes of UTF-8 is kept verbatim
 COLUMNS = ("case", "arch", "status", "sha256", "size", "stdout")
@@ -30,9 +30,9 @@ def run_qemu(case: Case, arch: str) -> tuple[int, bytes]:
     stdin_path = DATA_DIR / case.stdin if case.stdin else Path("/dev/null")
     with stdin_path.open("rb") as stdin:
         proc = subprocess.run(
-            [f"qemu-{arch}", str(busybox(arch)), *case.argv],
+            [f"qemu-{arch}", str(case.binary(arch)), *case.argv],
             cwd=DATA_DIR,
-            env={},
+            env=dict(case.env),
             stdin=stdin,
             capture_output=True,
             timeout=300,
