@@ -126,7 +126,7 @@ CASES: tuple[Case, ...] = (
 
 BASH_FIB = (
     "fib() { local n=$1 a; if ((n < 2)); then r=$n; return; fi;"
-    " fib $((n - 1)); a=$r; fib $((n - 2)); r=$((a + r)); }; fib 14; echo $r"
+    " fib $((n - 1)); a=$r; fib $((n - 2)); r=$((a + r)); }; fib 12; echo $r"
 )
 
 
