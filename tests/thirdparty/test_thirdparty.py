@@ -42,7 +42,10 @@ AT_FDCWD = (
     "x86_64: newfstatat(AT_FDCWD loaded as 32-bit 0xffffff9c) -> EBADF: int argument not"
     " truncated/sign-extended"
 )
-LLSEEK = "_llseek with offset_high=-1 (negative offset): qpp internal error OverflowError"
+LLSEEK = (
+    "_llseek with offset_high=-1 (a negative offset, as bash's read seeks back): qpp internal"
+    " error OverflowError (glibc's tzfile code hits it too when TZ is unset)"
+)
 SME = (
     "AT_HWCAP2 advertises SME (bit 23, as qemu 7.2) but unicorn's CPU has none: glibc's"
     " MRS TPIDR2_EL0 raises SIGILL"
@@ -62,7 +65,7 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("sh_read_stdin", "*"): POLL,
     ("sh_while_read", "*"): POLL,
     **{(n, "x86_64"): AT_FDCWD for n in ("sh_printf_test", "gunzip_c", "bzip2_dc", "xzcat")},
-    **{(n, a): LLSEEK for n in ("tar_list", "bash_read_file") for a in ("arm", "mipsel")},
+    **{("bash_read_file", a): LLSEEK for a in ("arm", "mipsel")},
     ("bash_exit_trap", "x86_64"): SIGMASK,
     **{("bash_netconn_check", a): GETPEERNAME for a in ("x86_64", "arm", "mipsel")},
     **{(c.name, "riscv64"): GETPGID for c in CASES if c.program == "bash"},
