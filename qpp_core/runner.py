@@ -4,9 +4,11 @@ The order is chosen so that every error a user can fix is reported before the gu
 starts: the plugin selection is resolved from metadata first (unknown plugin, missing
 dependency, cycle, duplicate, API version), then the ELF is loaded (bad binary), then the
 plugins are imported and installed (import error, bad argument, failing install). Once the
-guest has started, whatever happens (guest exit, crash, plugin error, Ctrl-C), the plugins'
-atexit callbacks run, newest plugin first, and the plugin log is flushed and closed; as in
-qemu, a crashed guest's ``uncaught target signal`` line comes first.
+guest has started, whatever happens (guest exit, crash, plugin error, a host signal such
+as Ctrl-C or SIGTERM), the plugins' atexit callbacks run, newest plugin first, and the
+plugin log is flushed and closed; as in qemu, a crashed guest's ``uncaught target signal``
+line comes first. A host signal that would end a process ends the guest instead (see
+:mod:`qpp_core.machine.hostsig`), also while plugins install.
 
 Exit status: a plugin error while the guest ran, or a plugin failure at exit, takes
 precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's status,
@@ -26,12 +28,11 @@ from qpp_core.errors import ExitStatus, InternalError, QppError
 from qpp_core.loading.args import PluginRequest, merge_requests
 from qpp_core.loading.loader import load_all
 from qpp_core.log import PluginLog
-from qpp_core.session import Session
+from qpp_core.machine.hostsig import HostSignalInterrupt, HostSignals
+from qpp_core.session import Session, active_plugin
 
 if TYPE_CHECKING:
     from qpp_core.linux import GuestOptions, Machine
-
-SIGINT_STATUS = 128 + 2
 
 
 @dataclass(frozen=True)
@@ -70,31 +71,39 @@ def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO =
             session.instrumentation = Instrumentation(
                 session, machine, on_plugin_error=options.on_plugin_error
             )
-            load_all(session, specs, requested)
         except QppError as error:
             log.close()
             session.close()
             return _report(stderr, error)
-        return _run_guest(session, machine, stderr)
+        with HostSignals(machine, plugin_running=lambda: active_plugin() is not None) as host:
+            try:
+                load_all(session, specs, requested)
+            except QppError as error:
+                host.guest_over()
+                log.close()
+                session.close()
+                return _report(stderr, error)
+            except HostSignalInterrupt:
+                pass  # the guest dies of it at once; the installed plugins' atexit run
+            return _run_guest(session, machine, stderr, host)
 
 
-def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
+def _run_guest(session: Session, machine: Machine, stderr: TextIO, host: HostSignals) -> int:
     log = session.log
     status: int | None = None
     failure: QppError | None = None
     guest_message: str | None = None
     try:
+        host.start_guest()
         session.instrumentation.start()
         outcome = machine.run()
         status, guest_message = outcome.status, outcome.message
         session.instrumentation.finish()
     except QppError as error:
         failure = error
-    except KeyboardInterrupt:
-        status = SIGINT_STATUS
-        guest_message = "qpp: interrupted"
-    except Exception as exc:  # a bug in qpp: still run atexit and flush what plugins have
+    except BaseException as exc:  # a bug in qpp: still run atexit and flush what plugins have
         failure = InternalError.wrap(exc)
+    host.guest_over()
     if guest_message:  # qemu prints the guest's fate before the plugins' atexit output
         stderr.write(guest_message.rstrip("\n") + "\n")
         stderr.flush()
