@@ -80,6 +80,9 @@ NAG_SECONDS = 0.1
 
 _STOP_BYTE = b"\0"  # no signal has number 0: tells the watchdog to end
 
+#: the installed instance, for the fork handler (one run at a time per process)
+_active: HostSignals | None = None
+
 
 def fatal_signals() -> tuple[int, ...]:
     """Host signals whose default action ends a process (standard and real-time ones)."""
@@ -151,8 +154,28 @@ class HostSignals:
             self.installed[sig] = previous
             signal.signal(sig, self._handle)
         self._old_wakeup = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        self._start_watchdog()
+        global _active
+        _active = self
+
+    def _start_watchdog(self) -> None:
         self._thread = threading.Thread(target=self._watch, name="qpp-host-signals", daemon=True)
         self._thread.start()
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child has no watchdog and shares the parent's pipe: give it its own,
+        so that a signal to the child never stops the parent's engine."""
+        if self._pipe is None:
+            return
+        for fd in self._pipe:
+            os.close(fd)
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        self._pipe = (r, w)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        self._thread = None
+        if self.phase is not Phase.OVER:
+            self._start_watchdog()
 
     def start_guest(self) -> None:
         """The guest is about to run: signals stop the engine from now on."""
@@ -171,6 +194,9 @@ class HostSignals:
         if self._pipe is None:
             return
         signal.set_wakeup_fd(self._old_wakeup)
+        global _active
+        if _active is self:
+            _active = None
         for sig, previous in self.installed.items():
             signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
         self.installed.clear()
@@ -239,3 +265,11 @@ class HostSignals:
                 # blocked in a host call the handler did not abandon: ask again
                 machine.interrupt(machine.host_signal)
                 signal.pthread_kill(main, machine.host_signal)
+
+
+def _after_fork_in_child() -> None:
+    if _active is not None:
+        _active._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
