@@ -37,10 +37,13 @@ def test_the_watchdog_stops_an_engine_without_python_hooks(
     with HostSignals(machine) as host:
         host.start_guest()
         timer = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGUSR2))
+        rescue = threading.Timer(10, machine.uc.emu_stop)  # fail, do not hang, if broken
         timer.start()
+        rescue.start()
         began = time.monotonic()
         outcome = machine.run()
         took = time.monotonic() - began
+        rescue.cancel()
         timer.join()
     assert (outcome.status, outcome.signal, outcome.message) == (128 + 12, 12, None)
     assert took < 2.5
