@@ -4,8 +4,9 @@
  *   spin  (default) a tight loop with no syscalls
  *   sleep           nanosleep(0.2 s) in a loop (a signal arrives during a host syscall)
  *   read            one blocking read from stdin (a signal arrives in a blocking read)
+ *   print           numbered lines on stdout forever (a closed pipe raises SIGPIPE)
  * It prints "hostsig_loop: MODE" and flushes stdout before it starts waiting, so that a
- * test knows when to send its signal.  It never ends on its own (spin/sleep).
+ * test knows when to send its signal.  It never ends on its own (spin/sleep/print).
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,12 @@ int main(int argc, char **argv)
         ssize_t n = read(0, buf, sizeof buf);
         printf("read returned %ld\n", (long)n);
         return 0;
+    }
+    if (strcmp(mode, "print") == 0) {
+        for (unsigned long i = 0;; i++) {
+            printf("line %lu\n", i);
+            fflush(stdout);
+        }
     }
     volatile unsigned long x = 1;
     for (;;)
