@@ -19,9 +19,10 @@ Three parts work together, none of them on the per-block or per-instruction path
   ``emu_start`` then), and repeats the stop and the signal until the machine has seen it;
 * the machine's run loop turns the recorded signal into the guest's death.
 
-Signals ignored when qpp started stay ignored (a guest inherits that, as under ``nohup``);
-SIGPIPE and SIGXFSZ, which Python itself ignores at start-up, are handled (a guest writing
-to a closed pipe dies of SIGPIPE, as under qemu). After the guest has ended, while the
+Signals ignored when qpp started stay ignored (a guest inherits that, as under ``nohup``).
+SIGPIPE and SIGXFSZ are left as Python sets them (ignored): they come from qpp's own host
+calls, and the syscall layer turns EPIPE/EFBIG into the guest's signal, honouring the
+guest's disposition. After the guest has ended, while the
 plugins' atexit callbacks run, a first signal is ignored and a second one (or the first
 after the guest was killed by a signal) ends qpp at once with the signal's default action;
 so does a second signal while plugins install (the first abandons the install under way
@@ -32,7 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import fcntl
 import os
+import resource
 import select
 import signal
 import threading
@@ -48,7 +51,6 @@ _FATAL_NAMES = [
     "SIGHUP",
     "SIGINT",
     "SIGQUIT",
-    "SIGPIPE",
     "SIGALRM",
     "SIGTERM",
     "SIGUSR1",
@@ -60,13 +62,7 @@ _FATAL_NAMES = [
     "SIGPWR",
     "SIGSYS",
     "SIGXCPU",
-    "SIGXFSZ",
 ]
-
-#: signals Python sets to SIG_IGN itself at start-up (so SIG_IGN is not the parent's wish)
-_PYTHON_IGNORES = frozenset(
-    int(getattr(signal, name)) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name)
-)
 
 #: signals whose default action dumps core: qemu prints its ``uncaught target signal`` line
 #: only for these (linux-user's ``core_dump_signal``)
@@ -78,10 +74,37 @@ CORE_SIGNALS = frozenset(
 #: how often the watchdog repeats the stop while the machine has not seen the signal
 NAG_SECONDS = 0.1
 
+_FD_CAP = 1 << 16  # qpp's own fds sit below this and below the soft RLIMIT_NOFILE ...
+_FD_ROOM = 64  # ... within this many of the top
+
 _STOP_BYTE = b"\0"  # no signal has number 0: tells the watchdog to end
 
 #: the installed instance, for the fork handler (one run at a time per process)
 _active: HostSignals | None = None
+
+
+def _private_pipe() -> tuple[int, int]:
+    """A pipe (the write end non-blocking) on high fd numbers, out of the guest's way.
+
+    Guest fds are host fds: a pipe on 3 and 4 would make the guest's first ``open``
+    return 5 where Linux and qemu return 3. The numbers are those qpp keeps for its own
+    files (64 below the soft RLIMIT_NOFILE, at most 65536); where none is free the pipe
+    stays where it is.
+    """
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = _FD_CAP if soft == resource.RLIM_INFINITY else min(soft, _FD_CAP)
+    floor = max(limit - _FD_ROOM, limit // 2)
+    ends = []
+    for fd in os.pipe():
+        try:
+            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+        except OSError:
+            high = fd
+        else:
+            os.close(fd)
+        ends.append(high)
+    os.set_blocking(ends[1], False)
+    return ends[0], ends[1]
 
 
 def fatal_signals() -> tuple[int, ...]:
@@ -144,12 +167,11 @@ class HostSignals:
         """Install the handlers and start the watchdog (only from the main thread)."""
         if threading.current_thread() is not threading.main_thread():
             return  # signal handlers can only be set there; the caller owns signals then
-        r, w = os.pipe()
-        os.set_blocking(w, False)
+        r, w = _private_pipe()
         self._pipe = (r, w)
         for sig in fatal_signals():
             previous = signal.getsignal(sig)
-            if previous == signal.SIG_IGN and sig not in _PYTHON_IGNORES:
+            if previous == signal.SIG_IGN:
                 continue  # ignored by whoever started qpp: the guest inherits that
             self.installed[sig] = previous
             signal.signal(sig, self._handle)
@@ -169,8 +191,7 @@ class HostSignals:
             return
         for fd in self._pipe:
             os.close(fd)
-        r, w = os.pipe()
-        os.set_blocking(w, False)
+        r, w = _private_pipe()
         self._pipe = (r, w)
         signal.set_wakeup_fd(w, warn_on_full_buffer=False)
         self._thread = None
@@ -217,8 +238,6 @@ class HostSignals:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         machine = self.machine
         if self.phase is Phase.OVER:
-            if signum in _PYTHON_IGNORES:
-                return  # our own writes to a closed pipe or a too big file
             if self._late or machine.host_signal is not None:
                 self._die(signum)
             self._late = True
@@ -245,13 +264,15 @@ class HostSignals:
         r = self._pipe[0]
         machine = self.machine
         main = threading.main_thread().ident
+        poller = select.poll()  # not select(): the fd is high, above FD_SETSIZE
+        poller.register(r, select.POLLIN)
         while True:
             nagging = (
                 self.phase is Phase.RUNNING
                 and machine.host_signal is not None
                 and machine.exited is None
             )
-            readable, _, _ = select.select([r], [], [], NAG_SECONDS if nagging else None)
+            readable = poller.poll(NAG_SECONDS * 1000 if nagging else None)
             if readable:
                 data = os.read(r, 512)
                 if _STOP_BYTE in data:

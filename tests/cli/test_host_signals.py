@@ -10,7 +10,7 @@ What qemu-user 7.2 does, recorded here with ``qemu-ARCH hostsig_loop.ARCH MODE``
 same signals (:func:`test_qemu_reference` checks it again where qemu is installed): the
 guest dies of the signal in every mode; only SIGQUIT (a core-dumping signal) prints
 ``qemu: uncaught target signal 3 (Quit) - core dumped``; SIGINT, SIGTERM, SIGHUP, SIGUSR1,
-SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU print nothing.
+SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGSYS, real-time signals print nothing.
 """
 
 from __future__ import annotations
@@ -106,10 +106,7 @@ class Running:
             _, err = self.proc.communicate()
             pytest.fail(f"still running {limit + 10} s after the signal: {err.decode()!r}")
         took = time.monotonic() - since
-        if self.proc.stdout is not None and self.proc.stdout.closed:
-            self.proc.stdout = None
         out, err = self.proc.communicate()
-        out = out or b""
         self.stdout += out
         self.stderr += err
         return self.proc.returncode, self.stderr.decode(), took
@@ -346,20 +343,3 @@ def test_qemu_reference(tmp_path: Path, sig: int) -> None:
     status, stderr, _ = child.finish(child.signal(sig))
     assert status == -sig  # qemu really dies of it; a shell shows 128+N
     assert stderr == expected_stderr(sig)
-
-
-@pytest.mark.parametrize("arch", ["x86_64", "mipsel"])
-def test_writing_to_a_closed_pipe_kills_the_guest_with_sigpipe(
-    qpp: type[Running], tmp_path: Path, arch: str
-) -> None:
-    """``qpp run prog | head -1``: the guest dies of SIGPIPE (141), as under qemu-user,
-    instead of seeing EPIPE (Python ignores SIGPIPE; qpp handles it while the guest runs)."""
-    log = tmp_path / "insn.log"
-    child = qpp("run", "-p", "insn", "-D", str(log), guest(arch), "print")
-    child.wait_for(b"line 1\n")
-    assert child.proc.stdout is not None
-    child.proc.stdout.close()
-    status, stderr, took = child.finish(time.monotonic())
-    assert (status, stderr) == (128 + signal.SIGPIPE, "")
-    assert took < PROMPT
-    assert log.read_text().startswith("total insns: ")

@@ -85,3 +85,13 @@ def test_a_forked_child_does_not_stop_its_parent() -> None:
         time.sleep(0.3)  # the parent's watchdog would have reacted by now
         assert machine.host_signal is None
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_guest_fds_are_where_they_were() -> None:
+    """Guest fds are host fds: the wakeup pipe must not take the guest's next numbers."""
+    probe = os.open(os.devnull, os.O_RDONLY)
+    os.close(probe)
+    with HostSignals(loop_machine()):
+        again = os.open(os.devnull, os.O_RDONLY)
+        os.close(again)
+    assert again == probe
