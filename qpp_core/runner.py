@@ -75,7 +75,8 @@ def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO =
             log.close()
             session.close()
             return _report(stderr, error)
-        with HostSignals(machine, plugin_running=lambda: active_plugin() is not None) as host:
+        running = lambda: active_plugin() is not None  # noqa: E731
+        with HostSignals(lambda: session.machine, plugin_running=running) as host:
             try:
                 load_all(session, specs, requested)
             except QppError as error:

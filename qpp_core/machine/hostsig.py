@@ -138,9 +138,13 @@ class HostSignals:
     """
 
     def __init__(
-        self, machine: Machine, *, plugin_running: Callable[[], bool] = lambda: False
+        self,
+        machine: Machine | Callable[[], Machine],
+        *,
+        plugin_running: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.machine = machine
+        #: the machine signals go to; a getter when the process may change program (execve)
+        self.current: Callable[[], Machine] = machine if callable(machine) else (lambda: machine)
         self.plugin_running = plugin_running
         self.phase = Phase.LOADING
         self.installed: dict[int, Any] = {}  # signal -> the handler found at install
@@ -236,7 +240,7 @@ class HostSignals:
     # --- the handler (main thread, between bytecodes) -----------------------------------
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        machine = self.machine
+        machine = self.current()
         if self.phase is Phase.OVER:
             if self._late or machine.host_signal is not None:
                 self._die(signum)
@@ -262,11 +266,11 @@ class HostSignals:
     def _watch(self) -> None:
         assert self._pipe is not None
         r = self._pipe[0]
-        machine = self.machine
         main = threading.main_thread().ident
         poller = select.poll()  # not select(): the fd is high, above FD_SETSIZE
         poller.register(r, select.POLLIN)
         while True:
+            machine = self.current()
             nagging = (
                 self.phase is Phase.RUNNING
                 and machine.host_signal is not None
