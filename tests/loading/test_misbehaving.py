@@ -200,3 +200,16 @@ def test_at_exit(fake: FakeSite, tmp_path: Path, kind: str, stage: str) -> None:
     message = f"qpp: plugin rude raised in {what}: {RAISES[kind][1]}"
     assert lines == [message]
     assert log == f"after: atexit\n{message}\nbefore: atexit\n"
+
+
+@pytest.mark.parametrize("kind", ["SystemExit", "BaseException"])
+def test_list_check_and_help_survive_an_import(fake: FakeSite, kind: str) -> None:
+    """``qpp list --check`` and ``qpp help`` import plugins too: same rule there."""
+    fake.plugin("rude", rude_source("import", kind))
+    checked = qpp(fake, "list", "--check", "--verbose")
+    assert checked.returncode == 0, checked.stderr
+    assert f"broken: module rude_mod failed to import: {RAISES[kind][1]}" in checked.stdout
+    helped = qpp(fake, "help", "rude")
+    assert helped.returncode == ExitStatus.PLUGIN_IMPORT
+    assert helped.stderr.startswith("qpp: error: plugin rude failed to import: ")
+    assert "Traceback" not in checked.stderr + helped.stderr
