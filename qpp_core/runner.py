@@ -75,8 +75,7 @@ def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO =
             log.close()
             session.close()
             return _report(stderr, error)
-        running = lambda: active_plugin() is not None  # noqa: E731
-        with HostSignals(lambda: session.machine, plugin_running=running) as host:
+        with HostSignals(lambda: session.machine, plugin_running=_plugin_running) as host:
             try:
                 load_all(session, specs, requested)
             except QppError as error:
@@ -87,6 +86,10 @@ def run(options: RunOptions, *, catalog: Catalog | None = None, stderr: TextIO =
             except HostSignalInterrupt:
                 pass  # the guest dies of it at once; the installed plugins' atexit run
             return _run_guest(session, machine, stderr, host)
+
+
+def _plugin_running() -> bool:
+    return active_plugin() is not None
 
 
 def _run_guest(session: Session, machine: Machine, stderr: TextIO, host: HostSignals) -> int:

@@ -175,7 +175,7 @@ class Machine:
     def _loop(self, until: int) -> GuestExit | None:
         if self._exit is not None:  # ended before it began (a plugin's exit at install)
             return self._exit
-        if self.host_signal is not None:  # a host signal came while plugins installed
+        if self.host_signal is not None:  # a host signal came before the guest started
             return self._killed_by_host_signal(self.host_signal)
         if self._pending_entry is not None:
             begin, self._pending_entry = self._pending_entry, None
