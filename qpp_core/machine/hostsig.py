@@ -22,11 +22,12 @@ Three parts work together, none of them on the per-block or per-instruction path
 Signals ignored when qpp started stay ignored (a guest inherits that, as under ``nohup``).
 SIGPIPE and SIGXFSZ are left as Python sets them (ignored): they come from qpp's own host
 calls, and the syscall layer turns EPIPE/EFBIG into the guest's signal, honouring the
-guest's disposition. After the guest has ended, while the
-plugins' atexit callbacks run, a first signal is ignored and a second one (or the first
-after the guest was killed by a signal) ends qpp at once with the signal's default action;
-so does a second signal while plugins install (the first abandons the install under way
-and ends the guest before it starts).
+guest's disposition.
+
+After the guest has ended, while the plugins' atexit callbacks run, a first signal is
+ignored and a second one (or the first after the guest was killed by a signal) ends qpp at
+once with the signal's default action; so does a second signal while plugins install (the
+first abandons the install under way and ends the guest before it starts).
 """
 
 from __future__ import annotations
