@@ -343,3 +343,34 @@ def test_qemu_reference(tmp_path: Path, sig: int) -> None:
     status, stderr, _ = child.finish(child.signal(sig))
     assert status == -sig  # qemu really dies of it; a shell shows 128+N
     assert stderr == expected_stderr(sig)
+
+
+STUBBORN_INSTALL = """
+import sys, time
+from qpp_core import hookimpl
+
+@hookimpl
+def qemu_plugin_install(id, info, args):
+    sys.stderr.write("stubborn: installing\\n")
+    sys.stderr.flush()
+    while True:
+        try:
+            time.sleep(60)
+        except BaseException:
+            sys.stderr.write("stubborn: not stopping\\n")
+            sys.stderr.flush()
+"""
+
+
+def test_a_second_signal_ends_an_install_that_swallows_the_first(
+    qpp: type[Running], fake: FakeSite
+) -> None:
+    fake.plugin("stubborn", STUBBORN_INSTALL)
+    child = qpp("run", "-p", "stubborn", guest("x86_64"))
+    child.wait_for(b"stubborn: installing\n", on_stderr=True)
+    time.sleep(0.3)  # into its sleep
+    child.signal(signal.SIGTERM)
+    child.wait_for(b"stubborn: not stopping\n", on_stderr=True)
+    status, _, took = child.finish(child.signal(signal.SIGTERM))
+    assert status == -signal.SIGTERM
+    assert took < PROMPT
