@@ -29,13 +29,12 @@ from qpp_core.loading.args import PluginRequest, merge_requests
 from qpp_core.loading.loader import load_all
 from qpp_core.log import PluginLog
 from qpp_core.machine.crashguard import guard_fatal_signals
-from qpp_core.session import Session
+from qpp_core.machine.hostsig import HostSignalInterrupt, HostSignals
+from qpp_core.session import Session, active_plugin
 
 if TYPE_CHECKING:
     from qpp_core.linux import GuestOptions, Machine
     from qpp_core.machine.run import GuestExit
-
-SIGINT_STATUS = 128 + 2
 
 
 @dataclass(frozen=True)
@@ -85,16 +84,29 @@ def run(
             session.instrumentation = Instrumentation(
                 session, machine, on_plugin_error=options.on_plugin_error
             )
-            load_all(session, specs, requested)
         except QppError as error:
             log.close()
             session.close()
             return _report(stderr, error)
-        return _run_guest(session, machine, stderr)
+        with HostSignals(lambda: session.machine, plugin_running=_plugin_running) as host:
+            try:
+                load_all(session, specs, requested)
+            except QppError as error:
+                host.guest_over()
+                log.close()
+                session.close()
+                return _report(stderr, error)
+            except HostSignalInterrupt:
+                pass  # the guest dies of it at once; the installed plugins' atexit run
+            return _run_guest(session, machine, stderr, host)
 
 
-def _run_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
-    status = _finish_guest(session, machine, stderr)
+def _plugin_running() -> bool:
+    return active_plugin() is not None
+
+
+def _run_guest(session: Session, machine: Machine, stderr: TextIO, host: HostSignals) -> int:
+    status = _finish_guest(session, machine, stderr, host)
     machine = session.machine  # the last program the process ran (after any execve)
     if machine.is_fork_child:  # a guest fork's child ends here, as its guest ended
         from qpp_core.machine.run import GuestExit, end_forked_child
@@ -124,7 +136,7 @@ def _run_programs(session: Session, machine: Machine) -> GuestExit:
     return outcome
 
 
-def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
+def _finish_guest(session: Session, machine: Machine, stderr: TextIO, host: HostSignals) -> int:
     log = session.log
     status: int | None = None
     failure: QppError | None = None
@@ -137,6 +149,7 @@ def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
     machine.ends_fork_children = True
     try:
         with guard_fatal_signals(lambda: session.machine.where(), on_engine_crash):
+            host.start_guest()
             session.instrumentation.start()
             hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds
             outcome = _run_programs(session, machine)
@@ -144,11 +157,9 @@ def _finish_guest(session: Session, machine: Machine, stderr: TextIO) -> int:
         session.instrumentation.finish()
     except QppError as error:
         failure = error
-    except KeyboardInterrupt:
-        status = SIGINT_STATUS
-        guest_message = "qpp: interrupted"
-    except Exception as exc:  # a bug in qpp: still run atexit and flush what plugins have
+    except BaseException as exc:  # a bug in qpp: still run atexit and flush what plugins have
         failure = InternalError.wrap(exc)
+    host.guest_over()
     if guest_message:  # qemu prints the guest's fate before the plugins' atexit output
         stderr.write(guest_message.rstrip("\n") + "\n")
         stderr.flush()

@@ -85,12 +85,18 @@ _active_plugin: contextvars.ContextVar[LoadedPlugin | None] = contextvars.Contex
 _current: Session | None = None
 
 
+def exception_text(exc: BaseException) -> str:
+    """``Type: message``, or ``Type`` alone when there is no message (``sys.exit()``)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def describe(exc: BaseException) -> str:
     """``Type: message`` of a plugin's exception, with QPP's diagnosis where it has one."""
     from qpp_core.interplugin.namespace import explain
 
     diagnosis = explain(exc)
-    return str(diagnosis) if diagnosis is not None else f"{type(exc).__name__}: {exc}"
+    return str(diagnosis) if diagnosis is not None else exception_text(exc)
 
 
 def current_session() -> Session:
@@ -264,7 +270,7 @@ class Session:
                     raise error from exc
                 self.log.error(str(error))
                 first_error = first_error or error
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt: the plugin's too
                 name = plugin.name if plugin is not None else impl.plugin_name
                 error = PluginRuntimeError(f"plugin {name} raised in {hook_name}: {describe(exc)}")
                 if not swallow:
@@ -280,7 +286,10 @@ class Session:
 
         For each plugin, its ``qemu_plugin_atexit`` hook runs first, then the callbacks it
         registered with ``qemu_plugin_register_atexit_cb`` in registration order. Errors
-        are written to the log and the first one is returned for the exit status.
+        are written to the log and the first one is returned for the exit status: any
+        exception (``SystemExit`` and ``KeyboardInterrupt`` included) is a
+        :class:`PluginRuntimeError` (status 80), a :class:`QppError` keeps its own status
+        (:class:`PluginFailure`: 81).
         """
         first_error: QppError | None = None
         for plugin in reversed(self.loaded()):
@@ -300,7 +309,7 @@ class Session:
                         error = type(exc)(f"{plugin.name}: {exc}")
                     self.log.error(str(error))
                     first_error = first_error or error
-                except Exception as exc:
+                except BaseException as exc:
                     error = PluginRuntimeError(
                         f"plugin {plugin.name} raised in {what}: {describe(exc)}"
                     )

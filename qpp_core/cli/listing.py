@@ -53,7 +53,9 @@ def _check_imports(catalog: Catalog) -> None:
     for spec in catalog.all():
         try:
             importlib.import_module(spec.module)
-        except Exception as exc:
+        except KeyboardInterrupt:  # the user's Ctrl-C, not the plugin's fault
+            raise
+        except BaseException as exc:  # SystemExit too: a plugin cannot end the listing
             failures.record(
                 spec,
                 f"module {spec.module} failed to import: {type(exc).__name__}: {exc}",
@@ -160,7 +162,9 @@ def help_main(args: argparse.Namespace) -> int:
         print(f"uses: {', '.join(spec.used_names)}")
     try:
         module: Any = importlib.import_module(spec.module)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
         print(
             f"qpp: error: plugin {spec.name} failed to import: {type(exc).__name__}: {exc}",
             file=sys.stderr,

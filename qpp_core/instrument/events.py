@@ -5,7 +5,9 @@ hookimpls and callbacks registered through ``qemu_plugin_register_*``, newest pl
 first. An exception from a plugin callback becomes a
 :class:`~qpp_core.errors.PluginRuntimeError` naming the plugin, the event and the guest
 pc; with ``on_plugin_error="stop"`` the machine stops and ``machine.run()`` raises it, with
-``"continue"`` the error is logged and only that plugin is disabled.
+``"continue"`` the error is logged and only that plugin is disabled. That holds for any
+exception, ``SystemExit`` and ``KeyboardInterrupt`` included (qpp's own SIGINT handler
+never raises into a plugin, so a KeyboardInterrupt there is the plugin's).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from qpp_core.errors import PluginRuntimeError, QppError, QppUsageError
 from qpp_core.instrument.handles import DisconType
 from qpp_core.instrument.state import HOOK_NAMES, Listener, State
-from qpp_core.session import LoadedPlugin, running_plugin
+from qpp_core.machine.hostsig import HostSignalInterrupt
+from qpp_core.session import LoadedPlugin, exception_text, running_plugin
 
 
 class EventsMixin(State):
@@ -144,8 +147,8 @@ class EventsMixin(State):
 
     def _plugin_failed(self, plugin: LoadedPlugin | None, event: str, exc: BaseException) -> None:
         """A plugin callback raised: raise the run-stopping error, or disable the plugin."""
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise exc
+        if isinstance(exc, HostSignalInterrupt):
+            raise exc  # not the plugin's: a host signal ends the guest (machine.hostsig)
         name = plugin.name if plugin is not None else "<unknown plugin>"
         try:
             pc = f"{self._read_pc():#x}"
@@ -156,7 +159,7 @@ class EventsMixin(State):
         if isinstance(exc, QppError):
             error = type(exc)(f"plugin {name} {where}: {exc}")
         else:
-            error = PluginRuntimeError(f"plugin {name} raised {where}: {type(exc).__name__}: {exc}")
+            error = PluginRuntimeError(f"plugin {name} raised {where}: {exception_text(exc)}")
         error.__cause__ = exc
         if self.on_plugin_error == "stop" or plugin is None:
             raise error

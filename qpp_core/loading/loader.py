@@ -3,6 +3,8 @@
 Each step wraps its failures in an error that names the plugin and its distribution, and a
 plugin that fails anywhere after it was added to the session is uninstalled completely
 before the error propagates (QEMU's behaviour for a failing ``qemu_plugin_install``).
+Any exception counts, ``SystemExit`` and ``KeyboardInterrupt`` included: a plugin cannot
+end qpp behind its back. Only a host signal's :class:`HostSignalInterrupt` passes through.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from qpp_core.errors import (
 from qpp_core.interplugin.exports import check_unambiguous, collect_exports
 from qpp_core.loading import failures
 from qpp_core.loading.args import Arg, PluginArgs, build_args
-from qpp_core.session import LoadedPlugin, Session, describe, running_plugin
+from qpp_core.machine.hostsig import HostSignalInterrupt
+from qpp_core.session import LoadedPlugin, Session, describe, exception_text, running_plugin
 
 HOOK_PREFIX = "qemu_plugin_"
 
@@ -45,10 +48,12 @@ def import_plugin(session: Session, spec: PluginSpec) -> LoadedPlugin:
     try:
         with running_plugin(placeholder):
             module = importlib.import_module(spec.module)
-    except Exception as exc:
+    except HostSignalInterrupt:
+        raise
+    except BaseException as exc:
         message = (
             f"plugin {spec.name} ({spec.label}) failed to import module {spec.module}: "
-            f"{type(exc).__name__}: {exc}; fix or reinstall {spec.dist_name}"
+            f"{exception_text(exc)}; fix or reinstall {spec.dist_name}"
         )
         failures.record(spec, message)
         raise PluginImportError(message) from exc
@@ -114,7 +119,9 @@ def _install(session: Session, plugin: LoadedPlugin) -> None:
             raise PluginInstallError(
                 f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {exc}"
             ) from exc
-        except Exception as exc:
+        except HostSignalInterrupt:
+            raise
+        except BaseException as exc:
             raise PluginInstallError(
                 f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {describe(exc)}"
             ) from exc

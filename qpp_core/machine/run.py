@@ -21,6 +21,7 @@ import unicorn
 
 from .arch import Arch, Uc
 from .arch.base import UcError
+from .hostsig import HostSignalInterrupt
 from .signals import uncaught_message
 from .symbols import SymbolTable
 
@@ -88,6 +89,10 @@ class Machine:
         #: the memory layer's say on executing an unmapped address (a kernel entry point
         #: such as x86_64's vsyscall page): True when it emulated the call and set the pc
         self.exec_fault: Callable[[int], bool] | None = None
+        #: a host signal that ends the guest (set by :meth:`interrupt`, from any thread)
+        self.host_signal: int | None = None
+        #: the syscall layer is running (a host signal may then abandon a blocking call)
+        self.in_syscall = False
         self._install_traps()
         self._pending_entry: int | None = entry
         #: this process is a guest fork's child (the Linux layer forked the host process)
@@ -163,6 +168,16 @@ class Machine:
         self._stopped = True
         self.uc.emu_stop()
 
+    def interrupt(self, sig: int) -> None:
+        """A host signal ends the guest: record it and stop the engine (any thread).
+
+        The run loop ends the guest with it (128+sig) once the engine has stopped; a
+        signal that arrives after the guest's exit changes nothing.
+        """
+        if self.host_signal is None:
+            self.host_signal = sig
+        self.uc.emu_stop()
+
     @property
     def exited(self) -> GuestExit | None:
         return self._exit
@@ -192,6 +207,8 @@ class Machine:
     def _loop(self, until: int) -> GuestExit | None:
         if self._exit is not None:  # ended before it began (a plugin's exit at install)
             return self._exit
+        if self.host_signal is not None:  # a host signal came before the guest started
+            return self._killed_by_host_signal(self.host_signal)
         if self._pending_entry is not None:
             begin, self._pending_entry = self._pending_entry, None
         else:
@@ -203,7 +220,9 @@ class Machine:
                 self.uc.emu_start(begin, until)
             except UcError as e:
                 error = e
-            if self._exit is not None or self._stopped:
+            except HostSignalInterrupt:
+                pass  # recorded in self.host_signal; it unwound a hook
+            if self._exit is not None or self._stopped or self.host_signal is not None:
                 break
             if (
                 error is not None
@@ -226,10 +245,20 @@ class Machine:
             # emu_start returned on its own: the guest jumped to address 0
             self.kill(signal.SIGSEGV, f"pc=0x{self.pc:x}: execute at unmapped address 0x0")
             break
+        if isinstance(self._stop_reason, HostSignalInterrupt):
+            self._stop_reason = None  # it only unwound a hook: the signal is recorded
         if self._stop_reason is not None:
             raise self._stop_reason
+        if self._exit is None and self.host_signal is not None:
+            self._killed_by_host_signal(self.host_signal)
         if self._exit is None:
             self._exit = GuestExit(0)
+        return self._exit
+
+    def _killed_by_host_signal(self, sig: int) -> GuestExit:
+        """The guest takes a host signal's default action (no guest handlers yet)."""
+        message = uncaught_message(self.arch.name, sig)
+        self._exit = GuestExit(128 + sig, sig, message)
         return self._exit
 
     # --- internals --------------------------------------------------------------------
@@ -250,14 +279,27 @@ class Machine:
         uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_memory)
 
     def _on_syscall_insn(self, uc: Uc, user_data: Any) -> None:
-        self.kernel.syscall(self)
+        self._syscall()
 
     def _on_interrupt(self, uc: Uc, intno: int, user_data: Any) -> None:
         if intno == self.arch.syscall.intno:
-            self.kernel.syscall(self)
+            self._syscall()
             return
         sig = self.arch.exception_signal(intno)
         self.kill(sig, f"pc=0x{self.pc:x}: CPU exception {intno}")
+
+    def _syscall(self) -> None:
+        """Emulate the trapped syscall, unless a host signal has ended the guest."""
+        self.in_syscall = True
+        try:
+            if self.host_signal is None:
+                self.kernel.syscall(self)
+            else:  # the signal came just before: deliver it instead of the call
+                self.uc.emu_stop()
+        except HostSignalInterrupt:
+            pass  # a host signal abandoned the call; the loop ends the guest with it
+        finally:
+            self.in_syscall = False
 
     def _on_invalid_memory(
         self, uc: Uc, access: int, address: int, size: int, value: int, user_data: Any
