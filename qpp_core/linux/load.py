@@ -39,6 +39,7 @@ from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
+from .syscalls.delivery import install_trampoline
 from .syscalls.mem import vsyscall
 
 DEFAULT_STACK = 8 << 20
@@ -198,8 +199,10 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     if interp is not None and arch.bits == 64:
         # qemu-user 7.2 (64-bit): the linker right above the stack, then the trampoline
         interp_base, start, above_stack = _map_interpreter(mem, interp, above_stack)
+    sigtramp = 0
     if arch.name in ("aarch64", "riscv64"):
         _place(mem, img, above_stack, PAGE, 5, "its signal trampoline page")
+        sigtramp = above_stack
         above_stack += PAGE
     elif arch.name == "x86_64":
         # qemu-user keeps the guest's IDT and GDT in two anonymous guest pages
@@ -207,6 +210,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         above_stack += 2 * PAGE
     elif arch.mmap_top is not None:
         _place(mem, img, arch.mmap_top, PAGE, 5, "its signal trampoline page")
+        sigtramp = arch.mmap_top
     if interp is not None and arch.bits == 32:
         where = mem.find_free(page_up(interp.high) - page_down(interp.low))
         if where is None:
@@ -259,6 +263,8 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
     machine.load_bias = bias
     kernel.machine = machine
+    if sigtramp:
+        install_trampoline(kernel, sigtramp)
     machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
     machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:

@@ -2,8 +2,8 @@
 
 Each case is one guest process: ``busybox ARGV...`` or ``bash ARGV...`` (Debian's static
 builds, see README.md) started in ``data/`` with an empty environment (or the case's ``env``), its stdin a file of ``data/`` (or /dev/null). Commands that need fork, vfork
-or pipes are kept few and flagged (``needs_fork``): they document the gap until fork and
-exec arrive. Everything a case reads is committed in ``data/``; nothing is written
+or pipes are flagged (``needs_fork``); exec chains run busybox again through
+/proc/self/exe, which qemu-user follows itself. Everything a case reads is committed in ``data/``; nothing is written
 outside the guest's stdout.
 """
 
@@ -80,6 +80,27 @@ CASES: tuple[Case, ...] = (
     _sh("sh_fd_dup", "exec 3>&1; echo to3 >&3; echo gone >/dev/null; echo back"),
     _sh("sh_pipe", "echo abc | tr a-c x-z", needs_fork=True),
     _sh("sh_command_subst", 'echo "n=$(echo sub)"', needs_fork=True),
+    # --- processes: subshells, lists, background jobs, pipelines, exec chains
+    _sh("sh_subshell_status", "(echo in; exit 3); echo st=$?", needs_fork=True),
+    _sh("sh_and_or", "false || echo or; true && echo and; false && echo no; echo end"),
+    _sh(
+        "sh_background_wait",
+        "(exit 5) & wait $!; echo st=$?; sleep 0 & wait; echo done",
+        needs_fork=True,
+    ),
+    _sh("sh_pipeline3", "printf 'b\\na\\nc\\n' | sort | tr a-z A-Z", needs_fork=True),
+    _sh("sh_redirect_pipe", "{ echo err >&2; echo out; } 2>&1 | wc -l", needs_fork=True),
+    _sh(
+        "sh_exec_chain",
+        "exec busybox sh -c 'echo level2; exec busybox echo level3'",
+        needs_fork=True,
+    ),
+    _sh(
+        "sh_child_status",
+        "sh -c 'exit 7'; echo st=$?; sh -c 'kill -9 $$'; echo killed=$?",
+        needs_fork=True,
+    ),
+    _sh("sh_nested_subst", "echo $(echo a $(echo b)) \"$(printf '%s-' x y z)\"", needs_fork=True),
     # --- text tools
     Case("awk_by_team", ("awk", "-F,", AWK_BY_TEAM, "scores.csv")),
     Case("awk_primes", ("awk", AWK_PRIMES)),

@@ -42,6 +42,7 @@ from . import poll as _poll  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
 from . import time as _time  # noqa: F401
+from .delivery import KEEP_REGISTERS, deliver_pending
 
 
 class LinuxKernel:
@@ -66,6 +67,8 @@ class LinuxKernel:
         self.rng = random.Random(opts.seed) if opts.seed is not None else None
         self.machine: Machine | None = None
         self.strace: Strace | None = None
+        #: the rt_sigreturn trampoline for handlers without sa_restorer (0: none), .delivery
+        self.sigtramp = 0
         #: a vfork child's end of the pipe its parent waits on (-1: none), see .process
         self.vfork_release = -1
         self.umask_value = os.umask(0o22)
@@ -147,8 +150,10 @@ class LinuxKernel:
         ret = skipped if skipped is not None else self.dispatch(num, name, a)
         if observer is not None:
             observer.leave(num, ret)
-        if machine.exited is None:
+        if machine.exited is None and ret != KEEP_REGISTERS:
             self.set_result(ret)
+        if machine.exited is None:
+            deliver_pending(self)  # a guest handler runs as the call returns
 
     def dispatch(self, num: int, name: str | None, a: Args) -> int:
         handler = HANDLERS.get(name) if name else None

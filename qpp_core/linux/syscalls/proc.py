@@ -229,6 +229,7 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
     """The mask is kept and reported back; nothing is delivered, so it changes nothing."""
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
     how, new, old, setsize = c_int(a[0]), a[1], a[2], a[3]
+    how -= sigstate.SIG_ABI[k.arch_name].sig_block  # SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK: 0..2
     if setsize != size:
         return -errno.EINVAL
     st = sigstate.state(k)

@@ -12,12 +12,16 @@ use) is a fork whose parent waits until the child execs or exits, as Linux suspe
 the child's memory is a copy rather than shared, which a correct vfork child cannot tell.
 ``clone`` with ``CLONE_VM`` alone starts a thread: not emulated yet (ENOSYS, reported by
 ``-d unimp``).
+
+``SIGCHLD``: from the first fork on, qpp notes each one it receives; a guest that handles
+SIGCHLD has its handler run (:mod:`.delivery`), as shells waiting for their children need.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import signal
 import struct
 from typing import TYPE_CHECKING
 
@@ -46,6 +50,29 @@ def _s32(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
 
 
+class _ChildSignals:
+    """The SIGCHLDs qpp received that no ``rt_sigsuspend`` has consumed yet."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.installed = False
+
+    def install(self) -> None:
+        if not self.installed:
+            signal.signal(signal.SIGCHLD, self._note)
+            self.installed = True
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.pending = True
+
+    def take(self) -> bool:
+        pending, self.pending = self.pending, False
+        return pending
+
+
+CHILD_SIGNALS = _ChildSignals()
+
+
 def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, bool]:
     """Fork the host process; return (result for this side, is_child).
 
@@ -53,11 +80,13 @@ def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, boo
     ``newsp`` when one is given. For a vfork the parent returns only once the child has
     exec'd or ended (a pipe the child holds open until then).
     """
+    CHILD_SIGNALS.install()
     release_r = release_w = -1
     if vfork:
         release_r, release_w = os.pipe()
     pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
     if pid == 0:  # the child
+        CHILD_SIGNALS.pending = False
         k.m.is_fork_child = True
         if vfork:
             os.close(release_r)
@@ -204,6 +233,13 @@ def _siginfo(k: LinuxKernel, r: os.waitid_result | None) -> bytes:
     off = 16 if k.m.arch.bits == 64 else 12
     struct.pack_into("<iIi", buf, off, r.si_pid, r.si_uid, status)
     return bytes(buf)
+
+
+@handles("rt_sigreturn", "sigreturn")
+def sys_rt_sigreturn(k: LinuxKernel, a: Args) -> int:
+    from .delivery import sigreturn
+
+    return sigreturn(k)
 
 
 @handles("getpgid")

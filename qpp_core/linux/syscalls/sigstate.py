@@ -9,11 +9,12 @@ guest wrote it, in the guest's own layout, and hands it back as the old action.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from ...machine.signals import host_signal_number
+from ...machine.signals import host_signal_number, target_signal_number
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -37,6 +38,8 @@ class SigAbi:
     minsigstksz: int = 2048  #: the smallest alternate signal stack (else ENOMEM)
     #: stack_t is {sp, flags, size}; mips puts the flags last: {sp, size, flags}
     stack_flags_last: bool = False
+    #: rt_sigprocmask's SIG_BLOCK (then SIG_UNBLOCK, SIG_SETMASK): 0, but 1 on mips
+    sig_block: int = 0
 
 
 #: Linux's uapi asm/signal.h per architecture (mips o32: flags first, 128 signals)
@@ -52,6 +55,7 @@ SIG_ABI: dict[str, SigAbi] = {
         4,
         sigstop=23,
         stack_flags_last=True,
+        sig_block=1,
         default_ignored=frozenset({18, 20, 21, 25}),  # SIGCHLD, SIGWINCH, SIGURG, SIGCONT
     ),
 }
@@ -92,14 +96,25 @@ def host_signal(k: LinuxKernel, sig: int) -> int:
     return host_signal_number(k.arch_name, sig)
 
 
+def guest_sigchld(k: LinuxKernel) -> int:
+    """The guest's number for SIGCHLD (18 on mips, 17 elsewhere)."""
+    return target_signal_number(k.arch_name, int(signal.SIGCHLD))
+
+
 def raise_in_guest(k: LinuxKernel, sig: int) -> None:
     """The guest provoked signal ``sig`` (guest numbering): apply its disposition.
 
     Default action: the guest dies as under Linux (128+N), unless the signal is ignored by
-    default. ``SIG_IGN``: nothing. A guest handler is not run (not emulated yet); the
-    caller's system call simply returns, as it would after the handler.
+    default. ``SIG_IGN``: nothing. A handler: it runs when the current system call returns
+    (:mod:`.delivery`).
     """
     sa = SIG_ABI[k.arch_name]
-    if disposition(k, sig) != SIG_DFL or sig in sa.default_ignored:
+    action = disposition(k, sig)
+    if action > SIG_IGN:
+        from .delivery import post
+
+        post(k, sig)
+        return
+    if action != SIG_DFL or sig in sa.default_ignored:
         return
     k.m.kill(host_signal(k, sig))
