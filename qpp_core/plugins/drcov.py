@@ -2,7 +2,8 @@
 
 Creates ``filename`` at install (default ``file.drcov.trace``, as QEMU) and writes it at
 exit, for coverage viewers such as Lighthouse, Cartographer or bncov: a text header, a
-module table with the guest executable as module 0, then ``BB Table: N bbs`` and N binary
+module table with the guest executable as module 0 (and each program it exec'd after it,
+as modules 1, 2, ...), then ``BB Table: N bbs`` and N binary
 8-byte entries (little-endian ``u32 start``, ``u16 size``, ``u16 module id``)::
 
     DRCOV VERSION: 2
@@ -48,8 +49,10 @@ qemu_plugin_args = {
 }
 
 _state: dict[str, Any] = {}
-#: (start, size) of each executed block, in first-execution order (dict keeps order)
-_executed: dict[tuple[int, int], None] = {}
+#: (module, start, size) of each executed block, in first-execution order (dict keeps order)
+_executed: dict[tuple[int, int, int], None] = {}
+#: the programs the guest process ran: the first, then one per execve (module ids)
+_images: list[GuestImage] = []
 
 
 @hookimpl
@@ -57,6 +60,7 @@ def qemu_plugin_install(args: Any) -> None:
     """Open (create) the coverage file now, as QEMU's drcov does: a bad path is reported
     before the guest starts (status 84), and the file is qpp's, out of the guest's reach."""
     _executed.clear()
+    _images.clear()
     _state.clear()
     filename = str(args.get("filename") or "file.drcov.trace")
     _state["filename"] = filename
@@ -68,14 +72,22 @@ def qemu_plugin_install(args: Any) -> None:
         ) from None
 
 
-def _exec(vcpu_index: int, key: tuple[int, int]) -> None:
+def _exec(vcpu_index: int, key: tuple[int, int, int]) -> None:
     if key not in _executed:
         _executed[key] = None
 
 
 @hookimpl
+def qpp_guest_exec() -> None:
+    """An execve: the new program is the next module (its blocks are announced afresh)."""
+    _images.append(guest_image())
+
+
+@hookimpl
 def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
-    key = (tb.vaddr, sum(insn.size for insn in tb.insns))
+    if not _images:
+        _images.append(guest_image())
+    key = (len(_images) - 1, tb.vaddr, sum(insn.size for insn in tb.insns))
     if key in _executed:
         return  # already covered: no need to watch it again
     qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=key)
@@ -103,28 +115,31 @@ def guest_image() -> GuestImage:
     )
 
 
-def render(image: GuestImage, blocks: list[tuple[int, int]]) -> bytes:
-    """The drcov file for ``blocks`` (absolute start, size) inside ``image``."""
+def render(images: list[GuestImage], blocks: list[tuple[int, int, int]]) -> bytes:
+    """The drcov file for ``blocks`` (module, absolute start, size): one module per image."""
     entries = [
-        (start - image.start_code, min(size, 0xFFFF))
-        for start, size in blocks
-        if image.start_code <= start < image.end_code
+        (start - images[mod].start_code, min(size, 0xFFFF), mod)
+        for mod, start, size in blocks
+        if images[mod].start_code <= start < images[mod].end_code
     ]
     head = (
         "DRCOV VERSION: 2\n"
-        f"DRCOV FLAVOR: drcov-{image.bits}\n"
-        "Module Table: version 2, count 1\n"
+        f"DRCOV FLAVOR: drcov-{max(image.bits for image in images)}\n"
+        f"Module Table: version 2, count {len(images)}\n"
         "Columns: id, base, end, entry, path\n"
-        f"0, {image.start_code:#x}, {image.end_code:#x}, {image.entry:#x}, {image.path}\n"
-        f"BB Table: {len(entries)} bbs\n"
     )
-    body = b"".join(struct.pack("<IHH", off, size, 0) for off, size in entries)
+    for mod, image in enumerate(images):
+        head += (
+            f"{mod}, {image.start_code:#x}, {image.end_code:#x}, {image.entry:#x}, {image.path}\n"
+        )
+    head += f"BB Table: {len(entries)} bbs\n"
+    body = b"".join(struct.pack("<IHH", off, size, mod) for off, size, mod in entries)
     return head.encode() + body
 
 
 @hookimpl
 def qemu_plugin_atexit() -> None:
-    data = render(guest_image(), list(_executed))
+    data = render(_images or [guest_image()], list(_executed))
     out = _state.pop("out")
     try:
         out.write(data)
