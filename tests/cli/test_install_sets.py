@@ -109,3 +109,16 @@ def test_list_and_graph_show_the_pair(tmp_path: Path) -> None:
     assert rows["qpp_client"]["usable"] and rows["qpp_srv"]["usable"]
     assert "qpp_client -> qpp_srv" in qpp(tmp_path, "graph").stdout.splitlines()
     assert '"qpp_client" -> "qpp_srv";' in qpp(tmp_path, "graph", "--dot").stdout
+
+
+@pytest.mark.skipif(INSTALL_SET != "client", reason="core+srv+client environment")
+def test_qpp_callbacks_work_in_every_guest_process(tmp_path: Path) -> None:
+    """A forked guest keeps the QPP pair: each process runs the callback chain at its exit."""
+    forker = Path(__file__).resolve().parents[1] / "guests" / "bin" / "proc_fork.x86_64"
+    result = qpp(tmp_path, "run", "-p", "qpp_client", "-D", "qpp.log", str(forker))
+    assert result.returncode == 0, result.stderr
+    log = (tmp_path / "qpp.log").read_text().splitlines()
+    assert log.count("QPP srv: loaded on x86_64, plugin API v2") == 1  # installed once
+    # the parent and its ten children: each ran qpp_srv's callback, handled by qpp_client
+    assert log.count("QPP client: my_on_exit callback was called") == 11
+    assert log.count("QPP srv: my_on_exit was handled") == 11
