@@ -41,6 +41,7 @@ from .strace import Strace
 from .syscalls import LinuxKernel
 from .syscalls.delivery import install_trampoline
 from .syscalls.mem import vsyscall
+from .syscalls.sigstate import ignores_host_signal
 
 DEFAULT_STACK = 8 << 20
 #: a dynamically linked PIE (64-bit): the stack goes this far above the image, leaving the
@@ -265,6 +266,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     kernel.machine = machine
     if sigtramp:
         install_trampoline(kernel, sigtramp)
+    machine.signal_ignored = partial(ignores_host_signal, kernel)
     machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
     machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:

@@ -227,6 +227,8 @@ class HostSignals:
                 self._die(signum)  # asked twice while a plugin installs (it may hang)
             machine.interrupt(signum)
             raise HostSignalInterrupt(signum)
+        if machine.ignores_host_signal(signum):
+            return  # the guest set SIG_IGN for it, as `nohup` or a shell's `trap '' INT`
         machine.interrupt(signum)
         if machine.in_syscall and not self.plugin_running():
             raise HostSignalInterrupt(signum)
@@ -259,7 +261,7 @@ class HostSignals:
                     return
                 if self.phase is Phase.RUNNING:
                     for signum in data:
-                        if signum in self.installed:
+                        if signum in self.installed and not machine.ignores_host_signal(signum):
                             machine.interrupt(signum)
             elif nagging and machine.host_signal is not None and main is not None:
                 # the engine missed the stop (between two slices), or the main thread is

@@ -89,6 +89,8 @@ class Machine:
         #: the memory layer's say on executing an unmapped address (a kernel entry point
         #: such as x86_64's vsyscall page): True when it emulated the call and set the pc
         self.exec_fault: Callable[[int], bool] | None = None
+        #: the Linux layer's say on a host signal: True when the guest ignores it (SIG_IGN)
+        self.signal_ignored: Callable[[int], bool] | None = None
         #: a host signal that ends the guest (set by :meth:`interrupt`, from any thread)
         self.host_signal: int | None = None
         #: the syscall layer is running (a host signal may then abandon a blocking call)
@@ -167,6 +169,11 @@ class Machine:
         self.successor = successor
         self._stopped = True
         self.uc.emu_stop()
+
+    def ignores_host_signal(self, sig: int) -> bool:
+        """Whether the guest set SIG_IGN for host signal ``sig`` (asked by the kernel)."""
+        ignores = self.signal_ignored
+        return ignores is not None and ignores(sig)
 
     def interrupt(self, sig: int) -> None:
         """A host signal ends the guest: record it and stop the engine (any thread).

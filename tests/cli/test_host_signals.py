@@ -374,3 +374,24 @@ def test_a_second_signal_ends_an_install_that_swallows_the_first(
     status, _, took = child.finish(child.signal(signal.SIGTERM))
     assert status == -signal.SIGTERM
     assert took < PROMPT
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "mipsel"])
+def test_a_signal_the_guest_ignores_is_ignored(arch: str) -> None:
+    """``trap '' TERM`` in a shell (SIG_IGN): a SIGTERM to qpp leaves it running, as Linux."""
+    busybox = Path(__file__).resolve().parents[1] / "thirdparty" / "bin" / f"busybox.{arch}"
+    script = "trap '' TERM; echo ready; sleep 1; echo survived"
+    for trap, expected in ((True, ("survived\n", 0)), (False, ("", 128 + signal.SIGTERM))):
+        command = script if trap else script.replace("trap '' TERM; ", "")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "qpp_core", "run", str(busybox), "sh", "-c", command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, _err = proc.communicate(timeout=60)
+        assert (out, proc.returncode) == expected

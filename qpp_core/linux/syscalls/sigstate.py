@@ -118,3 +118,8 @@ def raise_in_guest(k: LinuxKernel, sig: int) -> None:
     if action != SIG_DFL or sig in sa.default_ignored:
         return
     k.m.kill(host_signal(k, sig))
+
+
+def ignores_host_signal(k: LinuxKernel, host_sig: int) -> bool:
+    """Whether the guest's disposition for host signal ``host_sig`` is SIG_IGN."""
+    return disposition(k, target_signal_number(k.arch_name, host_sig)) == SIG_IGN
