@@ -59,14 +59,18 @@ class ExecCount:
         return self.exec_count
 
 
-_blocks: dict[tuple[int, int], ExecCount] = {}
+#: (program, start, instructions) -> its counts; program counts the process's execve calls,
+#: so that blocks of two programs at one address stay apart
+_blocks: dict[tuple[int, int, int], ExecCount] = {}
 _opts: dict[str, Any] = {}
+_program = [0]
 
 
 @hookimpl
 def qemu_plugin_install(args: Any) -> None:
     _blocks.clear()
     _opts.clear()
+    _program[0] = 0
     _opts["inline"] = bool(args.get("inline", False))
     _opts["limit"] = int(args.get("limit", 20))
 
@@ -76,8 +80,14 @@ def _exec(vcpu_index: int, rec: ExecCount) -> None:
 
 
 @hookimpl
+def qpp_guest_exec() -> None:
+    """A new program: its blocks are new blocks, wherever they lie."""
+    _program[0] += 1
+
+
+@hookimpl
 def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
-    key = (tb.vaddr, tb.n_insns)
+    key = (_program[0], tb.vaddr, tb.n_insns)
     rec = _blocks.get(key)
     if rec is None:
         entry = None

@@ -44,3 +44,22 @@ def test_drcov_lists_each_exec_as_a_module(arch: str, tmp_path: Path) -> None:
     # links 3 and 2 run the same code up to their execve (formatting the digits 2 and 1)
     offsets = [{off for off, _, mod in blocks if mod == m} for m in (0, 1)]
     assert offsets[0] == offsets[1]
+
+
+def test_hotblocks_keeps_the_blocks_of_each_program_apart(tmp_path: Path) -> None:
+    """After an execve the same addresses are another program's: hotblocks lists both."""
+
+    def rows(*args: str) -> list[str]:
+        log = tmp_path / "hot.log"
+        command = ["run", "-p", "hotblocks,limit=0", "-D", str(log), *args]
+        r = subprocess.run(
+            [sys.executable, "-m", "qpp_core", *command], capture_output=True, timeout=120
+        )
+        assert r.returncode == 0, r.stderr
+        return [line for line in log.read_text().splitlines() if line.startswith("0x")]
+
+    binary = str(BIN / "proc_exec.x86_64")
+    alone, chained = rows(binary, "chain", "0"), rows(binary, "chain", "1")
+    pcs = [line.split(",")[0] for line in chained]
+    assert len(pcs) > len(set(pcs))  # one address, two programs: two rows
+    assert len(chained) > len(alone)

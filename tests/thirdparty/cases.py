@@ -100,6 +100,11 @@ CASES: tuple[Case, ...] = (
         "sh -c 'exit 7'; echo st=$?; sh -c 'kill -9 $$'; echo killed=$?",
         needs_fork=True,
     ),
+    _sh(
+        "sh_exec_keeps_ignored",
+        "trap '' USR1; exec busybox sh -c 'kill -USR1 $$; echo survived'",
+        needs_fork=True,
+    ),
     _sh("sh_nested_subst", "echo $(echo a $(echo b)) \"$(printf '%s-' x y z)\"", needs_fork=True),
     # --- text tools
     Case("awk_by_team", ("awk", "-F,", AWK_BY_TEAM, "scores.csv")),

@@ -3,7 +3,8 @@
 The new image is loaded into a new machine (any of the five architectures: a shell on
 x86_64 may exec an aarch64 tool) before the old one is given up, so that every error
 reaches the caller as Linux's errno (ENOENT, EACCES, ENOEXEC, E2BIG, ELOOP) and the old
-program runs on. Then close-on-exec descriptors are closed, a vfork parent is released,
+program runs on. Then close-on-exec descriptors are closed, caught signals go back to their
+default action (ignored ones stay ignored, the mask stays), a vfork parent is released,
 and the old machine stops with the new one as its successor; the runner moves the plugins
 over (they keep their state; translated code is flushed and ``qpp_guest_exec`` tells them
 which program now runs). ``#!`` scripts are followed as Linux follows them, with the
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from ...errors import QppError
 from .process import release_vfork_parent
 from .registry import Args, handles
+from .sigstate import inherit_across_exec
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -139,6 +141,7 @@ def do_execve(
     except MemoryError:
         raise OSError(errno.ENOMEM, "no memory for the new image") from None
     close_on_exec_fds()
+    inherit_across_exec(k, machine.kernel)
     release_vfork_parent(k)
     machine.is_fork_child = k.m.is_fork_child
     k.m.exec_into(machine)

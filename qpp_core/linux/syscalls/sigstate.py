@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from ...machine.signals import host_signal_number, target_signal_number
@@ -123,3 +123,14 @@ def raise_in_guest(k: LinuxKernel, sig: int) -> None:
 def ignores_host_signal(k: LinuxKernel, host_sig: int) -> bool:
     """Whether the guest's disposition for host signal ``host_sig`` is SIG_IGN."""
     return disposition(k, target_signal_number(k.arch_name, host_sig)) == SIG_IGN
+
+
+def inherit_across_exec(old: LinuxKernel, new: Any) -> None:
+    """execve: ignored signals stay ignored and the mask stays; handlers become SIG_DFL."""
+    sa = SIG_ABI[old.arch_name]
+    before = state(old)
+    after = state(new)
+    after.mask = before.mask
+    for sig, raw in before.actions.items():
+        if disposition(old, sig) == SIG_IGN and new.arch_name == old.arch_name:
+            after.actions[sig] = raw[: sa.action_size]
