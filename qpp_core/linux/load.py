@@ -39,7 +39,7 @@ from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
-from .syscalls.delivery import install_trampoline
+from .syscalls.delivery import deliver_fault, install_trampoline
 from .syscalls.mem import vsyscall
 from .syscalls.sigstate import ignores_host_signal
 
@@ -267,6 +267,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     if sigtramp:
         install_trampoline(kernel, sigtramp)
     machine.signal_ignored = partial(ignores_host_signal, kernel)
+    machine.fault_handler = partial(deliver_fault, kernel)
     machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
     machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:

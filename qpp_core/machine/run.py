@@ -67,6 +67,21 @@ _FAULT_ERRORS = {
 }
 
 
+#: si_code of a fault: SEGV_MAPERR 1, SEGV_ACCERR 2, BUS_ADRALN 1, ILL_ILLOPC 1
+_SI_CODES = {
+    unicorn.UC_ERR_READ_UNMAPPED: 1,
+    unicorn.UC_ERR_WRITE_UNMAPPED: 1,
+    unicorn.UC_ERR_FETCH_UNMAPPED: 1,
+    unicorn.UC_ERR_READ_PROT: 2,
+    unicorn.UC_ERR_WRITE_PROT: 2,
+    unicorn.UC_ERR_FETCH_PROT: 2,
+    unicorn.UC_ERR_READ_UNALIGNED: 1,
+    unicorn.UC_ERR_WRITE_UNALIGNED: 1,
+    unicorn.UC_ERR_FETCH_UNALIGNED: 1,
+    unicorn.UC_ERR_INSN_INVALID: 1,
+}
+
+
 class Machine:
     """A guest program loaded into a unicorn CPU, ready to run (see :func:`load_guest`)."""
 
@@ -89,6 +104,9 @@ class Machine:
         #: the memory layer's say on executing an unmapped address (a kernel entry point
         #: such as x86_64's vsyscall page): True when it emulated the call and set the pc
         self.exec_fault: Callable[[int], bool] | None = None
+        #: the Linux layer runs the guest's handler for a fault: (host signal, fault address,
+        #: si_code) -> True when a handler will run (the loop then resumes there)
+        self.fault_handler: Callable[[int, int | None, int], bool] | None = None
         #: the Linux layer's say on a host signal: True when the guest ignores it (SIG_IGN)
         self.signal_ignored: Callable[[int], bool] | None = None
         #: a host signal that ends the guest (set by :meth:`interrupt`, from any thread)
@@ -242,7 +260,9 @@ class Machine:
                 begin = self._resume_pc()
                 continue
             if error is not None:
-                self._fault(error)
+                if self._fault(error):
+                    begin = self._resume_pc()  # the guest's handler
+                    continue
                 break
             if self._restart:
                 begin = self._resume_pc()
@@ -314,13 +334,19 @@ class Machine:
         self._fault_addr = address
         return False
 
-    def _fault(self, error: Exception) -> None:
-        found = _FAULT_ERRORS.get(getattr(error, "errno", -1), (signal.SIGSEGV, str(error)))
+    def _fault(self, error: Exception) -> bool:
+        """A fault ended the engine run: the guest's handler runs (True) or the guest dies."""
+        errno_ = getattr(error, "errno", -1)
+        found = _FAULT_ERRORS.get(errno_, (signal.SIGSEGV, str(error)))
         sig, what = int(found[0]), found[1]
+        code = _SI_CODES.get(errno_, 0)
         if self._fault_addr is not None and self.fault_signal is not None:
             other = self.fault_signal(self._fault_addr)
             if other is not None:
-                sig, what = other, "access past the end of a file mapping at"
+                sig, what, code = other, "access past the end of a file mapping at", 2
+        if self.fault_handler is not None and self.fault_handler(sig, self._fault_addr, code):
+            self._fault_addr = None
+            return True
         detail = f"pc=0x{self.pc:x}: {what}"
         if (
             self._fault_addr is not None
@@ -328,6 +354,7 @@ class Machine:
         ):
             detail += f" 0x{self._fault_addr:x}"
         self.kill(sig, detail)
+        return False
 
 
 def end_forked_child(result: GuestExit) -> NoReturn:

@@ -1,5 +1,8 @@
 """Guest signal handlers run, on every architecture, as under qemu-user.
 
+Fault handlers: tests/guests/src/sig_faults.c, qemu-user's stdout in expected/sig_faults.out.
+
+
 The guest (tests/guests/src/sig_handlers.c) raises and kills itself, uses SA_SIGINFO and
 SA_RESETHAND, unblocks a pending signal, waits for SIGCHLD in sigsuspend and handles
 SIGPIPE; tests/guests/expected/sig_handlers.out is qemu-user's stdout, the same on all five.
@@ -34,3 +37,23 @@ def test_handlers_run_as_under_qemu(arch: str) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout == (TESTS / "guests" / "expected" / "sig_handlers.out").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_fault_handlers_fix_and_retry_or_siglongjmp(arch: str) -> None:
+    """SIGSEGV handlers: mprotect and return (the store is retried), siglongjmp out of one,
+    si_code and si_addr as Linux; with the default action back, the fault kills (139)."""
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qpp_core",
+            "run",
+            str(TESTS / "guests" / "bin" / f"sig_faults.{arch}"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 139, r.stderr
+    assert r.stdout == (TESTS / "guests" / "expected" / "sig_faults.out").read_text()

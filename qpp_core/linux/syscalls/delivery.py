@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
+from ...machine.signals import target_signal_number
 from . import sigstate
 from .process import CHILD_SIGNALS
 from .registry import Args, handles
@@ -62,6 +63,7 @@ UCONTEXT_SIZE = 1024
 class _Frame:
     context: Any  #: unicorn's saved CPU context
     mask: bytes  #: the signal mask to restore
+    in_trap: bool  #: saved inside a syscall's hook (else at a fault, between engine runs)
 
 
 @dataclass
@@ -168,7 +170,20 @@ def _action(k: LinuxKernel, sig: int) -> tuple[int, int, int, int]:
     return word(0), word(w), word(2 * w), int.from_bytes(raw[3 * w : 3 * w + 8], "little")
 
 
-def _run_handler(k: LinuxKernel, sig: int) -> None:
+def deliver_fault(k: LinuxKernel, host_sig: int, addr: int | None, code: int) -> bool:
+    """A synchronous fault: run the guest's handler for it now, if it has one it does not
+    block (a blocked or ignored fault signal kills the guest, as Linux forces it)."""
+    sig = target_signal_number(k.arch_name, host_sig)
+    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN or _blocked(k, sig):
+        return False
+    _run_handler(k, sig, in_trap=False, addr=addr or 0, code=code)
+    return True
+
+
+def _run_handler(
+    k: LinuxKernel, sig: int, *, in_trap: bool = True, addr: int = 0, code: int | None = None
+) -> None:
+    """Call the guest's handler for ``sig``; ``in_trap``: from inside a syscall's hook."""
     m = k.m
     uc = m.uc
     arch = m.arch
@@ -178,7 +193,7 @@ def _run_handler(k: LinuxKernel, sig: int) -> None:
     own = _state(k)
     old_mask = own.suspended_mask or sst.mask or bytes(size)
     own.suspended_mask = None
-    own.frames.append(_Frame(uc.context_save(), old_mask))
+    own.frames.append(_Frame(uc.context_save(), old_mask, in_trap))
     blocked = int.from_bytes(old_mask, "little") | sa_mask
     if not flags & SA_NODEFER:
         blocked |= 1 << (sig - 1)
@@ -189,12 +204,17 @@ def _run_handler(k: LinuxKernel, sig: int) -> None:
     sp = uc.reg_read(arch.sp) - RED_ZONE.get(k.arch_name, 0)
     uctx = (sp - UCONTEXT_SIZE) & ~15
     info = (uctx - SIGINFO_SIZE) & ~15
-    code = CLD_EXITED if sig == sigstate.guest_sigchld(k) else SI_USER
+    if code is None:
+        code = CLD_EXITED if sig == sigstate.guest_sigchld(k) else SI_USER
     siginfo = bytearray(SIGINFO_SIZE)
     if k.arch_name == "mipsel":  # si_signo, si_code, si_errno
         struct.pack_into("<iii", siginfo, 0, sig, code, 0)
     else:
         struct.pack_into("<iii", siginfo, 0, sig, 0, code)
+    if addr:  # si_addr: the union's first member
+        struct.pack_into(
+            "<Q" if arch.bits == 64 else "<I", siginfo, 16 if arch.bits == 64 else 12, addr
+        )
     uc.mem_write(info, bytes(siginfo))
     uc.mem_write(uctx, bytes(UCONTEXT_SIZE))
     ret = restorer if flags & SA_RESTORER and restorer else k.sigtramp
@@ -215,7 +235,8 @@ def _run_handler(k: LinuxKernel, sig: int) -> None:
         uc.reg_write(regs["t9"], handler)  # PIC code finds its GOT through t9
     uc.reg_write(arch.sp, sp)
     # (arm: unicorn takes bit 0 of a written pc as the Thumb state, as a bx would)
-    uc.reg_write(arch.pc, handler - PC_ADVANCE_AFTER_TRAP.get(k.arch_name, 0))
+    advance = PC_ADVANCE_AFTER_TRAP.get(k.arch_name, 0) if in_trap else 0
+    uc.reg_write(arch.pc, handler - advance)
     m.request_restart()
 
 
@@ -226,7 +247,11 @@ def sigreturn(k: LinuxKernel) -> int:
         k.m.kill(11, "rt_sigreturn without a signal frame")  # Linux: SIGSEGV
         return KEEP_REGISTERS
     frame = st.frames.pop()
-    k.m.uc.context_restore(frame.context)
+    uc = k.m.uc
+    uc.context_restore(frame.context)
+    advance = PC_ADVANCE_AFTER_TRAP.get(k.arch_name, 0)
+    if advance and not frame.in_trap:  # rt_sigreturn's own trap moves the pc on
+        uc.reg_write(k.m.arch.pc, uc.reg_read(k.m.arch.pc) - advance)
     sigstate.state(k).mask = frame.mask
     k.m.request_restart()
     return KEEP_REGISTERS
