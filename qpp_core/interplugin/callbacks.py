@@ -25,6 +25,7 @@ several times a plain loop and QPP callbacks may fire often.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import itertools
 from collections.abc import Callable
@@ -155,7 +156,7 @@ class CallbackRegistry:
         if callback is None:
             raise QppUsageError(
                 f"plugin {owner.name} runs QPP callback {name!r} but never created it "
-                f"(it created: {', '.join(self.names_of(owner.name)) or 'none'}); call "
+                f"({_closest(name, self.names_of(owner.name))}); call "
                 "qemu_plugin_create_callback first"
             )
         return callback
@@ -176,7 +177,7 @@ class CallbackRegistry:
             )
         raise QppUsageError(
             f"plugin {plugin_name} has no QPP callback {name!r} "
-            f"(it created: {', '.join(self.names_of(plugin_name)) or 'none'})"
+            f"({_closest(name, self.names_of(plugin_name))})"
         )
 
     def register(
@@ -239,3 +240,19 @@ def _spec_class(hook_name: str) -> type:
         """QPP callback signature: ``fn(evdata, udata)`` (cb_func_t)."""
 
     return type("QppCallbackSpec", (), {hook_name: staticmethod(hookspec(spec))})
+
+
+#: how many callback names an error lists before it only suggests the closest ones
+LIST_AT_MOST = 8
+
+
+def _closest(name: str, created: list[str]) -> str:
+    """What the plugin created: all of it when short, else the names closest to ``name``."""
+    if not created:
+        return "it created none"
+    if len(created) <= LIST_AT_MOST:
+        return f"it created: {', '.join(created)}"
+    near = difflib.get_close_matches(name, created, n=3, cutoff=0.6)
+    if near:
+        return f"did you mean {' or '.join(repr(n) for n in near)}? ({len(created)} callbacks)"
+    return f"none of its {len(created)} callbacks is close to that name"

@@ -103,6 +103,22 @@ def test_registering_on_unknown_plugin_or_callback_is_an_error(owner) -> None:
         qemu_plugin_reg_callback("owner", "on_y", print)
 
 
+def test_a_typo_among_many_callbacks_gets_the_closest_names(owner) -> None:
+    """With hundreds of callbacks (qpp-syscalls), the error suggests, it does not list."""
+    from qpp_core import qemu_plugin_create_callback
+
+    for i in range(300):
+        qemu_plugin_create_callback(owner.id, f"on_sys_call_{i}")
+    qemu_plugin_create_callback(owner.id, "on_sys_openat_enter")
+    with pytest.raises(QppUsageError) as info:
+        qemu_plugin_reg_callback("owner", "on_sys_opnat_enter", print)
+    message = str(info.value)
+    assert "did you mean 'on_sys_openat_enter'" in message
+    assert len(message) < 200  # not the 300 names
+    with pytest.raises(QppUsageError, match="none of its 302 callbacks is close"):
+        qemu_plugin_reg_callback("owner", "zzz", print)
+
+
 def test_bad_signatures_are_rejected_naming_the_callback(owner) -> None:
     def wrong(event, data):
         pass
