@@ -55,7 +55,7 @@ def strace(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def integration(session: nox.Session) -> None:
     """pip-install the real distributions into fresh virtual environments."""
-    session.install(".", "pytest", "build", "uv")
+    session.install(".", "pytest", "hypothesis", "build", "uv")
     session.run("pytest", "-m", "integration", *session.posargs)
 
 
