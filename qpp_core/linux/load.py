@@ -39,7 +39,12 @@ from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
 from .strace import Strace
 from .syscalls import LinuxKernel
-from .syscalls.delivery import deliver_fault, install_trampoline
+from .syscalls.delivery import (
+    deliver_fault,
+    deliver_posted,
+    install_trampoline,
+    post_host_signal,
+)
 from .syscalls.mem import vsyscall
 from .syscalls.sigstate import ignores_host_signal
 
@@ -268,6 +273,8 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         install_trampoline(kernel, sigtramp)
     machine.signal_ignored = partial(ignores_host_signal, kernel)
     machine.fault_handler = partial(deliver_fault, kernel)
+    machine.signal_post = partial(post_host_signal, kernel)
+    machine.deliver_posted = partial(deliver_posted, kernel)
     machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
     machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:

@@ -229,6 +229,8 @@ class HostSignals:
             raise HostSignalInterrupt(signum)
         if machine.ignores_host_signal(signum):
             return  # the guest set SIG_IGN for it, as `nohup` or a shell's `trap '' INT`
+        if machine.takes_host_signal(signum):
+            return  # the guest's handler runs at the next block boundary or syscall end
         machine.interrupt(signum)
         if machine.in_syscall and not self.plugin_running():
             raise HostSignalInterrupt(signum)
@@ -261,7 +263,9 @@ class HostSignals:
                     return
                 if self.phase is Phase.RUNNING:
                     for signum in data:
-                        if signum in self.installed and not machine.ignores_host_signal(signum):
+                        if signum not in self.installed or machine.ignores_host_signal(signum):
+                            continue
+                        if not machine.takes_host_signal(signum):
                             machine.interrupt(signum)
             elif nagging and machine.host_signal is not None and main is not None:
                 # the engine missed the stop (between two slices), or the main thread is

@@ -107,6 +107,10 @@ class Machine:
         #: the Linux layer runs the guest's handler for a fault: (host signal, fault address,
         #: si_code) -> True when a handler will run (the loop then resumes there)
         self.fault_handler: Callable[[int, int | None, int], bool] | None = None
+        #: the Linux layer takes a host signal for a guest handler: True when it posted it
+        self.signal_post: Callable[[int], bool] | None = None
+        #: the Linux layer runs a posted handler between engine runs: True when it did
+        self.deliver_posted: Callable[[], bool] | None = None
         #: the Linux layer's say on a host signal: True when the guest ignores it (SIG_IGN)
         self.signal_ignored: Callable[[int], bool] | None = None
         #: a host signal that ends the guest (set by :meth:`interrupt`, from any thread)
@@ -188,6 +192,15 @@ class Machine:
         self._stopped = True
         self.uc.emu_stop()
 
+    def takes_host_signal(self, sig: int) -> bool:
+        """A host signal the guest has a handler for: post it and stop the engine, so that
+        the handler runs at the next block boundary (any thread). False: not handled."""
+        post = self.signal_post
+        if post is None or not post(sig):
+            return False
+        self.uc.emu_stop()
+        return True
+
     def ignores_host_signal(self, sig: int) -> bool:
         """Whether the guest set SIG_IGN for host signal ``sig`` (asked by the kernel)."""
         ignores = self.signal_ignored
@@ -264,6 +277,9 @@ class Machine:
                     begin = self._resume_pc()  # the guest's handler
                     continue
                 break
+            if self.deliver_posted is not None and self.deliver_posted():
+                begin = self._resume_pc()  # a guest handler for a signal that came
+                continue
             if self._restart:
                 begin = self._resume_pc()
                 continue

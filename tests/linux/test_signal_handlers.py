@@ -57,3 +57,23 @@ def test_fault_handlers_fix_and_retry_or_siglongjmp(arch: str) -> None:
     )
     assert r.returncode == 139, r.stderr
     assert r.stdout == (TESTS / "guests" / "expected" / "sig_faults.out").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_timers_raise_sigalrm_for_handlers_and_default(arch: str) -> None:
+    """alarm/setitimer: the handler runs in pause and in a spin without system calls; with
+    the default action SIGALRM ends the guest (142) as under qemu-user."""
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qpp_core",
+            "run",
+            str(TESTS / "guests" / "bin" / f"sig_timers.{arch}"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 142, r.stderr
+    assert r.stdout == (TESTS / "guests" / "expected" / "sig_timers.out").read_text()

@@ -113,6 +113,14 @@ def _deliverable(k: LinuxKernel) -> int | None:
     return next((sig for sig in sorted(st.pending) if not _blocked(k, sig)), None)
 
 
+def signal_waiting(k: LinuxKernel) -> bool:
+    """Whether a handler is due: a blocking call then ends with EINTR (no SA_RESTART yet)."""
+    st = _STATES.get(k)
+    return bool(CHILD_SIGNALS.pending or (st is not None and st.pending)) and (
+        _deliverable(k) is not None
+    )
+
+
 def deliver_pending(k: LinuxKernel) -> None:
     """At the end of a system call: run the handler of one pending, unblocked signal."""
     sig = _deliverable(k)
@@ -168,6 +176,29 @@ def _action(k: LinuxKernel, sig: int) -> tuple[int, int, int, int]:
     if k.arch_name == "riscv64":  # handler, flags, mask: no sa_restorer
         return word(0), word(w), 0, int.from_bytes(raw[2 * w : 2 * w + 8], "little")
     return word(0), word(w), word(2 * w), int.from_bytes(raw[3 * w : 3 * w + 8], "little")
+
+
+def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
+    """A host signal (a timer's, or sent to qpp) for which the guest has a handler: post it
+    (True); the handler runs at the next block boundary or system call end."""
+    sig = target_signal_number(k.arch_name, host_sig)
+    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN:
+        return False
+    post(k, sig)
+    return True
+
+
+def deliver_posted(k: LinuxKernel) -> bool:
+    """Between two engine runs: run the handler of a posted, unblocked signal (True)."""
+    st = _STATES.get(k)
+    if st is None or not st.pending:
+        return False
+    sig = _deliverable(k)
+    if sig is None:
+        return False
+    st.pending.discard(sig)
+    _run_handler(k, sig, in_trap=False)
+    return True
 
 
 def deliver_fault(k: LinuxKernel, host_sig: int, addr: int | None, code: int) -> bool:

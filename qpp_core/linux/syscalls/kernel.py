@@ -42,6 +42,7 @@ from . import poll as _poll  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
 from . import time as _time  # noqa: F401
+from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
 
 

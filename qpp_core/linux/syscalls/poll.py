@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from ...machine.arch.base import UcError
 from . import sigstate
 from .cint import c_int
+from .delivery import signal_waiting
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ _EXCEPT_SET = POLLPRI
 
 #: the longest single host wait; longer guest timeouts are a loop of these
 _MAX_WAIT_MS = 86_400_000.0
+#: a blocked poll looks this often whether a signal came for a guest handler
+SIGNAL_SLICE_MS = 20.0
 
 
 def _events_to_host(arch: str, ev: int) -> int:
@@ -71,10 +74,11 @@ def _events_to_guest(arch: str, ev: int) -> int:
     return out
 
 
-def _wait(fds: dict[int, int], timeout: float | None) -> dict[int, int]:
+def _wait(k: LinuxKernel, fds: dict[int, int], timeout: float | None) -> dict[int, int]:
     """Host poll over ``fds`` (fd -> host events); ``timeout`` in seconds, None = forever.
 
-    Returns fd -> host revents for the fds that are ready (POLLNVAL for closed ones).
+    Returns fd -> host revents for the fds that are ready (POLLNVAL for closed ones). A
+    signal the guest handles ends the wait with EINTR, as in Linux (looked at every slice).
     """
     poller = select.poll()
     for fd, ev in fds.items():
@@ -82,10 +86,12 @@ def _wait(fds: dict[int, int], timeout: float | None) -> dict[int, int]:
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         if deadline is None:
-            wait_ms = _MAX_WAIT_MS
+            wait_ms = SIGNAL_SLICE_MS
         else:
-            wait_ms = min(max(0.0, deadline - time.monotonic()) * 1000.0, _MAX_WAIT_MS)
+            wait_ms = min(max(0.0, deadline - time.monotonic()) * 1000.0, SIGNAL_SLICE_MS)
         ready = poller.poll(wait_ms)
+        if not ready and signal_waiting(k):
+            raise OSError(errno.EINTR, "a signal came")
         if ready or (deadline is not None and time.monotonic() >= deadline):
             return dict(ready)
 
@@ -137,7 +143,7 @@ def _poll(k: LinuxKernel, addr: int, nfds: int, timeout: float | None) -> int:
     for fd, events, _ in entries:
         if fd >= 0:
             wanted[fd] = wanted.get(fd, 0) | _events_to_host(k.arch_name, events & 0xFFFF)
-    ready = _wait(wanted, timeout) if wanted or timeout != 0 else {}
+    ready = _wait(k, wanted, timeout) if wanted or timeout != 0 else {}
     out = bytearray(raw)
     count = 0
     for i, (fd, events, _) in enumerate(entries):
@@ -206,7 +212,7 @@ def _select(k: LinuxKernel, a: Args, timeout: float | None) -> int:
             if fd < _fd_table_size():
                 raise
             del wanted[fd]  # beyond the kernel's fd table: select never looks there
-    ready = _wait(wanted, timeout) if wanted or timeout != 0 else {}
+    ready = _wait(k, wanted, timeout) if wanted or timeout != 0 else {}
     count = 0
     for i, (p, s, ev) in enumerate(zip(a[1:4], sets, masks, strict=True)):
         result = 0

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .cint import c_int
+from .delivery import signal_waiting
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -109,17 +110,24 @@ def sys_time(k: LinuxKernel, a: Args) -> int:
 _MAX_SLEEP = 86400.0
 
 
-def _sleep(seconds: float) -> None:
-    """Sleep as long as the guest asked, however long (time.sleep overflows past ~2^63 ns)."""
+#: a sleep looks this often whether a signal came for a guest handler
+_SIGNAL_SLICE = 0.02
+
+
+def _sleep(k: LinuxKernel, seconds: float) -> None:
+    """Sleep as long as the guest asked, however long (time.sleep overflows past ~2^63 ns);
+    a signal the guest handles ends it with EINTR, as in Linux."""
     end = time.monotonic() + seconds
     while seconds > 0:
-        time.sleep(min(seconds, _MAX_SLEEP))
+        time.sleep(min(seconds, _MAX_SLEEP, _SIGNAL_SLICE))
+        if signal_waiting(k):
+            raise OSError(errno.EINTR, "a signal came")
         seconds = end - time.monotonic()
 
 
 @handles("nanosleep")
 def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
-    _sleep(_get_timespec(k, a[0], wide=False))
+    _sleep(k, _get_timespec(k, a[0], wide=False))
     return 0
 
 
@@ -135,5 +143,5 @@ def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME
         t = max(0.0, t - now / 1e9)
-    _sleep(t)
+    _sleep(k, t)
     return 0
