@@ -21,59 +21,43 @@ from linux.guestrun import ARCHES
 TESTS = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-def test_handlers_run_as_under_qemu(arch: str) -> None:
+def _run(program: str, arch: str) -> tuple[int, str, str]:
+    """``qpp run tests/guests/bin/PROGRAM.ARCH``: status, stdout, stderr (a subprocess:
+    the guests fork); the expected stdout is qemu-user's, the same on all five targets."""
+    binary = TESTS / "guests" / "bin" / f"{program}.{arch}"
     r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "qpp_core",
-            "run",
-            str(TESTS / "guests" / "bin" / f"sig_handlers.{arch}"),
-        ],
+        [sys.executable, "-m", "qpp_core", "run", str(binary)],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert r.returncode == 0, r.stderr
-    assert r.stdout == (TESTS / "guests" / "expected" / "sig_handlers.out").read_text()
+    return r.returncode, r.stdout, r.stderr
+
+
+def _expected(program: str) -> str:
+    return (TESTS / "guests" / "expected" / f"{program}.out").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_handlers_run_as_under_qemu(arch: str) -> None:
+    status, out, err = _run("sig_handlers", arch)
+    assert status == 0, err
+    assert out == _expected("sig_handlers")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_fault_handlers_fix_and_retry_or_siglongjmp(arch: str) -> None:
     """SIGSEGV handlers: mprotect and return (the store is retried), siglongjmp out of one,
     si_code and si_addr as Linux; with the default action back, the fault kills (139)."""
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "qpp_core",
-            "run",
-            str(TESTS / "guests" / "bin" / f"sig_faults.{arch}"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 139, r.stderr
-    assert r.stdout == (TESTS / "guests" / "expected" / "sig_faults.out").read_text()
+    status, out, err = _run("sig_faults", arch)
+    assert status == 139, err
+    assert out == _expected("sig_faults")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_timers_raise_sigalrm_for_handlers_and_default(arch: str) -> None:
     """alarm/setitimer: the handler runs in pause and in a spin without system calls; with
     the default action SIGALRM ends the guest (142) as under qemu-user."""
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "qpp_core",
-            "run",
-            str(TESTS / "guests" / "bin" / f"sig_timers.{arch}"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 142, r.stderr
-    assert r.stdout == (TESTS / "guests" / "expected" / "sig_timers.out").read_text()
+    status, out, err = _run("sig_timers", arch)
+    assert status == 142, err
+    assert out == _expected("sig_timers")

@@ -22,6 +22,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ...errors import QppError
+from .cint import c_int
 from .process import release_vfork_parent
 from .registry import Args, handles
 from .sigstate import inherit_across_exec
@@ -156,8 +157,7 @@ def sys_execve(k: LinuxKernel, a: Args) -> int:
 
 @handles("execveat")
 def sys_execveat(k: LinuxKernel, a: Args) -> int:
-    dirfd = a[0] & 0xFFFFFFFF
-    dirfd = dirfd - (1 << 32) if dirfd & 0x80000000 else dirfd
+    dirfd = c_int(a[0])
     path = k.cstr(a[1]) if a[1] else ""
     flags = a[4] & 0xFFFFFFFF
     if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):

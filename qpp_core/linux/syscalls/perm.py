@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import fs as _fs
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, CHOWN_ID_BITS
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -30,23 +31,17 @@ def _id(v: int, bits: int = 32) -> int:
     return -1 if v == mask else v
 
 
-def _int(v: int) -> int:
-    """An ``int`` argument: the low 32 bits, signed, whatever the upper half holds."""
-    v &= 0xFFFF_FFFF
-    return v - (1 << 32) if v >> 31 else v
-
-
 def _fd(k: LinuxKernel, v: int) -> int:
     """An fd argument (qpp's own are EBADF); a negative one is EBADF too (Python's os
     functions raise ValueError)."""
-    fd = _fs._fd(k, _int(v))
+    fd = _fs._fd(k, c_int(v))
     if fd < 0:
         raise OSError(errno.EBADF, "bad file descriptor")
     return fd
 
 
 def _dirfd(k: LinuxKernel, v: int) -> int:
-    fd = _int(v)
+    fd = c_int(v)
     if fd != AT_FDCWD:
         k.files.check_fd_dir(_fd(k, fd))
     return fd

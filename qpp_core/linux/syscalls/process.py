@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from ...machine.signals import target_signal_number
 from . import abi
+from .cint import c_int
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -43,11 +44,6 @@ WNOHANG = 1
 #: wait options the host understands as the guest means them (the values are generic)
 _WAIT4_OPTIONS = 0x1 | 0x2 | 0x8 | 0x20000000 | 0x40000000 | 0x80000000
 _WAITID_OPTIONS = 0x1 | 0x2 | 0x4 | 0x8 | 0x01000000 | 0x20000000 | 0x40000000 | 0x80000000
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 class _ChildSignals:
@@ -184,14 +180,14 @@ def _guest_status(k: LinuxKernel, status: int) -> int:
 
 @handles("wait4")
 def sys_wait4(k: LinuxKernel, a: Args) -> int:
-    pid, status_addr, options, rusage_addr = _s32(a[0]), a[1], a[2] & 0xFFFFFFFF, a[3]
+    pid, status_addr, options, rusage_addr = c_int(a[0]), a[1], a[2] & 0xFFFFFFFF, a[3]
     if options & ~_WAIT4_OPTIONS:
         return -errno.EINVAL
     got, status, ru = os.wait4(pid, options)
     if got == 0:
         return 0
     if status_addr:
-        k.write(status_addr, struct.pack("<i", _s32(_guest_status(k, status))))
+        k.write(status_addr, struct.pack("<i", c_int(_guest_status(k, status))))
     _put_rusage(k, rusage_addr, ru)
     return got
 
@@ -203,7 +199,7 @@ def sys_waitpid(k: LinuxKernel, a: Args) -> int:
 
 @handles("waitid")
 def sys_waitid(k: LinuxKernel, a: Args) -> int:
-    idtype, ident, info_addr, options, rusage_addr = a[0], _s32(a[1]), a[2], a[3], a[4]
+    idtype, ident, info_addr, options, rusage_addr = a[0], c_int(a[1]), a[2], a[3], a[4]
     options &= 0xFFFFFFFF
     if options & ~_WAITID_OPTIONS or not options & (0x2 | 0x4 | 0x8):
         return -errno.EINVAL
@@ -244,18 +240,18 @@ def sys_rt_sigreturn(k: LinuxKernel, a: Args) -> int:
 
 @handles("getpgid")
 def sys_getpgid(k: LinuxKernel, a: Args) -> int:
-    return os.getpgid(_s32(a[0]))
+    return os.getpgid(c_int(a[0]))
 
 
 @handles("setpgid")
 def sys_setpgid(k: LinuxKernel, a: Args) -> int:
-    os.setpgid(_s32(a[0]), _s32(a[1]))
+    os.setpgid(c_int(a[0]), c_int(a[1]))
     return 0
 
 
 @handles("getsid")
 def sys_getsid(k: LinuxKernel, a: Args) -> int:
-    return os.getsid(_s32(a[0]))
+    return os.getsid(c_int(a[0]))
 
 
 @handles("setsid")
