@@ -119,6 +119,6 @@ def test_qpp_callbacks_work_in_every_guest_process(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     log = (tmp_path / "qpp.log").read_text().splitlines()
     assert log.count("QPP srv: loaded on x86_64, plugin API v2") == 1  # installed once
-    # the parent and its ten children: each ran qpp_srv's callback, handled by qpp_client
-    assert log.count("QPP client: my_on_exit callback was called") == 11
-    assert log.count("QPP srv: my_on_exit was handled") == 11
+    # the parent and its eleven children: each ran qpp_srv's callback, handled by qpp_client
+    assert log.count("QPP client: my_on_exit callback was called") == 12
+    assert log.count("QPP srv: my_on_exit was handled") == 12

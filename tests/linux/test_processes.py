@@ -60,7 +60,7 @@ def test_without_percent_d_all_processes_append_whole_lines(tmp_path: Path) -> N
     r = qpp_run("-p", "insn", "-D", str(log), str(BIN / "proc_fork.x86_64"))
     assert r.returncode == 0, r.stderr
     lines = log.read_text().splitlines()
-    assert len(lines) == 1 + 10  # the parent and its ten children, one total each
+    assert len(lines) == 1 + 11  # the parent and its eleven children, one total each
     assert all(re.fullmatch(r"total insns: \d+", line) for line in lines), lines
 
 

@@ -95,6 +95,16 @@ int main(void) {
     /* process groups */
     if ((p = fork()) == 0) { setpgid(0, 0); _exit(getpgid(0) == getpid() ? 0 : 1); }
     waitpid(p, &st, 0); show("own group", st);
-    printf("sid ok: %d\n", getsid(0) > 0);
+    /* Sessions, independent of the caller's: under a container's init the inherited
+     * session id can be 0, so compare ids rather than test their sign. */
+    pid_t sid = getsid(0);
+    printf("sid ok: %d\n", sid >= 0 && getsid(getpid()) == sid);
+    if ((p = fork()) == 0) {
+        if (getsid(0) != sid) _exit(1);
+        if (setsid() != getpid()) _exit(2);
+        if (setsid() != -1 || errno != EPERM) _exit(3);
+        _exit(getsid(0) == getpid() && getpgid(0) == getpid() ? 0 : 4);
+    }
+    waitpid(p, &st, 0); show("new session", st);
     return 0;
 }
