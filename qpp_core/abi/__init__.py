@@ -6,6 +6,7 @@ Public: plugins (qpp-syscalls, qpp-strace) import it as well as qpp-core's kerne
 
 from __future__ import annotations
 
+from .flags import MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, O_LARGEFILE, OPEN_FLAGS
 from .numbers import ALL_NAMES, NUMBERS, SYSNO
 from .signatures import CLASSES, DEFAULT, KINDS, PTR_RESULT, SIGNATURES, SyscallParam, signature
 
@@ -14,7 +15,12 @@ __all__ = [
     "CLASSES",
     "DEFAULT",
     "KINDS",
+    "MAP_ANONYMOUS",
+    "MAP_FIXED",
+    "MAP_FIXED_NOREPLACE",
     "NUMBERS",
+    "OPEN_FLAGS",
+    "O_LARGEFILE",
     "PTR_RESULT",
     "SIGNATURES",
     "SYSNO",

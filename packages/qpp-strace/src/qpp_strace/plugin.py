@@ -43,11 +43,11 @@ from qpp_core import (
     PluginInfo,
     hookimpl,
     qemu_plugin_outs,
+    qemu_plugin_read_memory_vaddr,
     qemu_plugin_reg_callback,
     qpp,
 )
 from qpp_core.abi import PTR_RESULT
-from qpp_core.instrument.api import qemu_plugin_read_memory_vaddr
 from qpp_syscalls.api import (
     ON_SYS_ENTER,
     ON_SYS_RETURN,

@@ -24,15 +24,15 @@ from qpp_core import (
     PluginInfo,
     QppCallback,
     QppUsageError,
+    abi,
     export,
     hookimpl,
     qemu_plugin_create_callback,
+    qemu_plugin_read_memory_vaddr,
 )
 from qpp_core.abi import ALL_NAMES as _NAMES
 from qpp_core.abi import NUMBERS
 from qpp_core.abi import signature as _signature
-from qpp_core.instrument.api import qemu_plugin_read_memory_vaddr
-from qpp_core.linux.syscalls import abi
 from qpp_syscalls.api import (
     ON_SYS_ENTER,
     ON_SYS_RETURN,
@@ -162,17 +162,10 @@ def _bits(value: int, names: tuple[tuple[int, str], ...], zero: str) -> str:
 
 
 #: O_LARGEFILE, which qpp-core's table leaves out (the host ignores it)
-_LARGEFILE = {
-    "x86_64": 0o100000,
-    "riscv64": 0o100000,
-    "aarch64": 0o400000,
-    "arm": 0o400000,
-    "mipsel": 0x2000,
-}
 
 
 def _open_flags(value: int) -> str:
-    table = dict(abi.OPEN_FLAGS[_s.arch], O_LARGEFILE=_LARGEFILE[_s.arch])
+    table = dict(abi.OPEN_FLAGS[_s.arch], O_LARGEFILE=abi.O_LARGEFILE[_s.arch])
     acc = value & 3
     head = {0: "O_RDONLY", 1: "O_WRONLY", 2: "O_RDWR"}.get(acc, "O_ACCMODE")
     rest = tuple(sorted(((v, n) for n, v in table.items() if n not in ("O_WRONLY", "O_RDWR"))))
