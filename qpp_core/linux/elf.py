@@ -166,13 +166,9 @@ def _parse(path: str, f: BinaryIO, size: int) -> ElfImage:
     if e_type not in (ET_EXEC, ET_DYN):
         name = {0: "ET_NONE", 1: "ET_REL", 4: "ET_CORE"}.get(e_type, str(e_type))
         raise BadBinaryError(f"{path}: ELF of type {name} is not an executable")
-    if arch.name == "mipsel" and (e_flags & 0xF0000000) not in (
-        0x00000000,
-        0x10000000,
-        0x50000000,
-        0x70000000,
-    ):
-        raise BadBinaryError(f"{path}: MIPS ISA in e_flags not supported (need MIPS32 o32)")
+    flags_error = arch.elf_flags_error(e_flags) if arch.elf_flags_error else None
+    if flags_error:
+        raise BadBinaryError(f"{path}: {flags_error}")
     phdrs = _program_headers(path, f, size, endian, bits, phoff, phentsize, phnum)
     segments = _segments(path, f, size, arch, e_type == ET_DYN, phdrs)
     interpreter: str | None = None

@@ -193,7 +193,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         stack_base = page_up(end)
         if interp is not None:
             stack_base += BRK_RESERVE  # room for the break before the stack, as qemu leaves
-    stack_prot = 7 if img.exec_stack or arch.name == "mipsel" else 3
+    stack_prot = 7 if img.exec_stack or arch.exec_stack else 3
     _place(mem, img, stack_base, PAGE, 0, "the stack's guard page")
     limit = stack_base + PAGE
     _place(mem, img, limit, stack_size, stack_prot, "the stack")
@@ -206,14 +206,15 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         # qemu-user 7.2 (64-bit): the linker right above the stack, then the trampoline
         interp_base, start, above_stack = _map_interpreter(mem, interp, above_stack)
     sigtramp = 0
-    if arch.name in ("aarch64", "riscv64"):
+    if arch.sigtramp_above_stack:
         _place(mem, img, above_stack, PAGE, 5, "its signal trampoline page")
         sigtramp = above_stack
         above_stack += PAGE
-    elif arch.name == "x86_64":
-        # qemu-user keeps the guest's IDT and GDT in two anonymous guest pages
-        _place(mem, img, above_stack, 2 * PAGE, 3, "the guest's IDT and GDT")
-        above_stack += 2 * PAGE
+    elif arch.descriptor_table_pages:
+        # qemu-user keeps the guest's IDT and GDT in anonymous guest pages
+        size = arch.descriptor_table_pages * PAGE
+        _place(mem, img, above_stack, size, 3, "the guest's IDT and GDT")
+        above_stack += size
     elif arch.mmap_top is not None:
         _place(mem, img, arch.mmap_top, PAGE, 5, "its signal trampoline page")
         sigtramp = arch.mmap_top

@@ -24,7 +24,7 @@ Piece = tuple[int, int, int, tuple[int, int, int, bool] | None, str]
 
 def _pieces(mem: GuestMemory) -> list[Piece]:
     out: list[Piece] = []
-    shown = ~4 if mem.arch.name == "x86_64" else 7  # qemu shows x86_64 pages without x
+    shown = ~4 if mem.arch.maps_hide_exec else 7
     for begin, end, prot in mem.regions():
         for start, stop, promised in mem.beyond_eof:  # inaccessible here, but shown as mapped
             if start <= begin and end <= stop:
@@ -64,7 +64,7 @@ def render_maps(mem: GuestMemory) -> bytes:
     """The text of the guest's /proc/self/maps."""
     lines = []
     pieces = _pieces(mem)
-    if mem.arch.name == "x86_64":
+    if mem.arch.vsyscall_page:
         pieces.append(_VSYSCALL)
     for start, end, prot, backing, path in pieces:
         offset, dev, inode, shared = backing or (0, 0, 0, False)

@@ -331,19 +331,16 @@ def _pipe(k: LinuxKernel, addr: int, flags: int) -> int:
         return -errno.EINVAL
     _check_writable(k, addr, 8)
     r, w = os.pipe2(abi.open_flags_to_host(k.arch_name, flags) & (os.O_CLOEXEC | os.O_NONBLOCK))
-    if k.arch_name == "mipsel" and addr == 0:
-        return r  # never: o32 pipe() handled below
     k.write(addr, struct.pack("<ii", r, w))
     return 0
 
 
 @handles("pipe")
 def sys_pipe(k: LinuxKernel, a: Args) -> int:
-    if k.arch_name == "mipsel":  # o32: the two fds come back in v0 and v1
-        from unicorn.mips_const import UC_MIPS_REG_V1
-
+    second = k.m.arch.syscall.result2
+    if second is not None:  # mips o32: the two fds come back in v0 and v1
         r, w = os.pipe()
-        k.m.uc.reg_write(UC_MIPS_REG_V1, w)
+        k.m.uc.reg_write(second, w)
         return r
     return _pipe(k, a[0], 0)
 

@@ -129,6 +129,7 @@ ARCH = Arch(
     model_hwcaps={
         m: (0x8FB, 0) for m in (A.UC_CPU_ARM64_A53, A.UC_CPU_ARM64_A57, A.UC_CPU_ARM64_A72)
     },
+    sigtramp_above_stack=True,
 )
 
 

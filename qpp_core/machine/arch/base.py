@@ -52,6 +52,8 @@ class SyscallAbi:
     stack_args: int = 0  #: mips o32: arguments 5 and 6 live on the stack at sp+16, sp+20
     error_flag: int | None = None  #: mips: a3 = 1 on error, 0 on success (result positive errno)
     intno: int | None = None  #: unicorn interrupt number of the trap; None: x86 SYSCALL insn hook
+    #: mips o32: a second result register (``pipe`` returns its two fds in v0 and v1)
+    result2: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,15 @@ class Arch:
     #: as qemu-user does (aarch64: MRS DCZID_EL0/CTR_EL0, DC ZVA); called with
     #: (uc, address, code bytes, addresses already hooked) by the loader and mmap/mprotect
     hook_code_quirks: Callable[[Uc, int, bytes, set[int]], None] | None = None
+    #: the ELF header's e_flags this engine cannot run -> why (mips: ISAs other than MIPS32)
+    elf_flags_error: Callable[[int], str | None] | None = None
+    #: what qemu-user 7.2 maps around the stack
+    exec_stack: bool = False  #: the stack is executable whatever PT_GNU_STACK says (mips)
+    sigtramp_above_stack: bool = False  #: 64-bit: the signal trampoline page above the stack
+    descriptor_table_pages: int = 0  #: x86_64: the guest's IDT and GDT, above the stack
+    #: how qemu-user 7.2 renders /proc/self/maps
+    maps_hide_exec: bool = False  #: x86_64: pages are shown without their x bit
+    vsyscall_page: bool = False  #: x86_64: the [vsyscall] line at 0xffffffffff600000
 
     def cs_mode(self, thumb: bool = False) -> int:
         """The capstone mode for code in this architecture (Thumb changes it on arm)."""

@@ -98,6 +98,14 @@ def hook_code_quirks(uc: Uc, addr: int, code: bytes, hooked: set[int]) -> None:
 _REGS = registers_from(M, "UC_MIPS_REG_")
 _REGS.update({"s8": M.UC_MIPS_REG_FP})
 
+
+def _elf_flags_error(e_flags: int) -> str | None:
+    """MIPS32 and MIPS32r2 o32 programs run (and ISA-less ones); MIPS64, r6 and others do not."""
+    if e_flags & 0xF0000000 in (0x00000000, 0x10000000, 0x50000000, 0x70000000):
+        return None
+    return "MIPS ISA in e_flags not supported (need MIPS32 o32)"
+
+
 ARCH = Arch(
     name="mipsel",
     qemu_target="mipsel",
@@ -116,6 +124,7 @@ ARCH = Arch(
         stack_args=2,
         error_flag=M.UC_MIPS_REG_A3,
         intno=17,
+        result2=M.UC_MIPS_REG_V1,
     ),
     cs_arch=capstone.CS_ARCH_MIPS,
     cs_mode_for=lambda thumb: capstone.CS_MODE_MIPS32 | capstone.CS_MODE_LITTLE_ENDIAN,
@@ -129,6 +138,8 @@ ARCH = Arch(
     user_top=0x8000_0000,  # o32: 2 GiB of user space
     mmap_top=0x3FFF_F000,
     hook_code_quirks=hook_code_quirks,
+    elf_flags_error=_elf_flags_error,
+    exec_stack=True,
 )
 
 

@@ -68,6 +68,7 @@ ARCH = Arch(
     stack_base=0x40_0000_0000,
     user_top=1 << 48,  # qemu 7.2: sv48
     mmap_base=0x40_0000_0000,
+    sigtramp_above_stack=True,
 )
 
 

@@ -98,6 +98,9 @@ ARCH = Arch(
     stack_base=0x40_0000_0000,
     user_top=1 << 47,
     mmap_base=0x40_0000_0000,
+    descriptor_table_pages=2,
+    maps_hide_exec=True,
+    vsyscall_page=True,
 )
 
 
