@@ -123,9 +123,6 @@ class LinuxKernel:
             return bytes(self.rng.getrandbits(8) for _ in range(n))
         return os.urandom(n)
 
-    def err(self, e: int) -> int:
-        return -e
-
     # --- the trap -----------------------------------------------------------------------
 
     def syscall(self, machine: Machine) -> None:
@@ -209,6 +206,3 @@ class LinuxKernel:
                 uc.reg_write(sabi.error_flag, 0)
             return
         uc.reg_write(sabi.result, ret & self.m.arch.mask)
-
-    def errno_to_guest(self, e: int) -> int:
-        return abi.guest_errno(self.arch_name, e)
