@@ -8,6 +8,7 @@ was tried and failed, by ``qpp run`` or by ``qpp list --check`` (which does impo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import sys
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
+from qpp_core.discovery.checks import all_warnings
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.discovery.resolve import resolve
@@ -28,6 +30,7 @@ class Row:
     spec: PluginSpec
     usable: bool
     status: str
+    warnings: tuple[str, ...] = ()
 
 
 def _row(catalog: Catalog, spec: PluginSpec) -> Row:
@@ -46,7 +49,10 @@ def _row(catalog: Catalog, spec: PluginSpec) -> Row:
 
 
 def rows(catalog: Catalog) -> list[Row]:
-    return [_row(catalog, spec) for spec in catalog.all()]
+    return [
+        dataclasses.replace(_row(catalog, spec), warnings=tuple(all_warnings(catalog, spec)))
+        for spec in catalog.all()
+    ]
 
 
 def _check_imports(catalog: Catalog) -> None:
@@ -80,7 +86,7 @@ def list_main(args: argparse.Namespace) -> int:
                 "uses": list(r.spec.used_names),
                 "usable": r.usable,
                 "status": r.status,
-                "warnings": list(r.spec.warnings),
+                "warnings": list(r.warnings),
                 "location": r.spec.location,
             }
             for r in table
@@ -111,12 +117,16 @@ def list_main(args: argparse.Namespace) -> int:
         print("  ".join([*cells, line[-1]]).rstrip())
     if args.verbose:
         for r in table:
-            for warning in r.spec.warnings:
+            for warning in r.warnings:
                 print(f"warning: {r.spec.name}: {warning}")
     else:
         unusable = sum(not r.usable for r in table)
-        if unusable:
-            print(f"({unusable} not usable; `qpp list --verbose` says why)")
+        warned = sum(len(r.warnings) for r in table)
+        notes = [f"{unusable} not usable"] if unusable else []
+        notes += [f"{warned} warning{'s' if warned > 1 else ''}"] if warned else []
+        if notes:
+            why = "says why" if unusable else "shows them"
+            print(f"({'; '.join(notes)}; `qpp list --verbose` {why})")
     print(f"plugin API versions supported: {API_VERSION_MIN}-{API_VERSION_CURRENT}")
     return _check_status(args, table)
 
@@ -157,6 +167,11 @@ def help_main(args: argparse.Namespace) -> int:
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         return int(error.exit_status)
+    try:  # what `qpp run -p NAME` would refuse before importing, refused the same way
+        resolve(catalog, [spec.name])
+    except QppError as error:
+        print(f"qpp: error: {error}", file=sys.stderr)
+        return int(error.exit_status)
     print(f"{spec.name}  ({spec.label}, plugin API v{spec.api_version})")
     if spec.used_names:
         print(f"uses: {', '.join(spec.used_names)}")
@@ -166,7 +181,8 @@ def help_main(args: argparse.Namespace) -> int:
         raise
     except BaseException as exc:
         print(
-            f"qpp: error: plugin {spec.name} failed to import: {type(exc).__name__}: {exc}",
+            f"qpp: error: plugin {spec.name} failed to import: {type(exc).__name__}: {exc} "
+            f"(module {spec.module} of {spec.label}; fix or reinstall it)",
             file=sys.stderr,
         )
         return int(ExitStatus.PLUGIN_IMPORT)

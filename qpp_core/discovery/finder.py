@@ -62,9 +62,20 @@ class Catalog:
         return candidates[0]
 
 
+#: how alike two names must be to suggest one for the other (difflib's ratio): genuinely
+#: close spellings only ('syscals' -> 'syscalls'), never an unrelated name
+SUGGEST_CUTOFF = 0.75
+
+
+def closest(name: str, names: Sequence[str]) -> str | None:
+    """The installed name ``name`` was probably meant to be, if one is close enough."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=SUGGEST_CUTOFF)
+    return close[0] if close else None
+
+
 def unknown_plugin_message(name: str, installed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, installed, n=1, cutoff=0.4)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, installed)
+    hint = f"; did you mean {close!r}?" if close else ""
     listing = ", ".join(installed) if installed else "none"
     return f"unknown plugin {name!r}{hint} (installed: {listing}; see `qpp list`)"
 

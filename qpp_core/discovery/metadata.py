@@ -50,7 +50,7 @@ def parse_version(value: str) -> int | None:
 def v2_hint(spec: PluginSpec) -> str:
     """Where a plugin declares that it targets API version 2 (QPP), for error messages."""
     return (
-        f'declare it in {spec.dist_name}\'s pyproject.toml, [project.entry-points."'
+        f"declare it in {spec.dist_name}'s pyproject.toml, [project.entry-points.\""
         f'{VERSION_GROUP}"] {spec.name} = "v2" (and qemu_plugin_version = 2 in '
         f"{spec.module}, if set), then reinstall it"
     )
