@@ -22,7 +22,6 @@ from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.discovery.resolve import resolve
 from qpp_core.errors import ExitStatus, QppError
 from qpp_core.loading import failures
-from qpp_core.loading.args import describe
 
 
 @dataclass(frozen=True)
@@ -190,6 +189,8 @@ def help_main(args: argparse.Namespace) -> int:
     if doc:
         print()
         print(doc)
+    from qpp_core.loading.args import describe
+
     declared = getattr(module, "qemu_plugin_args", None)
     print()
     if declared is None:

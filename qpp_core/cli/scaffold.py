@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qpp_core.discovery.metadata import USES_GROUP, VERSION_GROUP, valid_plugin_name
 from qpp_core.errors import HostError, QppError
+
+if TYPE_CHECKING:  # pathlib is imported when a project is made, not on every `qpp` run
+    from pathlib import Path
 
 
 def names_for(name: str) -> tuple[str, str]:
@@ -275,6 +278,8 @@ def new_plugin(name: str, uses: list[str], directory: Path) -> list[Path]:
 
 
 def new_main(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     uses = [u.strip() for u in (args.uses or "").split(",") if u.strip()]
     directory = Path(args.dir) if args.dir else Path(names_for(args.name)[0])
     try:
