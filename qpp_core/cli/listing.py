@@ -8,12 +8,9 @@ was tried and failed, by ``qpp run`` or by ``qpp list --check`` (which does impo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
-import json
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
 from qpp_core.discovery.checks import all_warnings
@@ -24,8 +21,7 @@ from qpp_core.errors import ExitStatus, QppError
 from qpp_core.loading import failures
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     spec: PluginSpec
     usable: bool
     status: str
@@ -49,7 +45,7 @@ def _row(catalog: Catalog, spec: PluginSpec) -> Row:
 
 def rows(catalog: Catalog) -> list[Row]:
     return [
-        dataclasses.replace(_row(catalog, spec), warnings=tuple(all_warnings(catalog, spec)))
+        _row(catalog, spec)._replace(warnings=tuple(all_warnings(catalog, spec)))
         for spec in catalog.all()
     ]
 
@@ -75,6 +71,8 @@ def list_main(args: argparse.Namespace) -> int:
         _check_imports(catalog)
     table = rows(catalog)
     if args.json:
+        import json
+
         payload = [
             {
                 "name": r.spec.name,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from qpp_core.discovery.distfiles import DistFolder, distributions
 from qpp_core.discovery.metadata import (
@@ -28,11 +27,11 @@ from qpp_core.errors import DuplicatePluginError, UnknownPluginError
 _REQUIREMENT_NAME_END = " ;<>=!~[("
 
 
-@dataclass
 class Catalog:
     """Every installed plugin, by name (a list when several distributions claim a name)."""
 
-    plugins: dict[str, list[PluginSpec]] = field(default_factory=dict)
+    def __init__(self, plugins: dict[str, list[PluginSpec]] | None = None) -> None:
+        self.plugins: dict[str, list[PluginSpec]] = plugins if plugins is not None else {}
 
     def names(self) -> list[str]:
         return sorted(self.plugins)

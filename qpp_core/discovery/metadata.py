@@ -22,7 +22,7 @@ entry is a version-1 plugin: TCG instrumentation only, no QPP.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 GROUP = "qemu_plugins"
 VERSION_GROUP = "qemu_plugins.version"
@@ -56,9 +56,12 @@ def v2_hint(spec: PluginSpec) -> str:
     )
 
 
-@dataclass(frozen=True)
-class PluginSpec:
-    """One plugin as its distribution's metadata declares it; nothing imported yet."""
+class PluginSpec(NamedTuple):
+    """One plugin as its distribution's metadata declares it; nothing imported yet.
+
+    A named tuple rather than a dataclass: ``qpp list`` builds these on every run, and
+    importing :mod:`dataclasses` (with :mod:`inspect`) would cost a good part of it.
+    """
 
     name: str
     module: str
