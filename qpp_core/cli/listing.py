@@ -53,7 +53,7 @@ def rows(catalog: Catalog) -> list[Row]:
 def _check_imports(catalog: Catalog) -> None:
     for spec in catalog.all():
         try:
-            importlib.import_module(spec.module)
+            module = importlib.import_module(spec.module)
         except KeyboardInterrupt:  # the user's Ctrl-C, not the plugin's fault
             raise
         except BaseException as exc:  # SystemExit too: a plugin cannot end the listing
@@ -62,7 +62,27 @@ def _check_imports(catalog: Catalog) -> None:
                 f"module {spec.module} failed to import: {type(exc).__name__}: {exc}",
             )
         else:
-            failures.forget(spec)
+            problem = _v1_exports(spec, module)
+            if problem:
+                failures.record(spec, problem)
+            else:
+                failures.forget(spec)
+
+
+def _v1_exports(spec: PluginSpec, module: Any) -> str | None:
+    """What ``qpp run`` would refuse after import: a version-1 plugin that exports."""
+    if spec.api_version >= 2:
+        return None
+    from qpp_core.discovery.metadata import v2_hint
+    from qpp_core.interplugin.exports import collect_exports
+
+    exported = collect_exports(module)
+    if not exported:
+        return None
+    return (
+        f"exports {', '.join(sorted(exported))} but targets plugin API version 1; QPP "
+        f"exports need version >= 2: {v2_hint(spec)}"
+    )
 
 
 def list_main(args: argparse.Namespace) -> int:

@@ -170,3 +170,12 @@ def test_a_wrong_signature_names_plugin_callback_and_parameters(fake: FakeSite) 
         "which passes (evdata, udata): the function's parameters must be those names "
         "(both, either or none)"
     )
+
+
+def test_list_check_marks_a_version_one_exporter_broken(fake: FakeSite) -> None:
+    fake.plugin("old", "from qpp_core import export\n@export\ndef f():\n    return 1\n", api="")
+    checked = qpp(fake, "list", "--check", "--verbose")
+    assert checked.returncode == ExitStatus.PLUGIN_IMPORT, checked.stdout
+    [row] = [line for line in checked.stdout.splitlines() if line.startswith("old ")]
+    assert "broken: exports f but targets plugin API version 1" in row
+    assert '"qemu_plugins.version"] old = "v2"' in row
