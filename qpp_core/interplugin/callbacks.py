@@ -7,7 +7,11 @@ both, either or neither, by those names, and pluggy checks that when it is regis
 
 Semantics (the proposal's, with its bugs fixed):
 
-* functions run in registration order; the same function registered twice runs twice;
+* functions run in registration order, unless a registration asks to run ``before`` or
+  ``after`` other plugins' functions (:mod:`qpp_core.interplugin.ordering`); the same
+  function registered twice runs twice;
+* an exception from a registered function is blamed on the plugin that registered it,
+  not on the callback's owner (:mod:`qpp_core.interplugin.blame`);
 * registering on a plugin that is not loaded, or on a callback it did not create, is an
   error naming what exists; creating a callback twice is an error; running a callback its
   plugin did not create is an error; unregistering removes the first matching registration
