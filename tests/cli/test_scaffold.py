@@ -43,6 +43,7 @@ def generate(tmp_path: Path, *args: str) -> Path:
 
 
 def test_the_metadata_is_what_the_finder_reads(tmp_path: Path) -> None:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
     project = generate(tmp_path, "--uses", "insn")
     meta = tomllib.loads((project / "pyproject.toml").read_text())
     points = meta["project"]["entry-points"]
