@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 from fakesite import FakeSite
 
 from qpp_core.discovery.metadata import USES_GROUP, VERSION_GROUP
