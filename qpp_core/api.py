@@ -9,13 +9,20 @@ better there is a second form beside them (:func:`qpp_callback`, :class:`QppCall
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from qpp_core.errors import QppUsageError
+from qpp_core.interplugin import decorated
 from qpp_core.interplugin.callbacks import CallbackFunction, QppCallback
 from qpp_core.loading.args import Arg, bool_parse, describe
-from qpp_core.session import LoadedPlugin, PluginId, active_plugin, current_session
+from qpp_core.session import (
+    LoadedPlugin,
+    PluginId,
+    active_plugin,
+    current_session,
+    has_session,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,14 +95,25 @@ def _registrant() -> LoadedPlugin | None:
     return active_plugin()
 
 
-def qemu_plugin_reg_callback(plugin_name: str, cb_name: str, function: CallbackFunction) -> None:
+def qemu_plugin_reg_callback(
+    plugin_name: str,
+    cb_name: str,
+    function: CallbackFunction,
+    *,
+    before: Iterable[str] = (),
+    after: Iterable[str] = (),
+) -> None:
     """Register ``function(evdata, udata)`` on ``plugin_name``'s callback ``cb_name``.
 
     The registration belongs to the plugin whose code is running (its import, install or
-    hook) and disappears when that plugin is uninstalled.
+    hook) and disappears when that plugin is uninstalled. ``before``/``after`` name
+    plugins whose functions on this callback this one must run before or after
+    (DynamoRIO drmgr's ordering; conflicting constraints are an error).
     """
     session = current_session()
-    session.callbacks.register(plugin_name, cb_name, function, _registrant())
+    session.callbacks.register(
+        plugin_name, cb_name, function, _registrant(), before=before, after=after
+    )
 
 
 def qemu_plugin_unreg_callback(plugin_name: str, cb_name: str, function: CallbackFunction) -> bool:
@@ -103,11 +121,34 @@ def qemu_plugin_unreg_callback(plugin_name: str, cb_name: str, function: Callbac
     return current_session().callbacks.unregister(plugin_name, cb_name, function)
 
 
-def qpp_callback(plugin_name: str, cb_name: str) -> Callable[[F], F]:
-    """Decorator form of :func:`qemu_plugin_reg_callback` (registers when applied)."""
+def qpp_callback(
+    plugin_name: str, cb_name: str, *, before: Iterable[str] = (), after: Iterable[str] = ()
+) -> Callable[[F], F]:
+    """Decorator form of :func:`qemu_plugin_reg_callback`.
+
+    On a plugin module's top-level function it records the registration, which is made
+    when the plugin is installed, in every run (so importing the module needs no session:
+    ``qpp help`` and ``qpp list --check`` work). Elsewhere it registers at once.
+    """
+    before_t = (before,) if isinstance(before, str) else tuple(before)
+    after_t = (after,) if isinstance(after, str) else tuple(after)
 
     def decorate(function: F) -> F:
-        qemu_plugin_reg_callback(plugin_name, cb_name, function)
+        plugin = active_plugin()
+        importing = plugin is not None and not plugin.installed
+        if decorated.is_module_level(function) and (importing or not has_session()):
+            decorated.record(
+                decorated.Decorated(
+                    getattr(function, "__module__", "") or "",
+                    plugin_name,
+                    cb_name,
+                    function,
+                    before_t,
+                    after_t,
+                )
+            )
+        else:
+            qemu_plugin_reg_callback(plugin_name, cb_name, function, before=before_t, after=after_t)
         return function
 
     return decorate

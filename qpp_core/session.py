@@ -109,6 +109,11 @@ def current_session() -> Session:
     return _current
 
 
+def has_session() -> bool:
+    """Whether a session is active (``qemu_plugin_*`` calls would reach one)."""
+    return _current is not None
+
+
 def active_plugin() -> LoadedPlugin | None:
     """The plugin whose import, install or hook qpp is running, if any."""
     return _active_plugin.get()
@@ -262,17 +267,9 @@ class Session:
             try:
                 with running_plugin(plugin):
                     results.append(impl.function(*(kwargs[name] for name in impl.argnames)))
-            except QppError as exc:
-                error: QppError = exc
-                if plugin is not None and plugin.name not in str(exc):
-                    error = type(exc)(f"{plugin.name}: {exc}")
-                if not swallow:
-                    raise error from exc
-                self.log.error(str(error))
-                first_error = first_error or error
             except BaseException as exc:  # SystemExit, KeyboardInterrupt: the plugin's too
                 name = plugin.name if plugin is not None else impl.plugin_name
-                error = PluginRuntimeError(f"plugin {name} raised in {hook_name}: {describe(exc)}")
+                error = self.plugin_error(name, f"in {hook_name}", exc)
                 if not swallow:
                     raise error from exc
                 self.log.error(str(error))
@@ -280,6 +277,35 @@ class Session:
         if first_error is not None:
             raise first_error
         return results
+
+    def culprit(self, plugin: LoadedPlugin | None, exc: BaseException) -> LoadedPlugin | None:
+        """Whom ``exc`` is to be blamed on: the plugin whose function on a QPP callback
+        raised it (:mod:`qpp_core.interplugin.blame`), else ``plugin``, whose code ran."""
+        from qpp_core.interplugin.blame import culprit
+
+        blame = culprit(exc)
+        if blame is not None and blame.plugin in self.by_name:
+            return self.by_name[blame.plugin]
+        return plugin
+
+    def plugin_error(self, name: str, where: str, exc: BaseException) -> QppError:
+        """The error to report for ``exc`` raised while plugin ``name``'s code ran ``where``.
+
+        Names the plugin whose function raised (not the one that ran the QPP callback
+        it was registered on); a :class:`QppError` keeps its type and status, anything
+        else is a :class:`PluginRuntimeError`.
+        """
+        from qpp_core.interplugin.blame import culprit
+
+        blame = culprit(exc)
+        if blame is not None and blame.plugin != name:
+            where = f"{blame.where()} (run by {name} {where})"
+            name = blame.plugin
+        if isinstance(exc, QppError):
+            if blame is not None:
+                return type(exc)(f"plugin {name} {where}: {exc}")
+            return exc if name in str(exc) else type(exc)(f"{name}: {exc}")
+        return PluginRuntimeError(f"plugin {name} raised {where}: {describe(exc)}")
 
     def run_atexit(self) -> QppError | None:
         """Run every plugin's atexit work, newest plugin first; report, never stop early.
@@ -303,16 +329,8 @@ class Session:
                 try:
                     with running_plugin(plugin):
                         call()
-                except QppError as exc:
-                    error: QppError = exc
-                    if plugin.name not in str(exc):
-                        error = type(exc)(f"{plugin.name}: {exc}")
-                    self.log.error(str(error))
-                    first_error = first_error or error
                 except BaseException as exc:
-                    error = PluginRuntimeError(
-                        f"plugin {plugin.name} raised in {what}: {describe(exc)}"
-                    )
+                    error = self.plugin_error(plugin.name, f"in {what}", exc)
                     self.log.error(str(error))
                     first_error = first_error or error
         self.log.flush()

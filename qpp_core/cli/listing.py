@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
+from qpp_core.discovery.checks import all_warnings
 from qpp_core.discovery.finder import Catalog, installed_plugins
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.discovery.resolve import resolve
 from qpp_core.errors import ExitStatus, QppError
 from qpp_core.loading import failures
-from qpp_core.loading.args import describe
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     spec: PluginSpec
     usable: bool
     status: str
+    warnings: tuple[str, ...] = ()
 
 
 def _row(catalog: Catalog, spec: PluginSpec) -> Row:
@@ -46,13 +44,16 @@ def _row(catalog: Catalog, spec: PluginSpec) -> Row:
 
 
 def rows(catalog: Catalog) -> list[Row]:
-    return [_row(catalog, spec) for spec in catalog.all()]
+    return [
+        _row(catalog, spec)._replace(warnings=tuple(all_warnings(catalog, spec)))
+        for spec in catalog.all()
+    ]
 
 
 def _check_imports(catalog: Catalog) -> None:
     for spec in catalog.all():
         try:
-            importlib.import_module(spec.module)
+            module = importlib.import_module(spec.module)
         except KeyboardInterrupt:  # the user's Ctrl-C, not the plugin's fault
             raise
         except BaseException as exc:  # SystemExit too: a plugin cannot end the listing
@@ -61,7 +62,27 @@ def _check_imports(catalog: Catalog) -> None:
                 f"module {spec.module} failed to import: {type(exc).__name__}: {exc}",
             )
         else:
-            failures.forget(spec)
+            problem = _v1_exports(spec, module)
+            if problem:
+                failures.record(spec, problem)
+            else:
+                failures.forget(spec)
+
+
+def _v1_exports(spec: PluginSpec, module: Any) -> str | None:
+    """What ``qpp run`` would refuse after import: a version-1 plugin that exports."""
+    if spec.api_version >= 2:
+        return None
+    from qpp_core.discovery.metadata import v2_hint
+    from qpp_core.interplugin.exports import collect_exports
+
+    exported = collect_exports(module)
+    if not exported:
+        return None
+    return (
+        f"exports {', '.join(sorted(exported))} but targets plugin API version 1; QPP "
+        f"exports need version >= 2: {v2_hint(spec)}"
+    )
 
 
 def list_main(args: argparse.Namespace) -> int:
@@ -70,6 +91,8 @@ def list_main(args: argparse.Namespace) -> int:
         _check_imports(catalog)
     table = rows(catalog)
     if args.json:
+        import json
+
         payload = [
             {
                 "name": r.spec.name,
@@ -80,7 +103,7 @@ def list_main(args: argparse.Namespace) -> int:
                 "uses": list(r.spec.used_names),
                 "usable": r.usable,
                 "status": r.status,
-                "warnings": list(r.spec.warnings),
+                "warnings": list(r.warnings),
                 "location": r.spec.location,
             }
             for r in table
@@ -111,12 +134,16 @@ def list_main(args: argparse.Namespace) -> int:
         print("  ".join([*cells, line[-1]]).rstrip())
     if args.verbose:
         for r in table:
-            for warning in r.spec.warnings:
+            for warning in r.warnings:
                 print(f"warning: {r.spec.name}: {warning}")
     else:
         unusable = sum(not r.usable for r in table)
-        if unusable:
-            print(f"({unusable} not usable; `qpp list --verbose` says why)")
+        warned = sum(len(r.warnings) for r in table)
+        notes = [f"{unusable} not usable"] if unusable else []
+        notes += [f"{warned} warning{'s' if warned > 1 else ''}"] if warned else []
+        if notes:
+            why = "says why" if unusable else "shows them"
+            print(f"({'; '.join(notes)}; `qpp list --verbose` {why})")
     print(f"plugin API versions supported: {API_VERSION_MIN}-{API_VERSION_CURRENT}")
     return _check_status(args, table)
 
@@ -157,6 +184,11 @@ def help_main(args: argparse.Namespace) -> int:
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         return int(error.exit_status)
+    try:  # what `qpp run -p NAME` would refuse before importing, refused the same way
+        resolve(catalog, [spec.name])
+    except QppError as error:
+        print(f"qpp: error: {error}", file=sys.stderr)
+        return int(error.exit_status)
     print(f"{spec.name}  ({spec.label}, plugin API v{spec.api_version})")
     if spec.used_names:
         print(f"uses: {', '.join(spec.used_names)}")
@@ -166,7 +198,8 @@ def help_main(args: argparse.Namespace) -> int:
         raise
     except BaseException as exc:
         print(
-            f"qpp: error: plugin {spec.name} failed to import: {type(exc).__name__}: {exc}",
+            f"qpp: error: plugin {spec.name} failed to import: {type(exc).__name__}: {exc} "
+            f"(module {spec.module} of {spec.label}; fix or reinstall it)",
             file=sys.stderr,
         )
         return int(ExitStatus.PLUGIN_IMPORT)
@@ -174,6 +207,8 @@ def help_main(args: argparse.Namespace) -> int:
     if doc:
         print()
         print(doc)
+    from qpp_core.loading.args import describe
+
     declared = getattr(module, "qemu_plugin_args", None)
     print()
     if declared is None:

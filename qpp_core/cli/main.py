@@ -1,4 +1,4 @@
-"""The ``qpp`` command: ``run``, ``list``, ``graph``, ``help``.
+"""The ``qpp`` command: ``run``, ``list``, ``graph``, ``help``, ``new``.
 
 Every failure a user can cause ends in one line on stderr, ``qpp: error: ...``, and the
 exit status of :class:`qpp_core.errors.ExitStatus`; a traceback means a bug in qpp.
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from qpp_core import __version__, hostfds
-from qpp_core.cli import listing, run
+from qpp_core.cli import listing, run, scaffold
 from qpp_core.errors import InternalError, QppError
 
 
@@ -28,6 +28,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     run_parser = run.add_parser(subparsers)
     listing.add_parsers(subparsers)
+    scaffold.add_parsers(subparsers)
     return parser, run_parser
 
 

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 
 from qpp_core.errors import ExitStatus, QppError
-from qpp_core.loading.args import PluginRequest
 
 DESCRIPTION = """\
 Run a static Linux ELF program (x86_64, aarch64, arm, riscv64, mipsel) on unicorn, as
@@ -164,6 +163,7 @@ def _debug_items(groups: Sequence[str]) -> frozenset[str]:
 def main(args: argparse.Namespace) -> int:
     from qpp_core.guests import default_guest
     from qpp_core.linux import GuestOptions
+    from qpp_core.loading.args import PluginRequest
     from qpp_core.runner import RunOptions, run
 
     if args.cpu == "help":

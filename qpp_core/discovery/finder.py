@@ -9,11 +9,10 @@ then distribution name.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
+from qpp_core.discovery.distfiles import DistFolder, distributions
 from qpp_core.discovery.metadata import (
     GROUP,
     USES_GROUP,
@@ -25,19 +24,14 @@ from qpp_core.discovery.metadata import (
 )
 from qpp_core.errors import DuplicatePluginError, UnknownPluginError
 
-if sys.version_info >= (3, 12):
-    from importlib import metadata as importlib_metadata
-else:  # pragma: no cover - exercised on 3.10/3.11
-    import importlib_metadata
-
 _REQUIREMENT_NAME_END = " ;<>=!~[("
 
 
-@dataclass
 class Catalog:
     """Every installed plugin, by name (a list when several distributions claim a name)."""
 
-    plugins: dict[str, list[PluginSpec]] = field(default_factory=dict)
+    def __init__(self, plugins: dict[str, list[PluginSpec]] | None = None) -> None:
+        self.plugins: dict[str, list[PluginSpec]] = plugins if plugins is not None else {}
 
     def names(self) -> list[str]:
         return sorted(self.plugins)
@@ -62,9 +56,22 @@ class Catalog:
         return candidates[0]
 
 
+#: how alike two names must be to suggest one for the other (difflib's ratio): genuinely
+#: close spellings only ('syscals' -> 'syscalls'), never an unrelated name
+SUGGEST_CUTOFF = 0.75
+
+
+def closest(name: str, names: Sequence[str]) -> str | None:
+    """The installed name ``name`` was probably meant to be, if one is close enough."""
+    import difflib  # only for an unknown name: not on the path of a plain `qpp list`
+
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=SUGGEST_CUTOFF)
+    return close[0] if close else None
+
+
 def unknown_plugin_message(name: str, installed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, installed, n=1, cutoff=0.4)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, installed)
+    hint = f"; did you mean {close!r}?" if close else ""
     listing = ", ".join(installed) if installed else "none"
     return f"unknown plugin {name!r}{hint} (installed: {listing}; see `qpp list`)"
 
@@ -78,19 +85,18 @@ def _requirement_name(requirement: str) -> str:
     return normalize_dist(requirement[:end].strip())
 
 
-def specs_from_distribution(dist: importlib_metadata.Distribution) -> list[PluginSpec]:
+def specs_from_distribution(dist: DistFolder) -> list[PluginSpec]:
     """The plugins one distribution declares (empty when it declares none)."""
     text = dist.read_text("entry_points.txt")
     if not text or GROUP not in text:
         return []
-    meta = dist.metadata
-    dist_name = meta["Name"] or "?"
-    dist_version = meta["Version"] or "?"
-    location = str(getattr(dist, "_path", ""))
+    dist_name = dist.name or "?"
+    dist_version = dist.version or "?"
+    location = dist.path
     groups: dict[str, list[tuple[str, str]]] = {}
-    for ep in dist.entry_points:
-        if ep.group == GROUP or ep.group.startswith(GROUP + "."):
-            groups.setdefault(ep.group, []).append((ep.name, ep.value))
+    for group, ep_name, ep_value in dist.entry_points():
+        if group == GROUP or group.startswith(GROUP + "."):
+            groups.setdefault(group, []).append((ep_name, ep_value))
     requires = frozenset(_requirement_name(r) for r in (dist.requires or ()))
     versions = dict(groups.get(VERSION_GROUP, ()))
     uses: dict[str, list[tuple[str, str]]] = {}
@@ -152,16 +158,14 @@ def find_plugins(path: Iterable[str] | None = None) -> Catalog:
     A distribution found twice on the path (an old copy shadowed by a newer one) counts
     once, the first one winning, as ``import`` would.
     """
-    kwargs = {} if path is None else {"path": list(path)}
     seen: set[str] = set()
     catalog = Catalog()
-    for dist in importlib_metadata.distributions(**kwargs):
-        text_name = getattr(dist, "_normalized_name", None) or dist.metadata["Name"] or ""
-        key = normalize_dist(text_name)
+    for dist in distributions(sys.path if path is None else list(path)):
+        key = normalize_dist(dist.folder_name or dist.name or "")
         if key in seen:
             continue
         seen.add(key)
-        for spec in specs_from_distribution(dist):  # type: ignore[arg-type]
+        for spec in specs_from_distribution(dist):
             catalog.plugins.setdefault(spec.name, []).append(spec)
     for specs in catalog.plugins.values():
         specs.sort(key=lambda s: normalize_dist(s.dist_name))

@@ -22,7 +22,7 @@ entry is a version-1 plugin: TCG instrumentation only, no QPP.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 GROUP = "qemu_plugins"
 VERSION_GROUP = "qemu_plugins.version"
@@ -47,9 +47,21 @@ def parse_version(value: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-@dataclass(frozen=True)
-class PluginSpec:
-    """One plugin as its distribution's metadata declares it; nothing imported yet."""
+def v2_hint(spec: PluginSpec) -> str:
+    """Where a plugin declares that it targets API version 2 (QPP), for error messages."""
+    return (
+        f"declare it in {spec.dist_name}'s pyproject.toml, [project.entry-points.\""
+        f'{VERSION_GROUP}"] {spec.name} = "v2" (and qemu_plugin_version = 2 in '
+        f"{spec.module}, if set), then reinstall it"
+    )
+
+
+class PluginSpec(NamedTuple):
+    """One plugin as its distribution's metadata declares it; nothing imported yet.
+
+    A named tuple rather than a dataclass: ``qpp list`` builds these on every run, and
+    importing :mod:`dataclasses` (with :mod:`inspect`) would cost a good part of it.
+    """
 
     name: str
     module: str

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qpp_core.apiversion import API_VERSION_CURRENT, API_VERSION_MIN
+from qpp_core.discovery.checks import misspelled_use
 from qpp_core.discovery.finder import Catalog, unknown_plugin_message
 from qpp_core.discovery.metadata import PluginSpec
 from qpp_core.errors import (
@@ -58,6 +59,9 @@ def resolve(catalog: Catalog, selected: Sequence[str]) -> list[PluginSpec]:
                 "a plugin cannot be loaded before itself, remove one of these uses"
             )
         if name not in catalog and user is not None:
+            typo = misspelled_use(catalog, user, name)
+            if typo is not None:
+                raise PluginMetadataError(typo)
             raise MissingDependencyError(
                 f"plugin {user.name} ({user.label}) uses plugin {name}, which is not "
                 f"installed: pip install {user.distribution_for(name)}"

@@ -19,6 +19,7 @@ from typing import Any
 from qpp_core.errors import PluginRuntimeError, QppError, QppUsageError
 from qpp_core.instrument.handles import DisconType
 from qpp_core.instrument.state import HOOK_NAMES, Listener, State
+from qpp_core.interplugin.blame import culprit
 from qpp_core.machine.hostsig import HostSignalInterrupt
 from qpp_core.session import LoadedPlugin, exception_text, running_plugin
 
@@ -155,17 +156,30 @@ class EventsMixin(State):
         except Exception:  # pragma: no cover - unicorn closed
             pc = "?"
         where = f"in {event} at guest pc {pc}"
+        blame = culprit(exc)
+        guilty = self.session.culprit(plugin, exc)
+        if blame is not None and guilty is not None and guilty is not plugin:
+            # a function ``guilty`` registered on a QPP callback that ``plugin`` ran
+            where = f"{blame.where()} (run by {name} {where})"
+            name = guilty.name
         error: QppError
         if isinstance(exc, QppError):
             error = type(exc)(f"plugin {name} {where}: {exc}")
         else:
             error = PluginRuntimeError(f"plugin {name} raised {where}: {exception_text(exc)}")
         error.__cause__ = exc
-        if self.on_plugin_error == "stop" or plugin is None:
+        if self.on_plugin_error == "stop" or guilty is None:
             raise error
         self.session.log.error(f"{error} (plugin disabled, the run goes on)")
+        self.disable_plugin(guilty)
+
+    def disable_plugin(self, plugin: LoadedPlugin) -> None:
+        """Stop delivering anything to ``plugin``: events, instrumentation and the
+        functions it registered on QPP callbacks (it stays loaded: its exports and the
+        callbacks it created still exist for the plugins that use it)."""
         plugin.disabled = True
         self.drop_plugin(plugin, reason="disabled after an error")
+        self.session.callbacks.disable(plugin)
 
     def _hook_failed(self, exc: BaseException) -> None:
         """Last resort inside a raw hook: stop the machine with the error."""

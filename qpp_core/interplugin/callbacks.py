@@ -7,7 +7,11 @@ both, either or neither, by those names, and pluggy checks that when it is regis
 
 Semantics (the proposal's, with its bugs fixed):
 
-* functions run in registration order; the same function registered twice runs twice;
+* functions run in registration order, unless a registration asks to run ``before`` or
+  ``after`` other plugins' functions (:mod:`qpp_core.interplugin.ordering`); the same
+  function registered twice runs twice;
+* an exception from a registered function is blamed on the plugin that registered it,
+  not on the callback's owner (:mod:`qpp_core.interplugin.blame`);
 * registering on a plugin that is not loaded, or on a callback it did not create, is an
   error naming what exists; creating a callback twice is an error; running a callback its
   plugin did not create is an error; unregistering removes the first matching registration
@@ -28,12 +32,15 @@ from __future__ import annotations
 import difflib
 import inspect
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pluggy import PluginValidationError
 
+from qpp_core.discovery.metadata import v2_hint
 from qpp_core.errors import QppUsageError
+from qpp_core.interplugin.blame import mark_culprit
+from qpp_core.interplugin.ordering import order_registrations
 
 if TYPE_CHECKING:
     from qpp_core.session import LoadedPlugin, Session
@@ -45,12 +52,25 @@ _serial = itertools.count()
 
 
 class Registration:
-    """The pluggy 'plugin' object holding one registered function on one callback."""
+    """The pluggy 'plugin' object holding one registered function on one callback.
 
-    def __init__(self, hook_name: str, function: CallbackFunction, owner: str | None) -> None:
+    ``before``/``after`` name plugins whose registrations on the same callback this one
+    must precede or follow (:mod:`qpp_core.interplugin.ordering`).
+    """
+
+    def __init__(
+        self,
+        hook_name: str,
+        function: CallbackFunction,
+        owner: str | None,
+        before: tuple[str, ...] = (),
+        after: tuple[str, ...] = (),
+    ) -> None:
         self.hook_name = hook_name
         self.function = function
         self.owner = owner
+        self.before = before
+        self.after = after
         self.serial = next(_serial)
         setattr(self, hook_name, function)
 
@@ -79,24 +99,40 @@ class QppCallback:
         self.owner = owner
         self.name = name
         self.hook_name = f"{owner}.{name}"
-        self.functions: tuple[CallbackFunction, ...] = ()
+        #: (function taking (evdata, udata), name of the plugin that registered it)
+        self.functions: tuple[tuple[CallbackFunction, str | None], ...] = ()
 
     def rebuild(self) -> None:
         """Refresh the cached call list from pluggy's implementations, in call order."""
         caller = getattr(self.registry.session.pm.hook, self.hook_name)
         impls = caller.get_hookimpls()
         # registered with trylast, so pluggy's list is newest-first: reverse for FIFO
-        self.functions = tuple(_adapt(i.function, tuple(i.argnames)) for i in reversed(impls))
+        fifo = [(_adapt(i.function, tuple(i.argnames)), i.plugin) for i in reversed(impls)]
+        ordered = order_registrations([r for _, r in fifo], self.hook_name)
+        by_registration = {id(r): f for f, r in fifo}
+        self.functions = tuple((by_registration[id(r)], r.owner) for r in ordered)
 
     def run(self, evdata: Any = None, udata: Any = None) -> list[Any]:
-        """Call every registered function, oldest registration first; return their results."""
+        """Call every registered function, oldest registration first; return their results.
+
+        An exception leaves with the name of the plugin that registered the function that
+        raised (:func:`qpp_core.session.blame`), so that the run blames that plugin and not
+        the owner of the callback, whose hook only happened to be running.
+        """
+        results: list[Any] = []
+        owner: str | None = None
         try:
-            return [function(evdata, udata) for function in self.functions]
+            for function, owner in self.functions:  # noqa: B007 (owner: read on error)
+                results.append(function(evdata, udata))
         except RecursionError:
             raise QppUsageError(
                 f"QPP callback {self.hook_name} runs itself recursively without end; a "
                 "registered function probably runs the callback it is called from"
             ) from None
+        except BaseException as exc:
+            mark_culprit(exc, owner, self.hook_name)
+            raise
+        return results
 
     def _dead(self, evdata: Any = None, udata: Any = None) -> list[Any]:
         raise QppUsageError(f"QPP callback {self.hook_name} no longer exists (its plugin is gone)")
@@ -128,8 +164,7 @@ class CallbackRegistry:
         if owner.api_version < 2:
             raise QppUsageError(
                 f"plugin {owner.name} targets plugin API version {owner.api_version}; "
-                f"creating QPP callback {name!r} needs version >= 2 "
-                '(declare it as "v2" in [project.entry-points."qemu_plugins.version"])'
+                f"creating QPP callback {name!r} needs version >= 2: {v2_hint(owner.spec)}"
             )
         if not name.isidentifier():
             raise QppUsageError(f"QPP callback name {name!r} of {owner.name} is not an identifier")
@@ -186,30 +221,43 @@ class CallbackRegistry:
         name: str,
         function: CallbackFunction,
         registrant: LoadedPlugin | None,
+        *,
+        before: Iterable[str] = (),
+        after: Iterable[str] = (),
     ) -> Registration:
         callback = self.lookup(plugin_name, name)
         if not callable(function):
             raise QppUsageError(
                 f"cannot register {function!r} on {callback.hook_name}: not callable"
             )
+        before, after = _plugin_names(before, "before"), _plugin_names(after, "after")
         if not inspect.isroutine(function):
             target = function
             function = lambda evdata, udata: target(evdata, udata)  # noqa: E731
         registration = Registration(
-            callback.hook_name, function, registrant.name if registrant is not None else None
+            callback.hook_name,
+            function,
+            registrant.name if registrant is not None else None,
+            before,
+            after,
         )
         try:
             self.session.pm.register(registration, name=f"qpp-cb-{registration.serial}")
-        except PluginValidationError as exc:
-            raise QppUsageError(
-                f"cannot register {getattr(function, '__qualname__', function)} on QPP "
-                f"callback {callback.hook_name}: {' '.join(str(exc).split())}; "
-                "callbacks take (evdata, udata)"
-            ) from None
+        except PluginValidationError:
+            raise QppUsageError(_signature_message(registrant, function, callback)) from None
         self.registrations.append(registration)
-        callback.rebuild()
+        try:
+            callback.rebuild()
+        except QppUsageError:
+            self._remove(registration)
+            raise
         self.session.add_teardown(registrant, lambda: self._remove(registration))
         return registration
+
+    def disable(self, plugin: LoadedPlugin) -> None:
+        """Drop every function ``plugin`` registered (it was disabled after an error)."""
+        for registration in [r for r in self.registrations if r.owner == plugin.name]:
+            self._remove(registration)
 
     def unregister(self, plugin_name: str, name: str, function: CallbackFunction) -> bool:
         callback = self.callbacks.get(f"{plugin_name}.{name}")
@@ -230,6 +278,33 @@ class CallbackRegistry:
         callback = self.callbacks.get(registration.hook_name)
         if callback is not None:
             callback.rebuild()
+
+
+def _plugin_names(names: Iterable[str], what: str) -> tuple[str, ...]:
+    if isinstance(names, str):
+        names = (names,)
+    result = tuple(names)
+    for name in result:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise QppUsageError(f"{what}= takes plugin names, not {name!r}")
+    return result
+
+
+def _signature_message(
+    registrant: LoadedPlugin | None, function: CallbackFunction, callback: QppCallback
+) -> str:
+    """Say who registered what with which parameters, instead of pluggy's internals."""
+    who = f"plugin {registrant.name}" if registrant is not None else "a caller"
+    try:
+        signature = str(inspect.signature(function))
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        signature = "(...)"
+    qualname = getattr(function, "__qualname__", repr(function))
+    return (
+        f"{who} registers {qualname}{signature} on QPP callback {callback.hook_name}, "
+        "which passes (evdata, udata): the function's parameters must be those names "
+        "(both, either or none)"
+    )
 
 
 def _spec_class(hook_name: str) -> type:

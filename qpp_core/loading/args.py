@@ -147,6 +147,13 @@ class PluginArgs(Mapping[str, Any]):
         return len(self.parsed)
 
 
+def _shown(default: object) -> str:
+    """A default as a user would type it; an empty string shows as ``''`` (not nothing)."""
+    if default == "" or (isinstance(default, str) and default != default.strip()):
+        return repr(default)
+    return str(default)
+
+
 def describe(declared: Mapping[str, Arg]) -> str:
     """``key=type (default X)`` for each declared argument, for error messages."""
     if not declared:
@@ -154,7 +161,7 @@ def describe(declared: Mapping[str, Arg]) -> str:
     parts = []
     for key in sorted(declared):
         arg = declared[key]
-        default = "" if arg.default is None else f", default {arg.default}"
+        default = "" if arg.default is None else f", default {_shown(arg.default)}"
         parts.append(f"{key}=<{arg.type_name}{default}>")
     return ", ".join(parts)
 

@@ -10,19 +10,17 @@ version, so that reinstalling or upgrading the distribution clears the mark.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-from pathlib import Path
 
 from qpp_core.discovery.metadata import PluginSpec
 
 
-def _path() -> Path:
+def _path() -> str:
     base = os.environ.get("QPP_CACHE_DIR")
     if base:
-        return Path(base) / "load-failures.json"
+        return os.path.join(base, "load-failures.json")
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(xdg) / "qpp" / "load-failures.json"
+    return os.path.join(xdg, "qpp", "load-failures.json")
 
 
 def _key(spec: PluginSpec) -> str:
@@ -31,17 +29,23 @@ def _key(spec: PluginSpec) -> str:
 
 def _read() -> dict[str, str]:
     try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
+        with open(_path(), encoding="utf-8") as stream:
+            import json  # only when there is a file: `qpp list` usually finds none
+
+            data = json.load(stream)
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _write(data: dict[str, str]) -> None:
+    import json
+
     path = _path()
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(data, indent=1, sort_keys=True))
 
 
 def record(spec: PluginSpec, message: str) -> None:

@@ -17,16 +17,19 @@ from typing import Any
 
 from pluggy import PluginValidationError
 
-from qpp_core.discovery.metadata import PluginSpec
+from qpp_core.discovery.metadata import PluginSpec, v2_hint
 from qpp_core.errors import (
     ApiVersionError,
     HostError,
     PluginArgumentError,
     PluginImportError,
     PluginInstallError,
+    PluginRuntimeError,
     QppError,
     QppUsageError,
 )
+from qpp_core.interplugin import decorated
+from qpp_core.interplugin.blame import culprit
 from qpp_core.interplugin.exports import check_unambiguous, collect_exports
 from qpp_core.loading import failures
 from qpp_core.loading.args import Arg, PluginArgs, build_args
@@ -75,7 +78,7 @@ def _check_exports(session: Session, plugin: LoadedPlugin) -> None:
     if plugin.exports and plugin.api_version < 2:
         raise QppUsageError(
             f"plugin {plugin.name} exports {', '.join(plugin.exports)} but targets plugin API "
-            "version 1; QPP exports need version >= 2"
+            f"version 1; QPP exports need version >= 2: {v2_hint(plugin.spec)}"
         )
     check_unambiguous(
         plugin.name,
@@ -113,24 +116,49 @@ def _install(session: Session, plugin: LoadedPlugin) -> None:
         try:
             with running_plugin(plugin):
                 result = impl.function(*(kwargs[name] for name in impl.argnames))
-        except (PluginArgumentError, HostError) as exc:  # keep their statuses (77, 84)
-            raise type(exc)(f"plugin {plugin.name}: {exc}") from exc
-        except QppError as exc:
-            raise PluginInstallError(
-                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {exc}"
-            ) from exc
         except HostSignalInterrupt:
             raise
         except BaseException as exc:
-            raise PluginInstallError(
-                f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {describe(exc)}"
-            ) from exc
+            raise _install_error(plugin, exc) from exc
         if result not in (None, 0):
             raise PluginInstallError(
                 f"plugin {plugin.name} ({plugin.spec.label}) failed to install: "
                 f"qemu_plugin_install returned {result!r}"
             )
+    try:
+        with running_plugin(plugin):
+            decorated.bind(session, plugin)
+    except QppUsageError as exc:
+        raise QppUsageError(f"plugin {plugin.name}: {exc}") from exc
     plugin.installed = True
+
+
+def _install_error(plugin: LoadedPlugin, exc: BaseException) -> QppError:
+    """The error for ``exc`` raised by ``plugin``'s install: one status per cause.
+
+    Bad arguments (77), host failures (84) and QPP misuse (79) keep their statuses, as
+    they have anywhere else; anything else fails the install (75). A function another
+    plugin registered on a QPP callback that the installing plugin ran is that other
+    plugin's fault (:mod:`qpp_core.interplugin.blame`): it is named instead, status 80.
+    """
+    blame = culprit(exc)
+    if blame is not None and blame.plugin != plugin.name:
+        kind = type(exc) if isinstance(exc, QppError) else PluginRuntimeError
+        return kind(
+            f"plugin {blame.plugin} raised {blame.where()} (run by {plugin.name}'s "
+            f"qemu_plugin_install): {describe(exc)}"
+        )
+    if isinstance(exc, (PluginArgumentError, HostError, QppUsageError)):
+        if str(exc).startswith(f"plugin {plugin.name} "):
+            return type(exc)(str(exc))
+        return type(exc)(f"plugin {plugin.name}: {exc}")
+    if isinstance(exc, QppError):
+        return PluginInstallError(
+            f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {exc}"
+        )
+    return PluginInstallError(
+        f"plugin {plugin.name} ({plugin.spec.label}) failed to install: {describe(exc)}"
+    )
 
 
 def load_plugin(
