@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 
-from qpp_core.discovery.distfiles import DistFolder, distributions
 from qpp_core.discovery.metadata import (
     GROUP,
     USES_GROUP,
@@ -23,6 +22,11 @@ from qpp_core.discovery.metadata import (
     valid_plugin_name,
 )
 from qpp_core.errors import DuplicatePluginError, UnknownPluginError
+
+if sys.version_info >= (3, 12):
+    from importlib import metadata as importlib_metadata
+else:  # pragma: no cover - exercised on 3.10/3.11
+    import importlib_metadata
 
 _REQUIREMENT_NAME_END = " ;<>=!~[("
 
@@ -85,18 +89,19 @@ def _requirement_name(requirement: str) -> str:
     return normalize_dist(requirement[:end].strip())
 
 
-def specs_from_distribution(dist: DistFolder) -> list[PluginSpec]:
+def specs_from_distribution(dist: importlib_metadata.Distribution) -> list[PluginSpec]:
     """The plugins one distribution declares (empty when it declares none)."""
     text = dist.read_text("entry_points.txt")
     if not text or GROUP not in text:
         return []
-    dist_name = dist.name or "?"
-    dist_version = dist.version or "?"
-    location = dist.path
+    meta = dist.metadata
+    dist_name = meta["Name"] or "?"
+    dist_version = meta["Version"] or "?"
+    location = str(getattr(dist, "_path", ""))
     groups: dict[str, list[tuple[str, str]]] = {}
-    for group, ep_name, ep_value in dist.entry_points():
-        if group == GROUP or group.startswith(GROUP + "."):
-            groups.setdefault(group, []).append((ep_name, ep_value))
+    for ep in dist.entry_points:
+        if ep.group == GROUP or ep.group.startswith(GROUP + "."):
+            groups.setdefault(ep.group, []).append((ep.name, ep.value))
     requires = frozenset(_requirement_name(r) for r in (dist.requires or ()))
     versions = dict(groups.get(VERSION_GROUP, ()))
     uses: dict[str, list[tuple[str, str]]] = {}
@@ -158,14 +163,16 @@ def find_plugins(path: Iterable[str] | None = None) -> Catalog:
     A distribution found twice on the path (an old copy shadowed by a newer one) counts
     once, the first one winning, as ``import`` would.
     """
+    kwargs = {} if path is None else {"path": list(path)}
     seen: set[str] = set()
     catalog = Catalog()
-    for dist in distributions(sys.path if path is None else list(path)):
-        key = normalize_dist(dist.folder_name or dist.name or "")
+    for dist in importlib_metadata.distributions(**kwargs):
+        text_name = getattr(dist, "_normalized_name", None) or dist.metadata["Name"] or ""
+        key = normalize_dist(text_name)
         if key in seen:
             continue
         seen.add(key)
-        for spec in specs_from_distribution(dist):
+        for spec in specs_from_distribution(dist):  # type: ignore[arg-type]
             catalog.plugins.setdefault(spec.name, []).append(spec)
     for specs in catalog.plugins.values():
         specs.sort(key=lambda s: normalize_dist(s.dist_name))
