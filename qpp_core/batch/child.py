@@ -115,6 +115,10 @@ def _redirect(job: Job, job_dir: str) -> None:
         os._exit(84)
     os.dup2(source, 0)
     os.close(source)
+    # Python's own streams on the new fds (the parent's may be wrappers, e.g. pytest's)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
 
 
 def _child(job: Job, settings: Settings, job_dir: str, file_args: dict[str, str]) -> int:

@@ -28,6 +28,8 @@ from qpp_core.errors import ExitStatus, QppError
 
 #: the largest job file sent back from a worker; bigger ones are cut (and say so)
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: seconds to wait for the scheduler before giving up
+CONNECT_TIMEOUT = 10
 
 
 class DaskMissing(QppError):
@@ -90,7 +92,7 @@ class DaskPool:
             )
             return distributed.Client(self._cluster)
         try:
-            return distributed.Client(self.address, timeout=30)
+            return distributed.Client(self.address, timeout=CONNECT_TIMEOUT)
         except OSError as exc:
             raise DaskUnavailable(
                 f"cannot reach the Dask scheduler at {self.address}: {exc}"

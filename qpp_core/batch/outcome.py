@@ -27,15 +27,22 @@ FAILED_STATUSES = ("crashed", "timeout", "memory", "plugin-error", "error", "los
 _PLUGIN_STATUSES = (ExitStatus.PLUGIN_RUNTIME, ExitStatus.PLUGIN_FAILED)
 
 
-def _qpp_message(job_dir: str) -> str | None:
-    """The last ``qpp: error:`` line the job's stderr has, if any."""
+#: what running out of the ``--memory`` limit looks like on a job's stderr
+_OUT_OF_MEMORY = ("MemoryError", "Could not allocate", "Cannot allocate memory", "no memory")
+
+
+def _stderr_tail(job_dir: str) -> str:
     try:
         with open(os.path.join(job_dir, STDERR_FILE), "rb") as file:
             file.seek(0, os.SEEK_END)
             file.seek(max(0, file.tell() - 65536))
-            tail = file.read().decode(errors="replace")
+            return file.read().decode(errors="replace")
     except OSError:
-        return None
+        return ""
+
+
+def _qpp_message(tail: str) -> str | None:
+    """The last ``qpp: error:`` line of the job's stderr, if any."""
     lines = [line for line in tail.splitlines() if line.startswith("qpp: error:")]
     return lines[-1][len("qpp: error:") :].strip() if lines else None
 
@@ -80,7 +87,8 @@ def classify(
         files=[f"{where}/{name}" for name in files],
     )
     result = _read_result(running.job_dir)
-    message = _qpp_message(running.job_dir)
+    tail = _stderr_tail(running.job_dir)
+    message = _qpp_message(tail)
     if result is not None:
         record["data"] = result.get("data") or {}
         record["exit_code"] = result.get("exit")
@@ -105,8 +113,12 @@ def classify(
     else:  # qpp ended with its own status: the message is its error line
         status = "plugin-error" if code in _PLUGIN_STATUSES else "error"
         text = message or f"qpp ended with status {code}"
-        if memory and ("MemoryError" in text or "memory" in text.lower()):
+        if memory and any(sign in tail for sign in _OUT_OF_MEMORY):
             status = "memory"
+            text = message or (
+                "out of memory under --memory (qpp itself needs about 1.1 GiB of address "
+                "space: the engine reserves its translation buffer)"
+            )
         record.update(status=status, message=text, qpp_status=code)
     return record
 

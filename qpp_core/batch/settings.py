@@ -80,6 +80,7 @@ def prepare(settings: Settings) -> dict[str, str]:
         importlib.import_module(name)  # warm: every job forks with these already loaded
     from qpp_core.discovery.finder import installed_plugins
     from qpp_core.discovery.resolve import resolve
+    from qpp_core.loading.args import build_args
     from qpp_core.loading.loader import import_plugin
     from qpp_core.session import Session
 
@@ -89,8 +90,9 @@ def prepare(settings: Settings) -> dict[str, str]:
     session = Session()
     for spec in specs:
         module = import_plugin(session, spec).module
-        declared = getattr(module, "qemu_plugin_args", None) or {}
-        arg = declared.get("filename")
+        declared = getattr(module, "qemu_plugin_args", None)
+        build_args(spec.name, requested.get(spec.name, ()), declared)  # bad ones: status 77
+        arg = (declared or {}).get("filename")
         if arg is not None:
             file_args[spec.name] = os.path.basename(str(arg.default or f"{spec.name}.out"))
     _prepared[settings.plugins] = file_args
