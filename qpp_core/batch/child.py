@@ -145,6 +145,7 @@ def _child(job: Job, settings: Settings, job_dir: str, file_args: dict[str, str]
         cpu=settings.cpu,
         sysroot=settings.sysroot,
         seed=settings.seed,
+        environ=settings.environ,
     )
     options = RunOptions(
         guest=guest,

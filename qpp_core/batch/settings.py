@@ -33,11 +33,15 @@ class Settings:
     on_plugin_error: str = "stop"
     timeout: float | None = None  #: seconds of wall time per job
     memory_mb: int | None = None  #: address-space limit per job (RLIMIT_AS)
+    #: the guests' base environment: the batch command's own (as ``qpp run`` gives its
+    #: guest), wherever a job runs; a Dask worker's environment is not the user's
+    environ: tuple[str, ...] | None = None
 
     def fingerprint(self) -> dict[str, Any]:
-        """What must match for a results folder to be resumed (the limits may change)."""
+        """What must match for a results folder to be resumed (the limits and the
+        environment qpp runs in may change)."""
         data = asdict(self)
-        for key in ("timeout", "memory_mb"):
+        for key in ("timeout", "memory_mb", "environ"):
             data.pop(key)
         plain: dict[str, Any] = json.loads(json.dumps(data))  # tuples as lists, as on disk
         return plain

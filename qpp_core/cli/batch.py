@@ -118,6 +118,7 @@ def main(args: argparse.Namespace) -> int:
     from qpp_core.batch.jobs import finalize, jobs_from_command, read_job_file
     from qpp_core.batch.settings import Settings
     from qpp_core.cli.run import _env_item
+    from qpp_core.linux.options import host_environment
 
     if args.job_file and args.command:
         raise BatchUsageError("give either --jobs FILE or a command with @PATTERN, not both")
@@ -140,6 +141,7 @@ def main(args: argparse.Namespace) -> int:
         on_plugin_error=args.on_plugin_error,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
+        environ=tuple(f"{k}={v}" for k, v in host_environment().items()),
     )
     settings.requests()  # a malformed -p is a usage error now
     options = BatchOptions(

@@ -114,19 +114,15 @@ def test_resume_with_other_plugins_is_refused(
         (["--timeout", "0", HELLO], 2, "--timeout must be positive"),
         (["--jobs", "x.jsonl", HELLO], 2, "not both"),
         ([HELLO, "@nothing/*"], 2, "no file matches"),
-        (["--dask", "tcp://127.0.0.1:1", HELLO], None, None),
     ],
 )
 def test_bad_command_lines_stop_before_any_job(
     in_tmp: Path,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
-    status: int | None,
-    message: str | None,
+    status: int,
+    message: str,
 ) -> None:
-    if status is None:
-        pytest.importorskip("distributed")
-        status, message = 84, "cannot reach the Dask scheduler"
     assert batch(*args) == status
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("qpp: error:") and message in err
