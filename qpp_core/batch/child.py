@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import resource
@@ -70,6 +71,7 @@ def start(job: Job, settings: Settings, job_dir: str, *, die_with_parent: bool =
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
+    gc.freeze()  # the child then leaves the parent's objects alone: fewer pages copied
     now = time.monotonic()
     started_at = time.time()
     pid = os.fork()
