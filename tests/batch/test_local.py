@@ -131,3 +131,19 @@ def test_bad_command_lines_stop_before_any_job(
         if (in_tmp / "qpp-batch").exists()
         else True
     )
+
+
+def test_json_progress_lines(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from qpp_core.cli.main import main
+
+    assert (
+        main(["batch", "--json", "-p", "insn", HELLO, "@" + str(Path(HELLO).parent / "hello.*")])
+        == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    *jobs, last = lines
+    assert [line["event"] for line in jobs] == ["job"] * len(jobs) and len(jobs) >= 5
+    assert [line["done"] for line in jobs] == list(range(1, len(jobs) + 1))
+    assert all(line["total"] == len(jobs) and line["status"] == "ok" for line in jobs)
+    assert jobs[-1]["eta"] == 0
+    assert last["event"] == "summary" and last["done"] == len(jobs) and last["complete"]
