@@ -79,6 +79,7 @@ def start(job: Job, settings: Settings, job_dir: str, *, die_with_parent: bool =
         status = 85
         try:
             os.setpgid(0, 0)
+            signal.set_wakeup_fd(-1)  # the batch's wake-up pipe is not the job's
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
             if die_with_parent:

@@ -12,8 +12,8 @@ A record is written to a temporary file and renamed into place, so a record exis
 completely or not at all, whatever stops the batch (Ctrl-C, a killed process, a full
 disk: the write fails and the batch stops with status 84, its records intact). Records
 are not fsync'ed (that cost ~7 ms a job here): a crash of the host itself may lose the
-last ones, which a resume then runs again. Re-running the same command reads the records back and runs only the jobs
-that have none.
+last ones, which a resume then runs again. Re-running the same command reads the
+records back and runs only the jobs that have none.
 """
 
 from __future__ import annotations
