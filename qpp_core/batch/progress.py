@@ -31,7 +31,6 @@ class Progress:
                 initial=done,
                 unit="job",
                 file=sys.stderr,
-                dynamic_ncols=True,
                 disable=None,  # off when stderr is not a terminal
             )
             self._bar.set_postfix_str(self._postfix(0), refresh=False)
