@@ -71,11 +71,13 @@ def start(job: Job, settings: Settings, job_dir: str, *, die_with_parent: bool =
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
-    gc.freeze()  # the child then leaves the parent's objects alone: fewer pages copied
+    gc.freeze()  # the child's collector then leaves the inherited objects (and pages) alone
     now = time.monotonic()
     started_at = time.time()
     pid = os.fork()
-    if pid == 0:  # the child: never returns
+    if pid != 0:
+        gc.unfreeze()  # this process goes on collecting as before
+    else:  # the child: never returns
         status = 85
         try:
             os.setpgid(0, 0)

@@ -126,6 +126,9 @@ class DaskPool:
                     record, files = future.result()
                 except distributed.KilledWorker as exc:
                     record, files = lost(job, f"workers kept dying while running it: {exc}"), {}
+                except QppError as exc:  # the worker's qpp cannot run it (a plugin missing)
+                    record, files = lost(job, f"on the worker: {exc}"), {}
+                    record["status"] = "error"
                 except Exception as exc:
                     record, files = lost(job, f"Dask could not run it: {exc!r}"), {}
                 self._store(job, files)
