@@ -118,3 +118,29 @@ def test_retry_failed_runs_only_failed_jobs(in_tmp: Path) -> None:
     after = {r["id"]: r for r in by_index(in_tmp / "qpp-batch")}
     assert after["good"]["started"] == before["good"]["started"]
     assert after["later"]["status"] == "ok"
+
+
+def test_a_full_disk_stops_the_batch_with_its_records_intact(
+    in_tmp: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qpp_core.batch import records as records_module
+
+    real_dump = records_module.json.dump
+    calls = []
+
+    def dump(data: object, file: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) > 3:  # batch.json, then two records
+            raise OSError(28, "No space left on device")
+        real_dump(data, file, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(records_module.json, "dump", dump)
+    assert batch("-p", "insn", HELLO, f"@{corpus}/*") == 84
+    err = capsys.readouterr().err
+    assert "qpp: error: cannot write qpp-batch/records/" in err
+    assert err.rstrip().endswith("No space left on device")
+    assert len(by_index(in_tmp / "qpp-batch")) == 2
+    assert not list((in_tmp / "qpp-batch/records").glob(".*"))  # no half-written record
+    monkeypatch.setattr(records_module.json, "dump", real_dump)
+    assert batch("-p", "insn", HELLO, f"@{corpus}/*") == 0
+    assert len(by_index(in_tmp / "qpp-batch")) == 6
