@@ -7,7 +7,9 @@ The pieces, each in its own module:
 * :mod:`.child`: running one job in a forked child of a warm process (the isolation);
 * :mod:`.outcome`: turning a child's end into a job record;
 * :mod:`.records`: the results directory: atomic records, resume, summary;
-* :mod:`.executors`: where children run: this process's local pool or Dask workers;
+* :mod:`.waiting`: reaping children, timeouts, killing what a job left behind;
+* :mod:`.executors`: the local pool (children of this process), and the executor protocol;
+* :mod:`.daskpool`: the same jobs as Dask tasks (imported only with ``--dask``);
 * :mod:`.merge`: the plugins' ``qpp_batch_merge`` hooks over every record;
 * :mod:`.progress`: the progress bar, or JSON lines;
 * :mod:`.driver`: the batch from start to summary.
