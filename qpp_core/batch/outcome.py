@@ -42,9 +42,14 @@ def _stderr_tail(job_dir: str) -> str:
 
 
 def _qpp_message(tail: str) -> str | None:
-    """The last ``qpp: error:`` line of the job's stderr, if any."""
-    lines = [line for line in tail.splitlines() if line.startswith("qpp: error:")]
-    return lines[-1][len("qpp: error:") :].strip() if lines else None
+    """qpp's reason, from the job's stderr: its last ``qpp: error:`` line, else the last
+    ``qpp: ...`` line a plugin's failure left (e.g. an atexit error)."""
+    lines = tail.splitlines()
+    for prefix in ("qpp: error:", "qpp:"):
+        found = [line for line in lines if line.startswith(prefix)]
+        if found:
+            return found[-1][len(prefix) :].strip()
+    return None
 
 
 def _read_result(job_dir: str) -> dict[str, Any] | None:

@@ -144,3 +144,15 @@ def test_a_full_disk_stops_the_batch_with_its_records_intact(
     monkeypatch.setattr(records_module.json, "dump", real_dump)
     assert batch("-p", "insn", HELLO, f"@{corpus}/*") == 0
     assert len(by_index(in_tmp / "qpp-batch")) == 6
+
+
+def test_an_atexit_failure_is_named(in_tmp: Path, site: FakeSite) -> None:
+    site.plugin(
+        "grumpy",
+        "from qpp_core import hookimpl\nqemu_plugin_version = 2\n\n"
+        "@hookimpl\ndef qemu_plugin_atexit():\n    raise KeyError('bye')\n",
+    )
+    assert batch("-p", "grumpy", HELLO) == 1
+    (row,) = by_index(in_tmp / "qpp-batch")
+    assert row["status"] == "plugin-error" and row["qpp_status"] == 80
+    assert row["message"] == "plugin grumpy raised in qemu_plugin_atexit: KeyError: 'bye'"
