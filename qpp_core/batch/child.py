@@ -87,9 +87,10 @@ def start(job: Job, settings: Settings, job_dir: str, *, die_with_parent: bool =
             if die_with_parent:
                 _die_with_parent()
             status = _child(job, settings, job_dir, file_args)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(BaseException):
-                os.write(2, f"qpp: error: batch job failed: {traceback.format_exc()}".encode())
+                text = f"qpp: error: a bug in qpp batch: {exc!r}\n{traceback.format_exc()}"
+                os.write(2, text.encode())
         finally:
             os._exit(status)
     with contextlib.suppress(PermissionError, ProcessLookupError):
@@ -120,6 +121,9 @@ def _redirect(job: Job, job_dir: str) -> None:
         os._exit(84)
     os.dup2(source, 0)
     os.close(source)
+    # the batch's own fds (other jobs' pidfds, its pipes) are not the guest's: a job starts
+    # with 0, 1 and 2 only, as a `qpp run` from a shell does
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     # Python's own streams on the new fds (the parent's may be wrappers, e.g. pytest's)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,11 @@ def test_json_progress_lines(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -
     assert all(line["total"] == len(jobs) and line["status"] == "ok" for line in jobs)
     assert jobs[-1]["eta"] == 0
     assert last["event"] == "summary" and last["done"] == len(jobs) and last["complete"]
+
+
+def test_a_job_sees_the_fds_a_qpp_run_sees(in_tmp: Path) -> None:
+    scanner = str(TEST_GUESTS / "clifds.x86_64")
+    assert batch("--workers", "2", "--timeout", "60", scanner, "scan") == 0
+    (row,) = by_index(in_tmp / "qpp-batch")
+    reference = qpp_run([scanner, "scan"], stdin=subprocess.DEVNULL)
+    assert (in_tmp / "qpp-batch" / row["stdout"]).read_text() == reference.stdout
