@@ -26,7 +26,7 @@ from qpp_core.batch.executors import Executor, LocalPool
 from qpp_core.batch.jobs import Job
 from qpp_core.batch.merge import merge_all
 from qpp_core.batch.outcome import FAILED_STATUSES
-from qpp_core.batch.progress import Progress
+from qpp_core.batch.progress import Progress, emit
 from qpp_core.batch.records import Results, summarize, write_json_atomic
 from qpp_core.batch.settings import Settings, plugin_modules, prepare
 
@@ -146,7 +146,7 @@ def _finish(
         summary["merged"] = merge_all(plugin_modules(options.settings), ordered, results.merged_dir)
     write_json_atomic(results.root / "summary.json", summary)
     if options.progress == "json":
-        Progress.emit(Progress(0, 0, 0, "quiet"), sys.stdout, {"event": "summary", **summary})
+        emit(sys.stdout, {"event": "summary", **summary})
     where = results.root / "summary.json"
     if interrupted and not complete:
         stderr.write(

@@ -58,7 +58,7 @@ class Progress:
             self._bar.update(1)
         elif self.mode == "json":
             eta = self.eta()
-            self.emit(
+            emit(
                 sys.stdout,
                 {
                     "event": "job",
@@ -72,10 +72,12 @@ class Progress:
                 },
             )
 
-    def emit(self, stream: TextIO, data: dict[str, Any]) -> None:
-        stream.write(json.dumps(data) + "\n")
-        stream.flush()
-
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def emit(stream: TextIO, data: dict[str, Any]) -> None:
+    """One JSON line, flushed at once (a reader follows the batch as it goes)."""
+    stream.write(json.dumps(data) + "\n")
+    stream.flush()
