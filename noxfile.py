@@ -31,6 +31,8 @@ def tests(session: nox.Session, install_set: str, pluggy: str) -> None:
     session.install(
         *INSTALL_SETS[install_set], PLUGGY[pluggy], "pytest", "pytest-xdist", "hypothesis"
     )
+    if install_set == "client" and pluggy == "latest":  # qpp batch --dask, as tox
+        session.install("dask[distributed]")
     full = install_set == "client" and pluggy == "latest" and session.python == "3.11"
     session.run(
         "pytest",
@@ -55,7 +57,7 @@ def strace(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def integration(session: nox.Session) -> None:
     """pip-install the real distributions into fresh virtual environments."""
-    session.install(".", "pytest", "hypothesis", "build", "uv")
+    session.install(".", "pytest", "hypothesis", "build", "uv", "dask[distributed]")
     session.run("pytest", "-m", "integration", *session.posargs)
 
 

@@ -133,3 +133,33 @@ def qemu_plugin_atexit() -> None:
     Runs after the guest exited, crashed or was stopped by a plugin error, newest-loaded
     plugin first; an exception here is reported for its plugin and the others still run.
     """
+
+
+@hookspec
+def qpp_batch_result() -> object:
+    """This run's result as data, for ``qpp batch`` (qpp's own event; QEMU has none).
+
+    Called once per job, in the job's process, after every atexit callback ran and while
+    the plugin's state is still there. Return JSON-serialisable data (dicts with string
+    keys, lists, numbers, strings, booleans, ``None``): ``qpp batch`` stores it in the
+    job's record and later hands it to :func:`qpp_batch_merge` with the other jobs' data.
+    A dict with an integer ``"insns"`` entry gives the job record its instruction count.
+    Not called in a guest fork's child processes (a batch job is its first process).
+    An exception marks the job ``plugin-error``.
+    """
+
+
+@hookspec
+def qpp_batch_merge(results: list[tuple[str, object]], directory: str) -> object:
+    """Merge the data many runs' :func:`qpp_batch_result` gave (``qpp batch``).
+
+    Called once per batch, in the batch's own process (no guest, no session: only plain
+    Python here), with the plugin's data of every job that has some, in job order.
+
+    :param results: ``(job id, data)`` pairs, in the order the jobs were listed; merge in
+        this order so that the result does not depend on which job finished first.
+    :param directory: a folder the plugin may write merged files to (``drcov`` writes
+        one coverage file there); name them after the plugin.
+    :return: JSON-serialisable merged data, written to ``DIRECTORY/<plugin>.json`` and
+        summarised in the batch's ``summary.json``.
+    """

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -45,6 +45,9 @@ class RunOptions:
     plugins: Sequence[PluginRequest] = ()
     log_file: str | None = None
     on_plugin_error: str = "stop"
+    #: called once the guest ended and the atexit callbacks ran, while the plugins are
+    #: still loaded (``qpp batch`` asks them for their results here); not in fork children
+    collect: Callable[[Session], None] | None = None
 
 
 def _report(stderr: TextIO, error: QppError) -> int:
@@ -98,15 +101,21 @@ def run(
                 return _report(stderr, error)
             except HostSignalInterrupt:
                 pass  # the guest dies of it at once; the installed plugins' atexit run
-            return _run_guest(session, machine, stderr, host)
+            return _run_guest(session, machine, stderr, host, options.collect)
 
 
 def _plugin_running() -> bool:
     return active_plugin() is not None
 
 
-def _run_guest(session: Session, machine: Machine, stderr: TextIO, host: HostSignals) -> int:
-    status = _finish_guest(session, machine, stderr, host)
+def _run_guest(
+    session: Session,
+    machine: Machine,
+    stderr: TextIO,
+    host: HostSignals,
+    collect: Callable[[Session], None] | None = None,
+) -> int:
+    status = _finish_guest(session, machine, stderr, host, collect)
     machine = session.machine  # the last program the process ran (after any execve)
     if machine.is_fork_child:  # a guest fork's child ends here, as its guest ended
         from qpp_core.machine.run import GuestExit, end_forked_child
@@ -136,7 +145,13 @@ def _run_programs(session: Session, machine: Machine) -> GuestExit:
     return outcome
 
 
-def _finish_guest(session: Session, machine: Machine, stderr: TextIO, host: HostSignals) -> int:
+def _finish_guest(
+    session: Session,
+    machine: Machine,
+    stderr: TextIO,
+    host: HostSignals,
+    collect: Callable[[Session], None] | None = None,
+) -> int:
     log = session.log
     status: int | None = None
     failure: QppError | None = None
@@ -164,6 +179,8 @@ def _finish_guest(session: Session, machine: Machine, stderr: TextIO, host: Host
         stderr.write(guest_message.rstrip("\n") + "\n")
         stderr.flush()
     atexit_error = session.run_atexit()
+    if collect is not None and not session.machine.is_fork_child:
+        collect(session)
     log.close()
     failure = failure or atexit_error
     if log.failure is not None:  # the -D file could not be written (e.g. -D /dev/full)

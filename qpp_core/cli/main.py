@@ -1,4 +1,4 @@
-"""The ``qpp`` command: ``run``, ``list``, ``graph``, ``help``, ``new``.
+"""The ``qpp`` command: ``run``, ``batch``, ``list``, ``graph``, ``help``, ``new``.
 
 Every failure a user can cause ends in one line on stderr, ``qpp: error: ...``, and the
 exit status of :class:`qpp_core.errors.ExitStatus`; a traceback means a bug in qpp.
@@ -14,12 +14,12 @@ import sys
 from collections.abc import Sequence
 
 from qpp_core import __version__, hostfds
-from qpp_core.cli import listing, run, scaffold
+from qpp_core.cli import batch, listing, run, scaffold
 from qpp_core.errors import InternalError, QppError
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The ``qpp`` parser and its ``run`` subparser."""
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``qpp`` parser, and the subparsers whose guest command is split off first."""
     parser = argparse.ArgumentParser(
         prog="qpp",
         description="QEMU-style TCG plugins, and plugins that talk to each other (QPP).",
@@ -27,20 +27,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser.add_argument("--version", action="version", version=f"qpp {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     run_parser = run.add_parser(subparsers)
+    batch_parser = batch.add_parser(subparsers)
     listing.add_parsers(subparsers)
     scaffold.add_parsers(subparsers)
-    return parser, run_parser
+    return parser, {"run": run_parser, "batch": batch_parser}
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
-    """Parse the command line; ``qpp run``'s guest command is split off first (see
-    :func:`run.split_command`), so that the guest's options never reach argparse."""
-    parser, run_parser = build_parser()
+    """Parse the command line; ``qpp run``'s and ``qpp batch``'s guest command is split off
+    first (see :func:`run.split_command`), so that the guest's options never reach argparse."""
+    parser, commands = build_parser()
     argv = list(argv)
     first = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
-    if first is None or argv[first] != "run":
+    if first is None or argv[first] not in commands:
         return parser.parse_args(argv)
-    options, command = run.split_command(run_parser, argv[first + 1 :])
+    options, command = run.split_command(commands[argv[first]], argv[first + 1 :])
     args = parser.parse_args([*argv[: first + 1], *options])
     args.command = command
     return args

@@ -148,3 +148,43 @@ def qemu_plugin_atexit() -> None:
         with contextlib.suppress(OSError):
             close_private(out)
         raise PluginFailure(f"cannot write {_state['filename']}: {exc.strerror}") from None
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, Any]:
+    """``qpp batch``: the run's modules (path, start, end, entry, bits) and its blocks
+    (module, absolute start, size), in first-execution order."""
+    images = _images or [guest_image()]
+    return {
+        "modules": [[i.path, i.start_code, i.end_code, i.entry, i.bits] for i in images],
+        "blocks": [list(key) for key in _executed],
+    }
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]], directory: str) -> dict[str, Any]:
+    """``qpp batch``: one coverage file, ``drcov.trace`` in ``directory``, with every
+    module and block of every job (in job order), and per job the blocks it covered
+    first (no earlier job in the list covered them): what each input added."""
+    images: dict[GuestImage, int] = {}
+    blocks: dict[tuple[int, int, int], None] = {}
+    first: dict[str, list[list[int]]] = {}
+    for job_id, data in results:
+        ids = [images.setdefault(GuestImage(*module), len(images)) for module in data["modules"]]
+        new = first.setdefault(job_id, [])
+        for mod, start, size in data["blocks"]:
+            key = (ids[mod], start, size)
+            if key not in blocks:
+                blocks[key] = None
+                new.append(list(key))
+    path = f"{directory}/drcov.trace"
+    if images:
+        with open(path, "wb") as out:
+            out.write(render(list(images), list(blocks)))
+    return {
+        "file": "drcov.trace" if images else None,
+        "modules": [image.path for image in images],
+        "blocks": len(blocks),
+        "new_blocks": {job_id: len(new) for job_id, new in first.items()},
+        "first": first,
+    }

@@ -121,3 +121,25 @@ def qemu_plugin_atexit() -> None:
     else:
         out.append("no blocks executed\n")
     qemu_plugin_outs("".join(out))
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, Any]:
+    """``qpp batch``: ``{"blocks": [[pc, tcount, icount, ecount], ...]}``."""
+    return {"blocks": [list(row) for row in blocks()]}
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``qpp batch``: translations and executions summed per block (pc, icount), as a
+    table of the same shape, most executed first. Blocks of different programs at one
+    address add up: merge jobs that run the same program."""
+    table: dict[tuple[int, int], list[int]] = {}
+    for _, data in results:
+        for pc, tcount, icount, ecount in data["blocks"]:
+            entry = table.setdefault((pc, icount), [0, 0])
+            entry[0] += tcount
+            entry[1] += ecount
+    rows = [[pc, tc, ic, ec] for (pc, ic), (tc, ec) in table.items()]
+    rows.sort(key=lambda row: (-row[3], row[0], row[2]))
+    return {"blocks": rows}

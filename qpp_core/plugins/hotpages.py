@@ -105,3 +105,25 @@ def qemu_plugin_atexit() -> None:
     for page, rcpus, reads, wcpus, writes in pages()[:LIMIT]:
         out.append(f"0x{page:016x}, 0x{rcpus:04x}, {reads}, 0x{wcpus:04x}, {writes}\n")
     qemu_plugin_outs("".join(out))
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, Any]:
+    """``qpp batch``: ``{"pages": [[page, rcpus, reads, wcpus, writes], ...]}``."""
+    return {"pages": [list(row) for row in pages()]}
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``qpp batch``: reads and writes summed per page (vcpu masks or'ed), busiest first."""
+    table: dict[int, list[int]] = {}
+    for _, data in results:
+        for page, rcpus, reads, wcpus, writes in data["pages"]:
+            entry = table.setdefault(page, [0, 0, 0, 0])
+            entry[0] |= rcpus
+            entry[1] += reads
+            entry[2] |= wcpus
+            entry[3] += writes
+    rows = [[page, *counts] for page, counts in table.items()]
+    rows.sort(key=lambda r: (-(r[2] + r[4]), r[0]))
+    return {"pages": rows}

@@ -154,3 +154,26 @@ def qemu_plugin_atexit() -> None:
         for mnemonic, hits, cls in rows[: _state["limit"]]:
             out.append(f"Instr: {mnemonic:<24}\t({hits} hits)\t(class={cls})\n")
     qemu_plugin_outs("".join(out))
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, Any]:
+    """``qpp batch``: hits per class and per mnemonic (``[hits, class]``)."""
+    return {
+        "classes": class_counts(),
+        "mnemonics": {m: [hits, cls] for m, hits, cls in mnemonic_counts()},
+    }
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``qpp batch``: both tables summed over every job, mnemonics most executed first."""
+    classes: dict[str, int] = {}
+    mnemonics: dict[str, list[Any]] = {}
+    for _, data in results:
+        for name, hits in data["classes"].items():
+            classes[name] = classes.get(name, 0) + hits
+        for mnemonic, (hits, cls) in data["mnemonics"].items():
+            mnemonics.setdefault(mnemonic, [0, cls])[0] += hits
+    ordered = sorted(mnemonics.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return {"classes": classes, "mnemonics": dict(ordered)}

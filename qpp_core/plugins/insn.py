@@ -130,3 +130,15 @@ def qemu_plugin_atexit() -> None:
         lines.append(f"0x{vaddr:x}: {disas} executed {n} times\n")
     lines.append(f"total insns: {total()}\n")
     qemu_plugin_outs("".join(lines))
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, int]:
+    """``qpp batch``: this run's count (it becomes the job record's instruction count)."""
+    return {"insns": total()}
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, int]:
+    """``qpp batch``: the total over every job."""
+    return {"insns": sum(int(data["insns"]) for _, data in results), "jobs": len(results)}

@@ -75,3 +75,22 @@ def format_table(table: dict[int, tuple[int, int]]) -> str:
 def qemu_plugin_atexit() -> None:
     if not _print[0]:
         qemu_plugin_outs(format_table(stats()))
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, Any]:
+    """``qpp batch``: ``{"syscalls": {number: [calls, errors]}}`` (numbers as strings)."""
+    return {"syscalls": {str(num): [calls, errors] for num, (calls, errors) in stats().items()}}
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``qpp batch``: calls and errors summed per system call over every job."""
+    table: dict[int, list[int]] = {}
+    for _, data in results:
+        for num, (calls, errors) in data["syscalls"].items():
+            entry = table.setdefault(int(num), [0, 0])
+            entry[0] += calls
+            entry[1] += errors
+    ordered = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return {"syscalls": {str(num): counts for num, counts in ordered}}
