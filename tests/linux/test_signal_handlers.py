@@ -61,3 +61,14 @@ def test_timers_raise_sigalrm_for_handlers_and_default(arch: str) -> None:
     status, out, err = _run("sig_timers", arch)
     assert status == 142, err
     assert out == _expected("sig_timers")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_handlers_edit_the_kernel_signal_frame(arch: str) -> None:
+    """The kernel's frame on the guest stack: a SIGSEGV handler advances the saved pc and
+    sets the load's register, another edits a syscall's result and uc_sigmask; SA_NODEFER,
+    SA_RESETHAND, SA_ONSTACK (a stack overflow caught on the alternate stack) and FP
+    registers kept across timer handlers, as under qemu-user."""
+    status, out, err = _run("sig_frames", arch)
+    assert status == 0, err
+    assert out == _expected("sig_frames")

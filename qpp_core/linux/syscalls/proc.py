@@ -249,16 +249,22 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
 
 @handles("sigaltstack")
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
-    """Kept and reported back, checked as Linux does (no handler runs on it yet)."""
+    """Checked as Linux does; SS_ONSTACK is reported (and a change refused, EPERM) while
+    the guest runs on it; handlers installed with SA_ONSTACK run on it (:mod:`.frames`)."""
+    from .frames import altstack_words, on_altstack
+
     sa = sigstate.SIG_ABI[k.arch_name]
     st = sigstate.state(k)
-    old = st.altstack
+    sp_now = k.m.uc.reg_read(k.m.arch.sp)
+    old = altstack_words(k, sp_now)
     if a[1]:
         k.read(a[1], 3 * k.m.arch.word)  # EFAULT for a bad old-stack pointer first, as qemu
     if a[0]:
         sp, second, third = k.get_words(a[0], 3)
         flags, size = (third, second) if sa.stack_flags_last else (second, third)
         mode = c_int(flags) & 0x7FFFFFFF  # without SS_AUTODISARM
+        if on_altstack(k, sp_now):
+            return -errno.EPERM
         if mode not in (0, 1, 2):  # 0, SS_ONSTACK, SS_DISABLE
             return -errno.EINVAL
         if mode == 2:
@@ -269,7 +275,6 @@ def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
             st.altstack = (sp, flags & 0x80000000, size)
     if a[1]:
         sp, flags, size = old
-        flags |= 0 if size else 2  # SS_DISABLE when there is none
         words = (sp, size, flags) if sa.stack_flags_last else (sp, flags, size)
         k.put_words(a[1], *words)
     return 0
