@@ -20,7 +20,7 @@ from typing import Any, NoReturn, Protocol
 import unicorn
 
 from .arch import Arch, Uc
-from .arch.base import UcError
+from .arch.base import INVALID_INSN, TrapSiginfo, UcError
 from .hostsig import HostSignalInterrupt
 from .signals import uncaught_message
 from .symbols import SymbolTable
@@ -99,6 +99,8 @@ class Machine:
         self._stopped = False
         self._restart = False
         self._fault_addr: int | None = None
+        #: a CPU exception a guest handler may take: (signal, exception number, hook's pc)
+        self._trap: tuple[int, int, int] | None = None
         #: the memory layer's say on a fault address: a signal other than SIGSEGV, or None
         self.fault_signal: Callable[[int], int | None] | None = None
         #: the memory layer's say on executing an unmapped address (a kernel entry point
@@ -272,6 +274,11 @@ class Machine:
                     break
                 begin = self._resume_pc()
                 continue
+            if self._trap is not None and error is None:
+                if self._deliver_trap():
+                    begin = self._resume_pc()  # the guest's handler
+                    continue
+                break
             if error is not None:
                 if self._fault(error):
                     begin = self._resume_pc()  # the guest's handler
@@ -329,7 +336,38 @@ class Machine:
             self._syscall()
             return
         sig = self.arch.exception_signal(intno)
+        if self.fault_handler is not None:  # delivered once the engine has stopped
+            self._trap = (sig, intno, self.pc)
+            self.uc.emu_stop()
+            return
         self.kill(sig, f"pc=0x{self.pc:x}: CPU exception {intno}")
+
+    def _deliver_trap(self) -> bool:
+        """A CPU exception stopped the engine: the guest's handler runs (True), with the
+        saved pc and siginfo Linux gives it, or the guest dies."""
+        assert self._trap is not None
+        sig, intno, hook_pc = self._trap
+        self._trap = None
+        insn = hook_pc - self.arch.trap_pc_offset
+        import os as _o
+
+        if _o.environ.get("QPP_PROBE"):
+            print("PROBE", intno, hex(hook_pc), hex(self.pc), file=sys.stderr)
+        info = self.arch.trap_siginfo.get(intno, TrapSiginfo(0, addr_is_pc=False))
+        self._write_pc(insn + info.resume)
+        addr = insn if info.addr_is_pc else 0
+        sig = info.signal or sig
+        assert self.fault_handler is not None
+        if self.fault_handler(sig, addr, info.code):
+            return True
+        self.kill(sig, f"pc=0x{insn:x}: CPU exception {intno}")
+        return False
+
+    def _write_pc(self, pc: int) -> None:
+        """Set the pc, keeping arm's Thumb state (bit 0 of a written pc sets it)."""
+        if self.arch.name == "arm" and self.uc.reg_read(self.arch.registers["cpsr"]) & 0x20:
+            pc |= 1
+        self.uc.reg_write(self.arch.pc, pc)
 
     def _syscall(self) -> None:
         """Emulate the trapped syscall, unless a host signal has ended the guest."""
@@ -356,6 +394,11 @@ class Machine:
         found = _FAULT_ERRORS.get(errno_, (signal.SIGSEGV, str(error)))
         sig, what = int(found[0]), found[1]
         code = _SI_CODES.get(errno_, 0)
+        invalid = self.arch.trap_siginfo.get(INVALID_INSN)
+        if errno_ == unicorn.UC_ERR_INSN_INVALID and invalid is not None:
+            code = invalid.code
+            sig = invalid.signal or sig
+            self._fault_addr = self.pc if invalid.addr_is_pc else None
         if self._fault_addr is not None and self.fault_signal is not None:
             other = self.fault_signal(self._fault_addr)
             if other is not None:

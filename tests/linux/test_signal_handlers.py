@@ -72,3 +72,13 @@ def test_handlers_edit_the_kernel_signal_frame(arch: str) -> None:
     status, out, err = _run("sig_frames", arch)
     assert status == 0, err
     assert out == _expected("sig_frames")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cpu_exceptions_reach_handlers_with_qemus_siginfo(arch: str) -> None:
+    """SIGFPE (divide by zero), SIGILL (an undefined instruction, skipped by a handler that
+    returns), SIGTRAP (breakpoint), SIGBUS (past a file's end): signal, si_code and si_addr
+    as qemu-user reports them, per architecture (expected/sig_traps.ARCH)."""
+    status, out, err = _run("sig_traps", arch)
+    assert status == 0, err
+    assert out == (TESTS / "guests" / "expected" / f"sig_traps.{arch}").read_text()

@@ -41,13 +41,15 @@ SA_NODEFER = 0x40000000
 SA_RESETHAND = 0x80000000
 SA_RESTORER = 0x04000000
 SI_USER = 0
+SI_TKILL = -6
 CLD_EXITED = 1
 SIGINFO_SIZE = 128
 
 
 @dataclass
 class _State:
-    pending: set[int] = field(default_factory=set)
+    #: pending signal -> its siginfo (None: made at delivery, from the signal alone)
+    pending: dict[int, bytes | None] = field(default_factory=dict)
     #: rt_sigsuspend's caller's mask, restored when the handler that ended it returns
     suspended_mask: bytes | None = None
 
@@ -72,9 +74,39 @@ def install_trampoline(k: LinuxKernel, addr: int) -> None:
     k.sigtramp = addr
 
 
-def post(k: LinuxKernel, sig: int) -> None:
-    """Guest signal ``sig`` (guest numbering), whose disposition is a handler, is pending."""
-    _state(k).pending.add(sig)
+def post(k: LinuxKernel, sig: int, info: bytes | None = None) -> None:
+    """Guest signal ``sig`` (guest numbering) is pending, with its siginfo if known (a
+    standard signal already pending keeps its first siginfo: they do not queue)."""
+    _state(k).pending.setdefault(sig, info)
+
+
+def post_from_self(k: LinuxKernel, sig: int, code: int = SI_USER) -> None:
+    """The guest sent itself ``sig`` (kill: SI_USER, tgkill/tkill: SI_TKILL)."""
+    post(k, sig, _siginfo(k, sig, code, 0))
+
+
+def pending_mask(k: LinuxKernel) -> int:
+    """rt_sigpending: the signals pending (blocked or not yet delivered), as a bit mask."""
+    st = _STATES.get(k)
+    return sum(1 << (sig - 1) for sig in st.pending) if st is not None else 0
+
+
+def take_pending(k: LinuxKernel, wanted: int) -> tuple[int, bytes] | None:
+    """rt_sigtimedwait: remove the lowest pending signal of the ``wanted`` mask; with its
+    siginfo."""
+    st = _STATES.get(k)
+    if st is None:
+        return None
+    sig = next((s for s in sorted(st.pending) if wanted >> (s - 1) & 1), None)
+    if sig is None:
+        return None
+    info = st.pending.pop(sig)
+    return sig, info if info is not None else _siginfo(k, sig, None, 0)
+
+
+def blocked(k: LinuxKernel, sig: int) -> bool:
+    """Whether the guest's mask blocks ``sig``."""
+    return _blocked(k, sig)
 
 
 def _blocked(k: LinuxKernel, sig: int) -> bool:
@@ -112,8 +144,18 @@ def deliver_pending(k: LinuxKernel) -> None:
             sigstate.state(k).mask, st.suspended_mask = st.suspended_mask, None
         return
     assert st is not None
-    st.pending.discard(sig)
-    _run_handler(k, sig)
+    _take(k, st, sig, in_trap=True)
+
+
+def _take(k: LinuxKernel, st: _State, sig: int, *, in_trap: bool) -> None:
+    """Deliver pending ``sig``: its handler runs, or its default action is taken (a signal
+    blocked when it came, and its handler gone since), or it is ignored."""
+    info = st.pending.pop(sig)
+    action = sigstate.disposition(k, sig)
+    if action > sigstate.SIG_IGN:
+        _run_handler(k, sig, in_trap=in_trap, info=info)
+    elif action == sigstate.SIG_DFL and sig not in sigstate.SIG_ABI[k.arch_name].default_ignored:
+        k.m.kill(sigstate.host_signal(k, sig))
 
 
 #: how often a waiting ``rt_sigsuspend`` looks again (a host signal also ends the wait)
@@ -153,7 +195,7 @@ def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal (a timer's, or sent to qpp) for which the guest has a handler: post it
     (True); the handler runs at the next block boundary or system call end."""
     sig = target_signal_number(k.arch_name, host_sig)
-    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN:
+    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN and not _blocked(k, sig):
         return False
     post(k, sig)
     return True
@@ -167,8 +209,7 @@ def deliver_posted(k: LinuxKernel) -> bool:
     sig = _deliverable(k)
     if sig is None:
         return False
-    st.pending.discard(sig)
-    _run_handler(k, sig, in_trap=False)
+    _take(k, st, sig, in_trap=False)
     return True
 
 
@@ -194,13 +235,19 @@ def _siginfo(k: LinuxKernel, sig: int, code: int | None, addr: int) -> bytes:
     union = 16 if k.m.arch.bits == 64 else 12
     if addr:  # si_addr: the union's first member
         struct.pack_into("<Q" if k.m.arch.bits == 64 else "<I", info, union, addr)
-    elif code == SI_USER:  # kill of itself: si_pid, si_uid
+    elif code in (SI_USER, SI_TKILL):  # sent by itself: si_pid, si_uid
         struct.pack_into("<iI", info, union, os.getpid(), os.getuid())
     return bytes(info)
 
 
 def _run_handler(
-    k: LinuxKernel, sig: int, *, in_trap: bool = True, addr: int = 0, code: int | None = None
+    k: LinuxKernel,
+    sig: int,
+    *,
+    in_trap: bool = True,
+    addr: int = 0,
+    code: int | None = None,
+    info: bytes | None = None,
 ) -> None:
     """Call the guest's handler for ``sig``; ``in_trap``: from inside a syscall's hook."""
     handler, flags, restorer, sa_mask = _action(k, sig)
@@ -223,7 +270,7 @@ def _run_handler(
         handler=handler,
         flags=flags,
         restorer=ret,
-        siginfo=_siginfo(k, sig, code, addr),
+        siginfo=info if info is not None else _siginfo(k, sig, code, addr),
         old_mask=int.from_bytes(old_mask, "little"),
         fault_address=addr,
     )

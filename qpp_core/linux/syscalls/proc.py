@@ -294,7 +294,7 @@ def _no_such_process(pid: int) -> bool:
     return False
 
 
-def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
+def _signal_self(k: LinuxKernel, pid: int, sig: int, code: int = 0) -> int:
     """kill(2): guest processes are host processes, so others get the host signal; this
     process applies the guest's disposition (its handlers do not run yet)."""
     pid, sig = c_int(pid), c_int(sig)
@@ -307,7 +307,7 @@ def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
         return -errno.EPERM  # every process of the host: qpp refuses rather than obey
     if pid == me:
         if sig:
-            sigstate.raise_in_guest(k, sig)
+            sigstate.raise_in_guest(k, sig, code)
         return 0
     host = sigstate.host_signal(k, sig) if sig else 0
     if pid > 0:
@@ -327,7 +327,7 @@ def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
         if catchable:
             signal.sigtimedwait({host}, 0)  # take back the copy sent to qpp itself
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {host})
-    sigstate.raise_in_guest(k, sig)
+    sigstate.raise_in_guest(k, sig, code)
     return 0
 
 
@@ -336,13 +336,16 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     return _signal_self(k, a[0], a[1])
 
 
+SI_TKILL = -6
+
+
 @handles("tgkill")
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
     if c_int(a[0]) <= 0 or c_int(a[1]) <= 0:
         return -errno.EINVAL
     if c_int(a[0]) != os.getpid() or c_int(a[1]) != os.getpid():
         return -errno.ESRCH  # one thread: its tid is the pid
-    return _signal_self(k, a[1], a[2])
+    return _signal_self(k, a[1], a[2], SI_TKILL)
 
 
 @handles("tkill")
@@ -351,7 +354,7 @@ def sys_tkill(k: LinuxKernel, a: Args) -> int:
         return -errno.EINVAL
     if c_int(a[0]) != os.getpid():
         return -errno.ESRCH  # one thread: its tid is the pid
-    return _signal_self(k, a[0], a[1])
+    return _signal_self(k, a[0], a[1], SI_TKILL)
 
 
 @handles("sched_yield")

@@ -101,19 +101,24 @@ def guest_sigchld(k: LinuxKernel) -> int:
     return target_signal_number(k.arch_name, int(signal.SIGCHLD))
 
 
-def raise_in_guest(k: LinuxKernel, sig: int) -> None:
+def raise_in_guest(k: LinuxKernel, sig: int, code: int | None = None) -> None:
     """The guest provoked signal ``sig`` (guest numbering): apply its disposition.
 
-    Default action: the guest dies as under Linux (128+N), unless the signal is ignored by
-    default. ``SIG_IGN``: nothing. A handler: it runs when the current system call returns
-    (:mod:`.delivery`).
+    A blocked signal stays pending (whatever its disposition, as Linux). Default action:
+    the guest dies as under Linux (128+N), unless the signal is ignored by default.
+    ``SIG_IGN``: nothing. A handler: it runs when the current system call returns
+    (:mod:`.delivery`). ``code``: si_code of a signal the guest sent itself (SI_USER,
+    SI_TKILL); None for one the kernel raises (SIGPIPE).
     """
+    from .delivery import blocked, post, post_from_self
+
     sa = SIG_ABI[k.arch_name]
     action = disposition(k, sig)
-    if action > SIG_IGN:
-        from .delivery import post
-
-        post(k, sig)
+    if action > SIG_IGN or blocked(k, sig):
+        if code is None:
+            post(k, sig)
+        else:
+            post_from_self(k, sig, code)
         return
     if action != SIG_DFL or sig in sa.default_ignored:
         return
