@@ -82,3 +82,13 @@ def test_cpu_exceptions_reach_handlers_with_qemus_siginfo(arch: str) -> None:
     status, out, err = _run("sig_traps", arch)
     assert status == 0, err
     assert out == (TESTS / "guests" / "expected" / f"sig_traps.{arch}").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_pending_signals_sigqueue_and_posix_timers(arch: str) -> None:
+    """sigpending, sigwaitinfo/sigtimedwait (EAGAIN), sigqueue's si_value to a handler and
+    to sigtimedwait, SI_TKILL, timer_create/settime/gettime/delete with SIGEV_SIGNAL (the
+    timer's si_value and SI_TIMER), and a timer's SIGALRM with the default action (142)."""
+    status, out, err = _run("sig_queue", arch)
+    assert status == 142, err
+    assert out == _expected("sig_queue")

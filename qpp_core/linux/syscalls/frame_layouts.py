@@ -69,6 +69,7 @@ class SignalAbi:
     frame_record: int | None = None
     thumb_cpsr: str | None = None  #: arm: resume in Thumb if this register's T bit was set
     code_before_errno: bool = False  #: mips: siginfo is {signo, code, errno}
+    si_timer: int = -2  #: SI_TIMER (mips swaps it with SI_ASYNCIO: -3)
     #: x86_64: after its hook unicorn moves the pc past the trapping SYSCALL instruction
     pc_advance_in_trap: int = 0
 
@@ -276,6 +277,7 @@ MIPSEL = SignalAbi(
     sp_reg="29",
     extra_entry_regs=(("t9", "handler"),),  # PIC code finds its GOT through t9
     code_before_errno=True,
+    si_timer=-3,
 )
 
 SIGNAL_ABIS: dict[str, SignalAbi] = {

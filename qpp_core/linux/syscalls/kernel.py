@@ -39,8 +39,10 @@ from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
 from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
 from . import poll as _poll  # noqa: F401
+from . import posix_timers as _posix_timers  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
+from . import sigwait as _sigwait  # noqa: F401
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
