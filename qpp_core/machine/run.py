@@ -292,6 +292,9 @@ class Machine:
                 continue
             if until and self.pc == until:
                 return None
+            if self.pc != 0:  # stopped for a signal the guest blocks for now: go on
+                begin = self._resume_pc()
+                continue
             # emu_start returned on its own: the guest jumped to address 0
             self.kill(signal.SIGSEGV, f"pc=0x{self.pc:x}: execute at unmapped address 0x0")
             break

@@ -259,8 +259,11 @@ def _mips_frame(sc: int, mask: int, uc: int | None) -> FrameLayout:
             *(Slot(sc + 16 + 8 * i, str(i), signed=True) for i in range(1, 32)),
             Slot(sc + 552, "hi", signed=True),  # sc_mdhi, sc_mdlo
             Slot(sc + 560, "lo", signed=True),
+            *(Slot(sc + 272 + 8 * i, f"f{i}") for i in range(32)),  # sc_fpregs
+            Slot(sc + 532, "fcsr", 4),  # sc_fpc_csr
             Slot(sc + 8, "pc", signed=True),
         ),
+        constants=((sc + 540, 4, 1),),  # sc_used_math
         sigreturn_nr=4193 if uc is not None else 4119,
     )
 

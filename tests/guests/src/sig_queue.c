@@ -80,7 +80,7 @@ int main(void) {
     sev.sigev_value.sival_int = 4242;
     timer_t t;
     printf("timer_create: %d\n", timer_create(CLOCK_MONOTONIC, &sev, &t));
-    struct itimerspec its = {{0, 0}, {0, 20 * 1000 * 1000}};
+    struct itimerspec its = {{0, 0}, {0, 300 * 1000 * 1000}};
     timer_settime(t, 0, &its, NULL);
     struct itimerspec left;
     timer_gettime(t, &left);
