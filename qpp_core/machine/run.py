@@ -111,6 +111,9 @@ class Machine:
         self.fault_handler: Callable[[int, int | None, int], bool] | None = None
         #: the Linux layer takes a host signal for a guest handler: True when it posted it
         self.signal_post: Callable[[int], bool] | None = None
+        #: the Linux layer's say on a host signal posted during a syscall: True when the
+        #: blocking call under way must end with EINTR (no SA_RESTART)
+        self.signal_interrupts_call: Callable[[int], bool] | None = None
         #: the Linux layer runs a posted handler between engine runs: True when it did
         self.deliver_posted: Callable[[], bool] | None = None
         #: the Linux layer's say on a host signal: True when the guest ignores it (SIG_IGN)
@@ -202,6 +205,12 @@ class Machine:
             return False
         self.uc.emu_stop()
         return True
+
+    def interrupts_call(self, sig: int) -> bool:
+        """Whether host signal ``sig``, just posted for a guest handler, ends the blocking
+        system call under way with EINTR (asked by the host signal handler)."""
+        decide = self.signal_interrupts_call
+        return decide is not None and decide(sig)
 
     def ignores_host_signal(self, sig: int) -> bool:
         """Whether the guest set SIG_IGN for host signal ``sig`` (asked by the kernel)."""

@@ -92,3 +92,12 @@ def test_pending_signals_sigqueue_and_posix_timers(arch: str) -> None:
     status, out, err = _run("sig_queue", arch)
     assert status == 142, err
     assert out == _expected("sig_queue")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_sa_restart_versus_eintr(arch: str) -> None:
+    """A timer's signal interrupts read on a pipe and waitpid: under SA_RESTART they go on,
+    without it they fail with EINTR; nanosleep and poll fail with EINTR either way."""
+    status, out, err = _run("sig_restart", arch)
+    assert status == 0, err
+    assert out == _expected("sig_restart")

@@ -191,6 +191,35 @@ def _action(k: LinuxKernel, sig: int) -> tuple[int, int, int | None, int]:
     return frames.signal_abi(k).parse_action(raw)
 
 
+SA_RESTART = 0x10000000
+#: blocking calls a handler's signal interrupts (Linux's "slow" calls): EINTR, or under
+#: SA_RESTART the call goes on (signal(7)); poll, select, the sleeps and the waits for
+#: signals end with EINTR on their own (they look for a due handler as they wait)
+RESTARTABLE_CALLS = frozenset(
+    (
+        *("read", "readv", "write", "writev", "pread64", "pwrite64", "open", "openat"),
+        *("ioctl", "wait4", "waitid", "waitpid", "accept", "accept4", "connect", "recv"),
+        *("recvfrom", "recvmsg", "recvmmsg", "send", "sendto", "sendmsg", "sendmmsg"),
+        *("flock", "fcntl", "fcntl64", "futex", "getrandom"),
+    )
+)
+#: blocking calls that end with EINTR whatever SA_RESTART says
+NEVER_RESTARTED_CALLS = frozenset(["msgrcv", "msgsnd", "semop", "semtimedop", "epoll_wait"])
+
+
+def interrupts_call(k: LinuxKernel, host_sig: int) -> bool:
+    """A host signal was just posted for a guest handler while a syscall runs: whether the
+    call, if it is one that blocks, ends with EINTR (not under SA_RESTART)."""
+    name = k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number))
+    if name not in RESTARTABLE_CALLS and name not in NEVER_RESTARTED_CALLS:
+        return False
+    sig = target_signal_number(k.arch_name, host_sig)
+    if _blocked(k, sig) or sigstate.disposition(k, sig) <= sigstate.SIG_IGN:
+        return False
+    _handler, flags, _restorer, _mask = _action(k, sig)
+    return name in NEVER_RESTARTED_CALLS or not flags & SA_RESTART
+
+
 def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal (a timer's, or sent to qpp) for which the guest has a handler: post it
     (True); the handler runs at the next block boundary or system call end."""

@@ -22,6 +22,7 @@ from ...abi.truncation import apply as apply_casts
 from ...abi.truncation import casts
 from ...errors import QppError
 from ...machine.arch.base import UcError
+from ...machine.hostsig import GuestCallInterrupted
 from . import abi
 from .numbers import NUMBERS
 from .registry import HANDLERS, Args
@@ -172,6 +173,8 @@ class LinuxKernel:
             return -errno.ENOSYS
         try:
             ret = handler(self, a)
+        except GuestCallInterrupted:
+            ret = -errno.EINTR  # a signal for a guest handler, without SA_RESTART
         except OSError as e:
             ret = -(e.errno or errno.EIO)
         except UcError:
