@@ -26,7 +26,6 @@ from weakref import WeakKeyDictionary
 from ...machine.arch.base import UcError
 from ...machine.signals import target_signal_number
 from . import frames, sigstate
-from .frame_layouts import trampoline
 from .process import CHILD_SIGNALS
 from .registry import Args, handles
 
@@ -67,9 +66,9 @@ def _state(k: LinuxKernel) -> _State:
 def install_trampoline(k: LinuxKernel, addr: int) -> None:
     """Write the ``rt_sigreturn`` trampoline at ``addr`` (a page of the guest's)."""
     sabi = frames.signal_abi(k)
-    code = trampoline(k.arch_name, sabi.rt.sigreturn_nr)
+    code = sabi.trampoline_for(sabi.rt)
     if sabi.plain is not None:  # sigreturn for handlers without SA_SIGINFO, 8 bytes on
-        code += trampoline(k.arch_name, sabi.plain.sigreturn_nr)
+        code += sabi.trampoline_for(sabi.plain)
     k.m.uc.mem_write(addr, code)
     k.sigtramp = addr
 

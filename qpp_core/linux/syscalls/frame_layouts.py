@@ -72,6 +72,12 @@ class SignalAbi:
     si_timer: int = -2  #: SI_TIMER (mips swaps it with SI_ASYNCIO: -3)
     #: x86_64: after its hook unicorn moves the pc past the trapping SYSCALL instruction
     pc_advance_in_trap: int = 0
+    #: machine code of a ``sigreturn``-style trampoline for syscall number n (8 bytes or
+    #: fewer: ``mov n, reg; trap``), for handlers without a restorer of their own
+    trampoline: Callable[[int], bytes] = lambda nr: b""
+
+    def trampoline_for(self, frame: FrameLayout) -> bytes:
+        return self.trampoline(frame.sigreturn_nr)
 
 
 def _u(raw: bytes, off: int, size: int) -> int:
@@ -95,6 +101,10 @@ def _action_riscv(raw: bytes) -> tuple[int, int, int | None, int]:
 def _action_mips(raw: bytes) -> tuple[int, int, int | None, int]:
     """flags (an int) first, then handler and a 128-bit mask; no sa_restorer."""
     return _u(raw, 4, 4), _u(raw, 0, 4), None, _u(raw, 8, 16)
+
+
+def _words(*words: int) -> bytes:
+    return struct.pack(f"<{len(words)}I", *words)
 
 
 # --- x86_64: arch/x86/include/asm/sigframe.h, uapi/asm/sigcontext.h -------------------------
@@ -138,6 +148,7 @@ X86_64 = SignalAbi(
     sp_reg="rsp",
     extra_entry_regs=(("rax", "zero"),),  # no vector registers used by a variadic call
     pc_advance_in_trap=2,
+    trampoline=lambda nr: b"\xb8" + struct.pack("<I", nr) + b"\x0f\x05",  # mov $nr,%eax; syscall
 )
 
 # --- aarch64: arch/arm64/kernel/signal.c, uapi/asm/sigcontext.h ------------------------------
@@ -173,6 +184,7 @@ AARCH64 = SignalAbi(
     align=16,
     return_reg="x30",
     frame_record=_A_SIZE,
+    trampoline=lambda nr: _words(0xD2800008 | nr << 5, 0xD4000001),  # mov x8,#nr; svc #0
 )
 
 
@@ -216,6 +228,7 @@ ARM = SignalAbi(
     align=8,
     return_reg="lr",
     thumb_cpsr="cpsr",
+    trampoline=lambda nr: _words(0xE3A07000 | nr, 0xEF000000),  # mov r7,#nr; svc #0
 )
 
 # --- riscv64: arch/riscv/kernel/signal.c, uapi/asm/ucontext.h, sigcontext.h -------------------
@@ -242,6 +255,7 @@ RISCV64 = SignalAbi(
     red_zone=0,
     align=16,
     return_reg="ra",
+    trampoline=lambda nr: _words(0x00000893 | nr << 20, 0x00000073),  # li a7,nr; ecall
 )
 
 
@@ -281,6 +295,7 @@ MIPSEL = SignalAbi(
     extra_entry_regs=(("t9", "handler"),),  # PIC code finds its GOT through t9
     code_before_errno=True,
     si_timer=-3,
+    trampoline=lambda nr: _words(0x24020000 | nr, 0x0000000C),  # li v0,nr; syscall
 )
 
 SIGNAL_ABIS: dict[str, SignalAbi] = {
@@ -290,16 +305,3 @@ SIGNAL_ABIS: dict[str, SignalAbi] = {
     "riscv64": RISCV64,
     "mipsel": MIPSEL,
 }
-
-
-def trampoline(arch_name: str, nr: int) -> bytes:
-    """Machine code for ``sigreturn``-style call ``nr`` (``mov NR, reg; trap``)."""
-    if arch_name == "x86_64":
-        return b"\xb8" + struct.pack("<I", nr) + b"\x0f\x05"  # mov $nr,%eax; syscall
-    words = {
-        "aarch64": (0xD2800008 | nr << 5, 0xD4000001),  # mov x8,#nr; svc #0
-        "riscv64": (0x00000893 | nr << 20, 0x00000073),  # li a7,nr; ecall
-        "arm": (0xE3A07000 | nr, 0xEF000000),  # mov r7,#nr; svc #0
-        "mipsel": (0x24020000 | nr, 0x0000000C),  # li v0,nr; syscall
-    }[arch_name]
-    return struct.pack("<II", *words)
