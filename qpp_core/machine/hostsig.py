@@ -1,8 +1,8 @@
 """Host signals that end the guest, as qemu-user does it.
 
-qemu-user catches every host signal and delivers it to the guest; a guest without a
-handler for it (qpp does not emulate guest handlers yet) takes the default action and
-dies: the shell sees 128+N, and qemu prints ``qemu: uncaught target signal N (...) - core
+qemu-user catches every host signal and delivers it to the guest; a guest with a handler
+for it runs the handler (:meth:`Machine.takes_host_signal`); one without takes the default
+action and dies: the shell sees 128+N, and qemu prints ``qemu: uncaught target signal N (...) - core
 dumped`` only for the signals whose default action dumps core (SIGQUIT among those a
 user sends). qpp does the same for every host signal whose default action ends a process,
 so that Ctrl-C, ``kill``, a closed terminal or ``timeout`` still run every plugin's atexit

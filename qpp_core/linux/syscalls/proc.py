@@ -199,7 +199,7 @@ def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
     return -errno.EINVAL if cur > top else 0
 
 
-# --- signals: dispositions are kept (see sigstate); no signal reaches a guest handler ------
+# --- signals: dispositions, mask, alternate stack (see sigstate; delivery runs handlers) ---
 
 
 def _valid_signal(k: LinuxKernel, sig: int) -> bool:
@@ -226,7 +226,7 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
 
 @handles("rt_sigprocmask")
 def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
-    """The mask is kept and reported back; nothing is delivered, so it changes nothing."""
+    """The mask is kept and reported back; a signal it unblocks is delivered as it returns."""
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
     how, new, old, setsize = c_int(a[0]), a[1], a[2], a[3]
     how -= sigstate.SIG_ABI[k.arch_name].sig_block  # SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK: 0..2
@@ -296,7 +296,7 @@ def _no_such_process(pid: int) -> bool:
 
 def _signal_self(k: LinuxKernel, pid: int, sig: int, code: int = 0) -> int:
     """kill(2): guest processes are host processes, so others get the host signal; this
-    process applies the guest's disposition (its handlers do not run yet)."""
+    process applies the guest's disposition (a handler runs as the call returns)."""
     pid, sig = c_int(pid), c_int(sig)
     me = os.getpid()
     if pid not in (me, 0, -1) and _no_such_process(pid):

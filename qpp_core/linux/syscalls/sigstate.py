@@ -1,10 +1,9 @@
-"""The guest's signal dispositions, kept so that a fatal signal can honour ``SIG_IGN``.
+"""The guest's signal dispositions, mask and alternate stack (process-wide).
 
-qpp delivers no signal to a guest handler yet; it only needs to know whether a signal the
-guest provokes (``SIGPIPE`` from a write to a pipe without a reader, ``kill`` of itself)
-is ignored, kills the guest (default action), or is caught (then the call returns as if
-the handler had run). ``rt_sigaction`` stores each signal's ``struct sigaction`` as the
-guest wrote it, in the guest's own layout, and hands it back as the old action.
+A signal the guest provokes (``SIGPIPE`` from a write to a pipe without a reader, ``kill``
+of itself) is ignored, kills the guest (default action), or is made pending for its handler
+(:mod:`.delivery`). ``rt_sigaction`` stores each signal's ``struct sigaction`` as the guest
+wrote it, in the guest's own layout, and hands it back as the old action.
 """
 
 from __future__ import annotations
