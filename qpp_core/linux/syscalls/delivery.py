@@ -84,6 +84,13 @@ def post_from_self(k: LinuxKernel, sig: int, code: int = SI_USER) -> None:
     post(k, sig, _siginfo(k, sig, code, 0))
 
 
+def carry_pending(old: LinuxKernel, new: LinuxKernel) -> None:
+    """execve: the signals pending for the process stay pending for its new program."""
+    st = _STATES.get(old)
+    if st is not None and st.pending:
+        _state(new).pending.update(st.pending)
+
+
 def pending_mask(k: LinuxKernel) -> int:
     """rt_sigpending: the signals pending (blocked or not yet delivered), as a bit mask."""
     st = _STATES.get(k)

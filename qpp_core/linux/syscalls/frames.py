@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ...machine.arch.base import UcError
 from .frame_layouts import SIGNAL_ABIS, FrameLayout, SignalAbi, Slot
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def pop_frame(k: LinuxKernel, rt: bool) -> int | None:
     addr = uc.reg_read(_reg(k, sabi.sp_reg)) - (8 if sabi.return_slot else 0)
     try:
         buf = bytes(uc.mem_read(addr, frame.size))
-    except Exception:  # unicorn's error: the frame is not readable
+    except UcError:  # the frame is not readable
         return None
     pc = 0
     for slot in frame.slots:

@@ -5,12 +5,13 @@ Python has no host POSIX timers, so each armed timer is a small host thread that
 until the expiry and then sends the guest its signal with the timer's siginfo (SI_TIMER,
 the timer id, the overrun count and the ``sigev_value`` the guest chose): the handler runs
 at the next block boundary or system call end, or the default action ends the guest. Like
-Linux's, the timers are not inherited by a forked child (threads do not survive ``fork``).
+Linux's, the timers are not inherited by a forked child and end at ``execve``.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import struct
 import threading
@@ -131,6 +132,23 @@ def _run(k: LinuxKernel, tid: int, t: _Timer) -> None:
                 _fire(k, tid, t, missed)
             if k.m.exited is not None:
                 return
+
+
+def drop_all(k: LinuxKernel) -> None:
+    """execve: the process's timers are deleted, as Linux does."""
+    for t in _timers(k).values():
+        with t.wake:
+            t.deleted = True
+            t.wake.notify()
+    _timers(k).clear()
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's timers (their threads stayed behind)."""
+    _TIMERS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 @handles("timer_create")

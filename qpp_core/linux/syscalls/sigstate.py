@@ -130,7 +130,14 @@ def ignores_host_signal(k: LinuxKernel, host_sig: int) -> bool:
 
 
 def inherit_across_exec(old: LinuxKernel, new: Any) -> None:
-    """execve: ignored signals stay ignored and the mask stays; handlers become SIG_DFL."""
+    """execve: ignored signals stay ignored, the mask and pending signals stay; handlers
+    become SIG_DFL; POSIX timers end."""
+    from .delivery import carry_pending
+    from .posix_timers import drop_all
+
+    drop_all(old)
+    if new.arch_name == old.arch_name:
+        carry_pending(old, new)
     sa = SIG_ABI[old.arch_name]
     before = state(old)
     after = state(new)
