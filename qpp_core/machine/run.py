@@ -360,13 +360,10 @@ class Machine:
         assert self._trap is not None
         sig, intno, hook_pc = self._trap
         self._trap = None
+        # the instruction's address (a fault), or past it where Linux saves that (int3)
         insn = hook_pc - self.arch.trap_pc_offset
-        import os as _o
-
-        if _o.environ.get("QPP_PROBE"):
-            print("PROBE", intno, hex(hook_pc), hex(self.pc), file=sys.stderr)
         info = self.arch.trap_siginfo.get(intno, TrapSiginfo(0, addr_is_pc=False))
-        self._write_pc(insn + info.resume)
+        self._write_pc(insn)  # where the handler's sigreturn resumes
         addr = insn if info.addr_is_pc else 0
         sig = info.signal or sig
         assert self.fault_handler is not None

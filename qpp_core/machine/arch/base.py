@@ -60,7 +60,6 @@ class TrapSiginfo:
 
     code: int  #: si_code
     addr_is_pc: bool = True  #: si_addr is the instruction's address (else 0)
-    resume: int = 0  #: the saved pc, from the instruction's address (x86_64 int3: 1, past it)
     signal: int | None = None  #: the signal, where not ``Arch.exception_signal``'s
 
 

@@ -71,7 +71,7 @@ _TRAP_SIGINFO = {
     0: TrapSiginfo(1),  # FPE_INTDIV
     INVALID_INSN: TrapSiginfo(2),  # ud2: ILL_ILLOPN
     6: TrapSiginfo(2),  # ud2: ILL_ILLOPN
-    3: TrapSiginfo(0x80, addr_is_pc=False, resume=1),  # int3: SI_KERNEL, past it
+    3: TrapSiginfo(0x80, addr_is_pc=False),  # int3: SI_KERNEL; unicorn's pc is past it
 }
 
 

@@ -18,37 +18,40 @@
 #define PC(uc) ((uc)->uc_mcontext.gregs[REG_RIP])
 #define UNDEFINED() asm volatile("ud2")
 #define ILL_LEN(uc) 2
-#define BREAKPOINT() asm volatile("int3")
+#define BREAKPOINT() asm volatile(".globl bp_insn\nbp_insn: int3")
 #elif defined(__aarch64__)
 #define PC(uc) ((uc)->uc_mcontext.pc)
 #define UNDEFINED() asm volatile(".inst 0x00000000")
 #define ILL_LEN(uc) 4
-#define BREAKPOINT() asm volatile("brk #0")
+#define BREAKPOINT() asm volatile(".globl bp_insn\nbp_insn: brk #0")
 #elif defined(__arm__)
 #define PC(uc) ((uc)->uc_mcontext.arm_pc)
 #define UNDEFINED() asm volatile("udf #0")
 #define ILL_LEN(uc) (((uc)->uc_mcontext.arm_cpsr & 0x20) ? 2 : 4)
-#define BREAKPOINT() asm volatile("bkpt #0")
+#define BREAKPOINT() asm volatile(".globl bp_insn\nbp_insn: bkpt #0")
 #elif defined(__riscv)
 #define PC(uc) ((uc)->uc_mcontext.__gregs[0])
 #define UNDEFINED() asm volatile(".option push\n.option norvc\n.word 0\n.option pop")
 #define ILL_LEN(uc) 4
-#define BREAKPOINT() asm volatile(".option push\n.option norvc\nebreak\n.option pop")
+#define BREAKPOINT() asm volatile(".option push\n.option norvc\n.globl bp_insn\nbp_insn: ebreak\n.option pop")
 #elif defined(__mips__)
 #define PC(uc) ((uc)->uc_mcontext.pc)
 #define UNDEFINED() asm volatile(".word 0x0000003f") /* dsra32: mips64 only */
 #define ILL_LEN(uc) 4
-#define BREAKPOINT() asm volatile("break")
+#define BREAKPOINT() asm volatile(".globl bp_insn\nbp_insn: break")
 #endif
 
+extern char bp_insn[];
 static sigjmp_buf env;
 static volatile int got_sig, got_code, addr_is_pc, skip;
+static volatile long pc_from_bp;
 
 static void handler(int sig, siginfo_t *si, void *ctx) {
     ucontext_t *uc = ctx;
     got_sig = sig;
     got_code = si->si_code;
     addr_is_pc = (uintptr_t)si->si_addr == (uintptr_t)PC(uc);
+    pc_from_bp = (long)((uintptr_t)PC(uc) - (uintptr_t)bp_insn);
     if (skip) {
         PC(uc) += ILL_LEN(uc);
         return;
@@ -91,6 +94,9 @@ int main(void) {
     r = sigsetjmp(env, 1);
     if (r == 0) BREAKPOINT();
     report("breakpoint", r);
+#if !defined(__mips__) /* qpp: unicorn 2.1.4 does not tell where a mips exception was */
+    printf("saved pc, from the breakpoint instruction: %ld\n", pc_from_bp);
+#endif
 
     char path[] = "/tmp/sig_traps_XXXXXX";
     int fd = mkstemp(path);
