@@ -25,6 +25,9 @@ class Slot:
     #: bits ``sigreturn`` takes back (flags registers: the rest stays as it is); 0: none
     restore: int = -1
     signed: bool = False  #: a 32-bit register in a 64-bit slot, sign-extended (mips)
+    #: "int" (the register's value), "x87" (unicorn's (mantissa, exponent) as 10 bytes) or
+    #: "ftw" (the x87 tag word abridged to one bit per register, as fxsave stores it)
+    kind: str = "int"
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,9 @@ X86_64 = SignalAbi(
             Slot(_X_MC + 8 * 17, "eflags", restore=_X_FIX_EFLAGS),
             Slot(_X_FP + 0, "fpcw", 2),
             Slot(_X_FP + 2, "fpsw", 2),
+            Slot(_X_FP + 4, "fptag", 1, kind="ftw"),
             Slot(_X_FP + 24, "mxcsr", 4),
+            *(Slot(_X_FP + 32 + 16 * i, f"fp{i}", 10, kind="x87") for i in range(8)),
             *(Slot(_X_FP + 160 + 16 * i, f"xmm{i}", 16) for i in range(16)),
         ),
         # cs, gs, fs, ss of a 64-bit user process; mxcsr_mask

@@ -51,6 +51,34 @@ def _reg(k: LinuxKernel, name: str) -> int:
     return k.m.arch.registers[name]
 
 
+def _read_slot(k: LinuxKernel, slot: Slot) -> bytes:
+    """A register as the frame holds it."""
+    value = k.m.uc.reg_read(_reg(k, slot.reg))
+    if slot.kind == "x87":
+        mantissa, exponent = value
+        return struct.pack("<QH", mantissa, exponent)
+    if slot.kind == "ftw":  # two bits per register (3: empty) -> one bit (1: in use)
+        return bytes([sum(1 << i for i in range(8) if (value >> 2 * i) & 3 != 3)])
+    return _slot_bytes(slot, value)
+
+
+def _write_slot(k: LinuxKernel, slot: Slot, raw: bytes) -> None:
+    """A register from the frame (flags registers: only the bits sigreturn takes)."""
+    reg = _reg(k, slot.reg)
+    uc = k.m.uc
+    if slot.kind == "x87":
+        uc.reg_write(reg, struct.unpack("<QH", raw))
+        return
+    saved = int.from_bytes(raw, "little")
+    if slot.kind == "ftw":
+        saved = sum((0 if saved >> i & 1 else 3) << 2 * i for i in range(8))
+    if slot.signed:
+        saved &= 0xFFFF_FFFF
+    if slot.restore != -1:
+        saved = uc.reg_read(reg) & ~slot.restore | saved & slot.restore
+    uc.reg_write(reg, saved)
+
+
 def _slot_bytes(slot: Slot, value: int) -> bytes:
     if slot.signed and value >> 31 & 1:
         value |= ~0xFFFF_FFFF
@@ -101,10 +129,11 @@ def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> 
 
     buf = bytearray(frame.size)
     for slot in frame.slots:
-        value = uc.reg_read(_reg(k, slot.reg))
         if slot.reg == sabi.pc_reg:
-            value += advance
-        buf[slot.offset : slot.offset + slot.size] = _slot_bytes(slot, value)
+            value = uc.reg_read(_reg(k, slot.reg)) + advance
+            buf[slot.offset : slot.offset + slot.size] = _slot_bytes(slot, value)
+        else:
+            buf[slot.offset : slot.offset + slot.size] = _read_slot(k, slot)
     for off, n, value in frame.constants:
         buf[off : off + n] = value.to_bytes(n, "little")
     for off, target in frame.pointers:
@@ -170,16 +199,11 @@ def pop_frame(k: LinuxKernel, rt: bool) -> int | None:
         return None
     pc = 0
     for slot in frame.slots:
-        saved = int.from_bytes(buf[slot.offset : slot.offset + slot.size], "little")
-        if slot.signed:
-            saved &= 0xFFFF_FFFF
+        raw = buf[slot.offset : slot.offset + slot.size]
         if slot.reg == sabi.pc_reg:
-            pc = saved
-            continue
-        reg = _reg(k, slot.reg)
-        if slot.restore != -1:
-            saved = uc.reg_read(reg) & ~slot.restore | saved & slot.restore
-        uc.reg_write(reg, saved)
+            pc = int.from_bytes(raw, "little") & (0xFFFF_FFFF if slot.signed else -1)
+        else:
+            _write_slot(k, slot, raw)
     if sabi.thumb_cpsr is not None:
         cpsr_slot = next(s for s in frame.slots if s.reg == sabi.thumb_cpsr)
         cpsr = int.from_bytes(buf[cpsr_slot.offset : cpsr_slot.offset + 4], "little")
