@@ -243,6 +243,7 @@ rt_sigprocmask: int how, ptr nset, ptr oset, size sigsetsize
 rt_sigsuspend: ptr unewset, size sigsetsize
 rt_sigpending: ptr uset, size sigsetsize
 rt_sigtimedwait: ptr uthese, ptr uinfo, ptr uts, size sigsetsize
+rt_sigtimedwait_time64: ptr uthese, ptr uinfo, ptr uts, size sigsetsize
 rt_sigqueueinfo: int pid, int sig, ptr uinfo
 rt_tgsigqueueinfo: int tgid, int pid, int sig, ptr uinfo
 sigaction: int sig, ptr act, ptr oact
@@ -264,6 +265,13 @@ times: ptr tbuf
 alarm: uint seconds
 getitimer: int which, ptr value
 setitimer: int which, ptr value, ptr ovalue
+timer_create: int which_clock, ptr timer_event_spec, ptr created_timer_id
+timer_settime: int timer_id, int flags:hex, ptr new_setting, ptr old_setting
+timer_settime64: int timer_id, int flags:hex, ptr new_setting, ptr old_setting
+timer_gettime: int timer_id, ptr setting
+timer_gettime64: int timer_id, ptr setting
+timer_getoverrun: int timer_id
+timer_delete: int timer_id
 timerfd_create: int clockid, int flags:oflags
 timerfd_settime: int ufd:fd, int flags:hex, ptr utmr, ptr otmr
 timerfd_gettime: int ufd:fd, ptr otmr

@@ -43,6 +43,7 @@ from .syscalls.delivery import (
     deliver_fault,
     deliver_posted,
     install_trampoline,
+    interrupts_call,
     post_host_signal,
 )
 from .syscalls.mem import vsyscall
@@ -275,6 +276,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine.signal_ignored = partial(ignores_host_signal, kernel)
     machine.fault_handler = partial(deliver_fault, kernel)
     machine.signal_post = partial(post_host_signal, kernel)
+    machine.signal_interrupts_call = partial(interrupts_call, kernel)
     machine.deliver_posted = partial(deliver_posted, kernel)
     machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
     machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page

@@ -1,8 +1,8 @@
 """Host signals that end the guest, as qemu-user does it.
 
-qemu-user catches every host signal and delivers it to the guest; a guest without a
-handler for it (qpp does not emulate guest handlers yet) takes the default action and
-dies: the shell sees 128+N, and qemu prints ``qemu: uncaught target signal N (...) - core
+qemu-user catches every host signal and delivers it to the guest; a guest with a handler
+for it runs the handler (:meth:`Machine.takes_host_signal`); one without takes the default
+action and dies: the shell sees 128+N, and qemu prints ``qemu: uncaught target signal N (...) - core
 dumped`` only for the signals whose default action dumps core (SIGQUIT among those a
 user sends). qpp does the same for every host signal whose default action ends a process,
 so that Ctrl-C, ``kill``, a closed terminal or ``timeout`` still run every plugin's atexit
@@ -93,6 +93,16 @@ def fatal_signals() -> tuple[int, ...]:
 class HostSignalInterrupt(BaseException):
     """Raised by the handler to abandon a blocking host call; the signal is already
     recorded on the machine, whoever catches this only has to unwind."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class GuestCallInterrupted(BaseException):
+    """Raised by the handler to end a blocking guest system call with EINTR: a signal came
+    for a guest handler installed without SA_RESTART (or for a call Linux never restarts).
+    The syscall layer turns it into the call's result."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -230,7 +240,11 @@ class HostSignals:
         if machine.ignores_host_signal(signum):
             return  # the guest set SIG_IGN for it, as `nohup` or a shell's `trap '' INT`
         if machine.takes_host_signal(signum):
-            return  # the guest's handler runs at the next block boundary or syscall end
+            # the guest's handler runs at the next block boundary or syscall end; a blocking
+            # call it interrupts ends with EINTR unless restarted (SA_RESTART)
+            if machine.in_syscall and not self.plugin_running() and machine.interrupts_call(signum):
+                raise GuestCallInterrupted(signum)
+            return
         machine.interrupt(signum)
         if machine.in_syscall and not self.plugin_running():
             raise HostSignalInterrupt(signum)
@@ -256,7 +270,10 @@ class HostSignals:
                 and machine.host_signal is not None
                 and machine.exited is None
             )
-            readable = poller.poll(NAG_SECONDS * 1000 if nagging else None)
+            # while the guest runs, look again every NAG_SECONDS: the main thread's handler
+            # may record a signal that ends the guest after this thread has seen it
+            running = self.phase is Phase.RUNNING
+            readable = poller.poll(NAG_SECONDS * 1000 if nagging or running else None)
             if readable:
                 data = os.read(r, 512)
                 if _STOP_BYTE in data:
@@ -265,8 +282,10 @@ class HostSignals:
                     for signum in data:
                         if signum not in self.installed or machine.ignores_host_signal(signum):
                             continue
-                        if not machine.takes_host_signal(signum):
-                            machine.interrupt(signum)
+                        # stop the engine; the main thread's handler, which runs as soon
+                        # as it has stopped, decides (posting here as well would deliver
+                        # a signal twice when its handler ran in between)
+                        machine.uc.emu_stop()
             elif nagging and machine.host_signal is not None and main is not None:
                 # the engine missed the stop (between two slices), or the main thread is
                 # blocked in a host call the handler did not abandon: ask again

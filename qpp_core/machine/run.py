@@ -20,7 +20,7 @@ from typing import Any, NoReturn, Protocol
 import unicorn
 
 from .arch import Arch, Uc
-from .arch.base import UcError
+from .arch.base import INVALID_INSN, TrapSiginfo, UcError
 from .hostsig import HostSignalInterrupt
 from .signals import uncaught_message
 from .symbols import SymbolTable
@@ -99,6 +99,8 @@ class Machine:
         self._stopped = False
         self._restart = False
         self._fault_addr: int | None = None
+        #: a CPU exception a guest handler may take: (signal, exception number, hook's pc)
+        self._trap: tuple[int, int, int] | None = None
         #: the memory layer's say on a fault address: a signal other than SIGSEGV, or None
         self.fault_signal: Callable[[int], int | None] | None = None
         #: the memory layer's say on executing an unmapped address (a kernel entry point
@@ -109,6 +111,9 @@ class Machine:
         self.fault_handler: Callable[[int, int | None, int], bool] | None = None
         #: the Linux layer takes a host signal for a guest handler: True when it posted it
         self.signal_post: Callable[[int], bool] | None = None
+        #: the Linux layer's say on a host signal posted during a syscall: True when the
+        #: blocking call under way must end with EINTR (no SA_RESTART)
+        self.signal_interrupts_call: Callable[[int], bool] | None = None
         #: the Linux layer runs a posted handler between engine runs: True when it did
         self.deliver_posted: Callable[[], bool] | None = None
         #: the Linux layer's say on a host signal: True when the guest ignores it (SIG_IGN)
@@ -201,6 +206,12 @@ class Machine:
         self.uc.emu_stop()
         return True
 
+    def interrupts_call(self, sig: int) -> bool:
+        """Whether host signal ``sig``, just posted for a guest handler, ends the blocking
+        system call under way with EINTR (asked by the host signal handler)."""
+        decide = self.signal_interrupts_call
+        return decide is not None and decide(sig)
+
     def ignores_host_signal(self, sig: int) -> bool:
         """Whether the guest set SIG_IGN for host signal ``sig`` (asked by the kernel)."""
         ignores = self.signal_ignored
@@ -272,6 +283,11 @@ class Machine:
                     break
                 begin = self._resume_pc()
                 continue
+            if self._trap is not None and error is None:
+                if self._deliver_trap():
+                    begin = self._resume_pc()  # the guest's handler
+                    continue
+                break
             if error is not None:
                 if self._fault(error):
                     begin = self._resume_pc()  # the guest's handler
@@ -285,6 +301,9 @@ class Machine:
                 continue
             if until and self.pc == until:
                 return None
+            if self.pc != 0:  # stopped for a signal the guest blocks for now: go on
+                begin = self._resume_pc()
+                continue
             # emu_start returned on its own: the guest jumped to address 0
             self.kill(signal.SIGSEGV, f"pc=0x{self.pc:x}: execute at unmapped address 0x0")
             break
@@ -329,7 +348,35 @@ class Machine:
             self._syscall()
             return
         sig = self.arch.exception_signal(intno)
+        if self.fault_handler is not None:  # delivered once the engine has stopped
+            self._trap = (sig, intno, self.pc)
+            self.uc.emu_stop()
+            return
         self.kill(sig, f"pc=0x{self.pc:x}: CPU exception {intno}")
+
+    def _deliver_trap(self) -> bool:
+        """A CPU exception stopped the engine: the guest's handler runs (True), with the
+        saved pc and siginfo Linux gives it, or the guest dies."""
+        assert self._trap is not None
+        sig, intno, hook_pc = self._trap
+        self._trap = None
+        # the instruction's address (a fault), or past it where Linux saves that (int3)
+        insn = hook_pc - self.arch.trap_pc_offset
+        info = self.arch.trap_siginfo.get(intno, TrapSiginfo(0, addr_is_pc=False))
+        self._write_pc(insn)  # where the handler's sigreturn resumes
+        addr = insn if info.addr_is_pc else 0
+        sig = info.signal or sig
+        assert self.fault_handler is not None
+        if self.fault_handler(sig, addr, info.code):
+            return True
+        self.kill(sig, f"pc=0x{insn:x}: CPU exception {intno}")
+        return False
+
+    def _write_pc(self, pc: int) -> None:
+        """Set the pc, keeping arm's Thumb state (bit 0 of a written pc sets it)."""
+        if self.arch.name == "arm" and self.uc.reg_read(self.arch.registers["cpsr"]) & 0x20:
+            pc |= 1
+        self.uc.reg_write(self.arch.pc, pc)
 
     def _syscall(self) -> None:
         """Emulate the trapped syscall, unless a host signal has ended the guest."""
@@ -356,6 +403,11 @@ class Machine:
         found = _FAULT_ERRORS.get(errno_, (signal.SIGSEGV, str(error)))
         sig, what = int(found[0]), found[1]
         code = _SI_CODES.get(errno_, 0)
+        invalid = self.arch.trap_siginfo.get(INVALID_INSN)
+        if errno_ == unicorn.UC_ERR_INSN_INVALID and invalid is not None:
+            code = invalid.code
+            sig = invalid.signal or sig
+            self._fault_addr = self.pc if invalid.addr_is_pc else None
         if self._fault_addr is not None and self.fault_signal is not None:
             other = self.fault_signal(self._fault_addr)
             if other is not None:

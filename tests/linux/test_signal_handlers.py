@@ -61,3 +61,43 @@ def test_timers_raise_sigalrm_for_handlers_and_default(arch: str) -> None:
     status, out, err = _run("sig_timers", arch)
     assert status == 142, err
     assert out == _expected("sig_timers")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_handlers_edit_the_kernel_signal_frame(arch: str) -> None:
+    """The kernel's frame on the guest stack: a SIGSEGV handler advances the saved pc and
+    sets the load's register, another edits a syscall's result and uc_sigmask; SA_NODEFER,
+    SA_RESETHAND, SA_ONSTACK (a stack overflow caught on the alternate stack) and FP
+    registers kept across timer handlers, as under qemu-user."""
+    status, out, err = _run("sig_frames", arch)
+    assert status == 0, err
+    assert out == _expected("sig_frames")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cpu_exceptions_reach_handlers_with_qemus_siginfo(arch: str) -> None:
+    """SIGFPE (divide by zero), SIGILL (an undefined instruction, skipped by a handler that
+    returns), SIGTRAP (breakpoint), SIGBUS (past a file's end): signal, si_code and si_addr
+    as qemu-user reports them, per architecture (expected/sig_traps.ARCH)."""
+    status, out, err = _run("sig_traps", arch)
+    assert status == 0, err
+    assert out == (TESTS / "guests" / "expected" / f"sig_traps.{arch}").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_pending_signals_sigqueue_and_posix_timers(arch: str) -> None:
+    """sigpending, sigwaitinfo/sigtimedwait (EAGAIN), sigqueue's si_value to a handler and
+    to sigtimedwait, SI_TKILL, timer_create/settime/gettime/delete with SIGEV_SIGNAL (the
+    timer's si_value and SI_TIMER), and a timer's SIGALRM with the default action (142)."""
+    status, out, err = _run("sig_queue", arch)
+    assert status == 142, err
+    assert out == _expected("sig_queue")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_sa_restart_versus_eintr(arch: str) -> None:
+    """A timer's signal interrupts read on a pipe and waitpid: under SA_RESTART they go on,
+    without it they fail with EINTR; nanosleep and poll fail with EINTR either way."""
+    status, out, err = _run("sig_restart", arch)
+    assert status == 0, err
+    assert out == _expected("sig_restart")

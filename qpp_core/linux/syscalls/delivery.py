@@ -1,30 +1,31 @@
-"""Running guest signal handlers, at the end of a system call.
+"""Running guest signal handlers: when a system call ends, at a fault, between blocks.
 
 A signal the guest should handle (its ``SIGCHLD`` when a child ends, a ``kill`` or
-``raise`` of itself, ``SIGPIPE``) is made pending; when a system call returns and the
-signal is not blocked, the handler is called as the kernel calls it: the whole CPU
-context is saved, the handler runs on the guest's stack with ``(sig, siginfo, ucontext)``
-and returns through the guest's ``sa_restorer`` (or qpp's trampoline, in the page where
-qemu-user keeps its own) into ``rt_sigreturn``, which restores the context, the interrupted
-call's result included, and the signal mask.
-
-This is the minimal form of delivery: the saved context lives in qpp, not in a kernel
-``rt_sigframe`` on the guest stack, so a handler that reads or edits ``uc_mcontext``, an
-alternate signal stack, and asynchronous delivery in the middle of a block are not
-emulated yet (issue: signal frames).
+``raise`` of itself, ``SIGPIPE``, a timer's, a fault) is made pending; when a system call
+returns (or the engine stops between blocks) and the signal is not blocked, the handler is
+called as the kernel calls it: the kernel's own signal frame for the architecture
+(:mod:`.frames`, :mod:`.frame_layouts`) goes on the guest's stack (or its alternate signal
+stack, under ``SA_ONSTACK``) with the siginfo and a ``ucontext`` holding every interrupted
+register; the handler runs with ``(sig, siginfo, ucontext)`` and returns through the
+guest's ``sa_restorer`` (or qpp's trampoline, in the page where qemu-user keeps its own)
+into ``rt_sigreturn`` (``sigreturn`` for arm's and mips' handlers without ``SA_SIGINFO``),
+which restores what the frame then holds: registers, the interrupted call's result and the
+signal mask, whatever the handler changed in them.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from ...machine.arch.base import UcError
 from ...machine.signals import target_signal_number
-from . import sigstate
+from . import frames, sigstate
 from .process import CHILD_SIGNALS
 from .registry import Args, handles
 
@@ -34,42 +35,20 @@ if TYPE_CHECKING:
 #: a handler's return value meaning "the registers are already what they must be"
 KEEP_REGISTERS = -(1 << 62)
 
-SA_SIGINFO = {"mipsel": 8}  # elsewhere 4
-SA_RESTORER = 0x04000000
+SA_ONSTACK = 0x08000000
 SA_NODEFER = 0x40000000
 SA_RESETHAND = 0x80000000
+SA_RESTORER = 0x04000000
 SI_USER = 0
+SI_TKILL = -6
 CLD_EXITED = 1
-
-#: the ``rt_sigreturn`` trampoline per architecture, written into the page qemu-user keeps
-#: for its own (little-endian machine code: ``mov NR, reg; trap``)
-TRAMPOLINES = {
-    "x86_64": bytes.fromhex("b80f000000") + bytes.fromhex("0f05"),  # mov $15,%eax; syscall
-    "aarch64": struct.pack("<II", 0xD2801168, 0xD4000001),  # mov x8,#139; svc #0
-    "riscv64": struct.pack("<II", 0x08B00893, 0x00000073),  # li a7,139; ecall
-    "arm": struct.pack("<II", 0xE3A070AD, 0xEF000000),  # mov r7,#173; svc #0
-    "mipsel": struct.pack("<II", 0x24021061, 0x0000000C),  # li v0,4193; syscall
-}
-#: stack bytes a leaf function may use below the stack pointer (x86_64's red zone)
-RED_ZONE = {"x86_64": 128}
-#: unicorn moves x86_64's pc past the ``syscall`` instruction after its hook returns, so a
-#: pc written inside the hook is written this much short
-PC_ADVANCE_AFTER_TRAP = {"x86_64": 2}
 SIGINFO_SIZE = 128
-UCONTEXT_SIZE = 1024
-
-
-@dataclass
-class _Frame:
-    context: Any  #: unicorn's saved CPU context
-    mask: bytes  #: the signal mask to restore
-    in_trap: bool  #: saved inside a syscall's hook (else at a fault, between engine runs)
 
 
 @dataclass
 class _State:
-    pending: set[int] = field(default_factory=set)
-    frames: list[_Frame] = field(default_factory=list)
+    #: pending signal -> its siginfo (None: made at delivery, from the signal alone)
+    pending: dict[int, bytes | None] = field(default_factory=dict)
     #: rt_sigsuspend's caller's mask, restored when the handler that ended it returns
     suspended_mask: bytes | None = None
 
@@ -86,13 +65,54 @@ def _state(k: LinuxKernel) -> _State:
 
 def install_trampoline(k: LinuxKernel, addr: int) -> None:
     """Write the ``rt_sigreturn`` trampoline at ``addr`` (a page of the guest's)."""
-    k.m.uc.mem_write(addr, TRAMPOLINES[k.arch_name])
+    sabi = frames.signal_abi(k)
+    code = sabi.trampoline_for(sabi.rt)
+    if sabi.plain is not None:  # sigreturn for handlers without SA_SIGINFO, 8 bytes on
+        code += sabi.trampoline_for(sabi.plain)
+    k.m.uc.mem_write(addr, code)
     k.sigtramp = addr
 
 
-def post(k: LinuxKernel, sig: int) -> None:
-    """Guest signal ``sig`` (guest numbering), whose disposition is a handler, is pending."""
-    _state(k).pending.add(sig)
+def post(k: LinuxKernel, sig: int, info: bytes | None = None) -> None:
+    """Guest signal ``sig`` (guest numbering) is pending, with its siginfo if known (a
+    standard signal already pending keeps its first siginfo: they do not queue)."""
+    _state(k).pending.setdefault(sig, info)
+
+
+def post_from_self(k: LinuxKernel, sig: int, code: int = SI_USER) -> None:
+    """The guest sent itself ``sig`` (kill: SI_USER, tgkill/tkill: SI_TKILL)."""
+    post(k, sig, _siginfo(k, sig, code, 0))
+
+
+def carry_pending(old: LinuxKernel, new: LinuxKernel) -> None:
+    """execve: the signals pending for the process stay pending for its new program."""
+    st = _STATES.get(old)
+    if st is not None and st.pending:
+        _state(new).pending.update(st.pending)
+
+
+def pending_mask(k: LinuxKernel) -> int:
+    """rt_sigpending: the signals pending (blocked or not yet delivered), as a bit mask."""
+    st = _STATES.get(k)
+    return sum(1 << (sig - 1) for sig in st.pending) if st is not None else 0
+
+
+def take_pending(k: LinuxKernel, wanted: int) -> tuple[int, bytes] | None:
+    """rt_sigtimedwait: remove the lowest pending signal of the ``wanted`` mask; with its
+    siginfo."""
+    st = _STATES.get(k)
+    if st is None:
+        return None
+    sig = next((s for s in sorted(st.pending) if wanted >> (s - 1) & 1), None)
+    if sig is None:
+        return None
+    info = st.pending.pop(sig)
+    return sig, info if info is not None else _siginfo(k, sig, None, 0)
+
+
+def blocked(k: LinuxKernel, sig: int) -> bool:
+    """Whether the guest's mask blocks ``sig``."""
+    return _blocked(k, sig)
 
 
 def _blocked(k: LinuxKernel, sig: int) -> bool:
@@ -130,8 +150,18 @@ def deliver_pending(k: LinuxKernel) -> None:
             sigstate.state(k).mask, st.suspended_mask = st.suspended_mask, None
         return
     assert st is not None
-    st.pending.discard(sig)
-    _run_handler(k, sig)
+    _take(k, st, sig, in_trap=True)
+
+
+def _take(k: LinuxKernel, st: _State, sig: int, *, in_trap: bool) -> None:
+    """Deliver pending ``sig``: its handler runs, or its default action is taken (a signal
+    blocked when it came, and its handler gone since), or it is ignored."""
+    info = st.pending.pop(sig)
+    action = sigstate.disposition(k, sig)
+    if action > sigstate.SIG_IGN:
+        _run_handler(k, sig, in_trap=in_trap, info=info)
+    elif action == sigstate.SIG_DFL and sig not in sigstate.SIG_ABI[k.arch_name].default_ignored:
+        k.m.kill(sigstate.host_signal(k, sig))
 
 
 #: how often a waiting ``rt_sigsuspend`` looks again (a host signal also ends the wait)
@@ -160,29 +190,47 @@ def sys_sigsuspend(k: LinuxKernel, a: Args) -> int:
     return -errno.EINTR
 
 
-def _action(k: LinuxKernel, sig: int) -> tuple[int, int, int, int]:
-    """(handler, flags, restorer, mask) of the guest's ``struct sigaction``."""
+def _action(k: LinuxKernel, sig: int) -> tuple[int, int, int | None, int]:
+    """(handler, flags, restorer or None, mask) of the guest's ``struct sigaction``."""
     sa = sigstate.SIG_ABI[k.arch_name]
     raw = sigstate.state(k).actions.get(sig, bytes(sa.action_size))
-    w = k.m.arch.word
-    fmt = "<Q" if w == 8 else "<I"
+    return frames.signal_abi(k).parse_action(raw)
 
-    def word(off: int) -> int:
-        return int(struct.unpack_from(fmt, raw, off)[0])
 
-    if k.arch_name == "mipsel":  # flags (int), handler, mask
-        flags = int(struct.unpack_from("<I", raw, 0)[0])
-        return word(4), flags, 0, int.from_bytes(raw[8:24], "little")
-    if k.arch_name == "riscv64":  # handler, flags, mask: no sa_restorer
-        return word(0), word(w), 0, int.from_bytes(raw[2 * w : 2 * w + 8], "little")
-    return word(0), word(w), word(2 * w), int.from_bytes(raw[3 * w : 3 * w + 8], "little")
+SA_RESTART = 0x10000000
+#: blocking calls a handler's signal interrupts (Linux's "slow" calls): EINTR, or under
+#: SA_RESTART the call goes on (signal(7)); poll, select, the sleeps and the waits for
+#: signals end with EINTR on their own (they look for a due handler as they wait)
+RESTARTABLE_CALLS = frozenset(
+    (
+        *("read", "readv", "write", "writev", "pread64", "pwrite64", "open", "openat"),
+        *("ioctl", "wait4", "waitid", "waitpid", "accept", "accept4", "connect", "recv"),
+        *("recvfrom", "recvmsg", "recvmmsg", "send", "sendto", "sendmsg", "sendmmsg"),
+        *("flock", "fcntl", "fcntl64", "futex", "getrandom"),
+    )
+)
+#: blocking calls that end with EINTR whatever SA_RESTART says
+NEVER_RESTARTED_CALLS = frozenset(["msgrcv", "msgsnd", "semop", "semtimedop", "epoll_wait"])
+
+
+def interrupts_call(k: LinuxKernel, host_sig: int) -> bool:
+    """A host signal was just posted for a guest handler while a syscall runs: whether the
+    call, if it is one that blocks, ends with EINTR (not under SA_RESTART)."""
+    name = k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number))
+    if name not in RESTARTABLE_CALLS and name not in NEVER_RESTARTED_CALLS:
+        return False
+    sig = target_signal_number(k.arch_name, host_sig)
+    if _blocked(k, sig) or sigstate.disposition(k, sig) <= sigstate.SIG_IGN:
+        return False
+    _handler, flags, _restorer, _mask = _action(k, sig)
+    return name in NEVER_RESTARTED_CALLS or not flags & SA_RESTART
 
 
 def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal (a timer's, or sent to qpp) for which the guest has a handler: post it
     (True); the handler runs at the next block boundary or system call end."""
     sig = target_signal_number(k.arch_name, host_sig)
-    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN:
+    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN and not _blocked(k, sig):
         return False
     post(k, sig)
     return True
@@ -196,8 +244,7 @@ def deliver_posted(k: LinuxKernel) -> bool:
     sig = _deliverable(k)
     if sig is None:
         return False
-    st.pending.discard(sig)
-    _run_handler(k, sig, in_trap=False)
+    _take(k, st, sig, in_trap=False)
     return True
 
 
@@ -211,78 +258,76 @@ def deliver_fault(k: LinuxKernel, host_sig: int, addr: int | None, code: int) ->
     return True
 
 
+def _siginfo(k: LinuxKernel, sig: int, code: int | None, addr: int) -> bytes:
+    """The 128-byte siginfo of a signal: a fault's address, or the sender (this process)."""
+    if code is None:
+        code = CLD_EXITED if sig == sigstate.guest_sigchld(k) else SI_USER
+    info = bytearray(SIGINFO_SIZE)
+    if frames.signal_abi(k).code_before_errno:  # si_signo, si_code, si_errno
+        struct.pack_into("<iii", info, 0, sig, code, 0)
+    else:
+        struct.pack_into("<iii", info, 0, sig, 0, code)
+    union = 16 if k.m.arch.bits == 64 else 12
+    if addr:  # si_addr: the union's first member
+        struct.pack_into("<Q" if k.m.arch.bits == 64 else "<I", info, union, addr)
+    elif code in (SI_USER, SI_TKILL):  # sent by itself: si_pid, si_uid
+        struct.pack_into("<iI", info, union, os.getpid(), os.getuid())
+    return bytes(info)
+
+
 def _run_handler(
-    k: LinuxKernel, sig: int, *, in_trap: bool = True, addr: int = 0, code: int | None = None
+    k: LinuxKernel,
+    sig: int,
+    *,
+    in_trap: bool = True,
+    addr: int = 0,
+    code: int | None = None,
+    info: bytes | None = None,
 ) -> None:
     """Call the guest's handler for ``sig``; ``in_trap``: from inside a syscall's hook."""
-    m = k.m
-    uc = m.uc
-    arch = m.arch
     handler, flags, restorer, sa_mask = _action(k, sig)
     sst = sigstate.state(k)
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
     own = _state(k)
     old_mask = own.suspended_mask or sst.mask or bytes(size)
     own.suspended_mask = None
-    own.frames.append(_Frame(uc.context_save(), old_mask, in_trap))
     blocked = int.from_bytes(old_mask, "little") | sa_mask
     if not flags & SA_NODEFER:
         blocked |= 1 << (sig - 1)
-    sst.mask = (blocked & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
     if flags & SA_RESETHAND:
         sst.actions.pop(sig, None)
-
-    sp = uc.reg_read(arch.sp) - RED_ZONE.get(k.arch_name, 0)
-    uctx = (sp - UCONTEXT_SIZE) & ~15
-    info = (uctx - SIGINFO_SIZE) & ~15
-    if code is None:
-        code = CLD_EXITED if sig == sigstate.guest_sigchld(k) else SI_USER
-    siginfo = bytearray(SIGINFO_SIZE)
-    if k.arch_name == "mipsel":  # si_signo, si_code, si_errno
-        struct.pack_into("<iii", siginfo, 0, sig, code, 0)
-    else:
-        struct.pack_into("<iii", siginfo, 0, sig, 0, code)
-    if addr:  # si_addr: the union's first member
-        struct.pack_into(
-            "<Q" if arch.bits == 64 else "<I", siginfo, 16 if arch.bits == 64 else 12, addr
-        )
-    uc.mem_write(info, bytes(siginfo))
-    uc.mem_write(uctx, bytes(UCONTEXT_SIZE))
     ret = restorer if flags & SA_RESTORER and restorer else k.sigtramp
-    sp = info & ~15
-    regs = arch.registers
-    args = arch.syscall.args
-    uc.reg_write(args[0], sig)
-    uc.reg_write(args[1], info if flags & SA_SIGINFO.get(k.arch_name, 4) else 0)
-    uc.reg_write(args[2], uctx if flags & SA_SIGINFO.get(k.arch_name, 4) else 0)
-    if k.arch_name == "x86_64":
-        sp -= 8  # the return address, as a call leaves it: the handler sees rsp % 16 == 8
-        uc.mem_write(sp, struct.pack("<Q", ret))
-        uc.reg_write(regs["rax"], 0)
-    else:
-        uc.reg_write(regs["ra"] if "ra" in regs else regs["lr"], ret)
-    if k.arch_name == "mipsel":
-        sp -= 16  # o32: the caller's argument save area
-        uc.reg_write(regs["t9"], handler)  # PIC code finds its GOT through t9
-    uc.reg_write(arch.sp, sp)
-    # (arm: unicorn takes bit 0 of a written pc as the Thumb state, as a bx would)
-    advance = PC_ADVANCE_AFTER_TRAP.get(k.arch_name, 0) if in_trap else 0
-    uc.reg_write(arch.pc, handler - advance)
-    m.request_restart()
+    sabi = frames.signal_abi(k)
+    if ret == k.sigtramp and frames.layout_for(sabi, flags) is sabi.plain:
+        ret += 8  # the second trampoline: sigreturn
+    delivery = frames.Delivery(
+        sig=sig,
+        handler=handler,
+        flags=flags,
+        restorer=ret,
+        siginfo=info if info is not None else _siginfo(k, sig, code, addr),
+        old_mask=int.from_bytes(old_mask, "little"),
+        fault_address=addr,
+    )
+    try:
+        frames.push_frame(k, delivery, in_trap=in_trap, onstack=bool(flags & SA_ONSTACK))
+    except UcError:  # no room for the frame: Linux forces SIGSEGV
+        sst.mask = old_mask
+        k.m.kill(11, f"no room for the signal {sig} frame on the stack")
+        return
+    sst.mask = (blocked & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    k.m.request_restart()
 
 
-def sigreturn(k: LinuxKernel) -> int:
-    """``rt_sigreturn``: back to where the signal interrupted, registers and mask as then."""
-    st = _STATES.get(k)
-    if st is None or not st.frames:
-        k.m.kill(11, "rt_sigreturn without a signal frame")  # Linux: SIGSEGV
+def sigreturn(k: LinuxKernel, rt: bool = True) -> int:
+    """``rt_sigreturn``/``sigreturn``: back to where the signal interrupted, with the
+    registers and mask the frame on the stack holds."""
+    mask = frames.pop_frame(k, rt)
+    if mask is None:
+        k.m.kill(11, "sigreturn without a readable signal frame")  # Linux: SIGSEGV
         return KEEP_REGISTERS
-    frame = st.frames.pop()
-    uc = k.m.uc
-    uc.context_restore(frame.context)
-    advance = PC_ADVANCE_AFTER_TRAP.get(k.arch_name, 0)
-    if advance and not frame.in_trap:  # rt_sigreturn's own trap moves the pc on
-        uc.reg_write(k.m.arch.pc, uc.reg_read(k.m.arch.pc) - advance)
-    sigstate.state(k).mask = frame.mask
+    sa = sigstate.SIG_ABI[k.arch_name]
+    mask &= ~(1 << (sa.sigkill - 1) | 1 << (sa.sigstop - 1))
+    sigstate.state(k).mask = mask.to_bytes(sa.sigset_size, "little")
     k.m.request_restart()
     return KEEP_REGISTERS

@@ -22,6 +22,7 @@ from ...abi.truncation import apply as apply_casts
 from ...abi.truncation import casts
 from ...errors import QppError
 from ...machine.arch.base import UcError
+from ...machine.hostsig import GuestCallInterrupted
 from . import abi
 from .numbers import NUMBERS
 from .registry import HANDLERS, Args
@@ -39,8 +40,10 @@ from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import mem as _mem  # noqa: F401
 from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
 from . import poll as _poll  # noqa: F401
+from . import posix_timers as _posix_timers  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
+from . import sigwait as _sigwait  # noqa: F401
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
@@ -167,6 +170,8 @@ class LinuxKernel:
             return -errno.ENOSYS
         try:
             ret = handler(self, a)
+        except GuestCallInterrupted:
+            ret = -errno.EINTR  # a signal for a guest handler, without SA_RESTART
         except OSError as e:
             ret = -(e.errno or errno.EIO)
         except UcError:

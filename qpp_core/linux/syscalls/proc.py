@@ -199,7 +199,7 @@ def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
     return -errno.EINVAL if cur > top else 0
 
 
-# --- signals: dispositions are kept (see sigstate); no signal reaches a guest handler ------
+# --- signals: dispositions, mask, alternate stack (see sigstate; delivery runs handlers) ---
 
 
 def _valid_signal(k: LinuxKernel, sig: int) -> bool:
@@ -226,7 +226,7 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
 
 @handles("rt_sigprocmask")
 def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
-    """The mask is kept and reported back; nothing is delivered, so it changes nothing."""
+    """The mask is kept and reported back; a signal it unblocks is delivered as it returns."""
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
     how, new, old, setsize = c_int(a[0]), a[1], a[2], a[3]
     how -= sigstate.SIG_ABI[k.arch_name].sig_block  # SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK: 0..2
@@ -249,16 +249,22 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
 
 @handles("sigaltstack")
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
-    """Kept and reported back, checked as Linux does (no handler runs on it yet)."""
+    """Checked as Linux does; SS_ONSTACK is reported (and a change refused, EPERM) while
+    the guest runs on it; handlers installed with SA_ONSTACK run on it (:mod:`.frames`)."""
+    from .frames import altstack_words, on_altstack
+
     sa = sigstate.SIG_ABI[k.arch_name]
     st = sigstate.state(k)
-    old = st.altstack
+    sp_now = k.m.uc.reg_read(k.m.arch.sp)
+    old = altstack_words(k, sp_now)
     if a[1]:
         k.read(a[1], 3 * k.m.arch.word)  # EFAULT for a bad old-stack pointer first, as qemu
     if a[0]:
         sp, second, third = k.get_words(a[0], 3)
         flags, size = (third, second) if sa.stack_flags_last else (second, third)
         mode = c_int(flags) & 0x7FFFFFFF  # without SS_AUTODISARM
+        if on_altstack(k, sp_now):
+            return -errno.EPERM
         if mode not in (0, 1, 2):  # 0, SS_ONSTACK, SS_DISABLE
             return -errno.EINVAL
         if mode == 2:
@@ -269,7 +275,6 @@ def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
             st.altstack = (sp, flags & 0x80000000, size)
     if a[1]:
         sp, flags, size = old
-        flags |= 0 if size else 2  # SS_DISABLE when there is none
         words = (sp, size, flags) if sa.stack_flags_last else (sp, flags, size)
         k.put_words(a[1], *words)
     return 0
@@ -289,9 +294,9 @@ def _no_such_process(pid: int) -> bool:
     return False
 
 
-def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
+def _signal_self(k: LinuxKernel, pid: int, sig: int, code: int = 0) -> int:
     """kill(2): guest processes are host processes, so others get the host signal; this
-    process applies the guest's disposition (its handlers do not run yet)."""
+    process applies the guest's disposition (a handler runs as the call returns)."""
     pid, sig = c_int(pid), c_int(sig)
     me = os.getpid()
     if pid not in (me, 0, -1) and _no_such_process(pid):
@@ -302,7 +307,7 @@ def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
         return -errno.EPERM  # every process of the host: qpp refuses rather than obey
     if pid == me:
         if sig:
-            sigstate.raise_in_guest(k, sig)
+            sigstate.raise_in_guest(k, sig, code)
         return 0
     host = sigstate.host_signal(k, sig) if sig else 0
     if pid > 0:
@@ -322,7 +327,7 @@ def _signal_self(k: LinuxKernel, pid: int, sig: int) -> int:
         if catchable:
             signal.sigtimedwait({host}, 0)  # take back the copy sent to qpp itself
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {host})
-    sigstate.raise_in_guest(k, sig)
+    sigstate.raise_in_guest(k, sig, code)
     return 0
 
 
@@ -331,13 +336,16 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     return _signal_self(k, a[0], a[1])
 
 
+SI_TKILL = -6
+
+
 @handles("tgkill")
 def sys_tgkill(k: LinuxKernel, a: Args) -> int:
     if c_int(a[0]) <= 0 or c_int(a[1]) <= 0:
         return -errno.EINVAL
     if c_int(a[0]) != os.getpid() or c_int(a[1]) != os.getpid():
         return -errno.ESRCH  # one thread: its tid is the pid
-    return _signal_self(k, a[1], a[2])
+    return _signal_self(k, a[1], a[2], SI_TKILL)
 
 
 @handles("tkill")
@@ -346,7 +354,7 @@ def sys_tkill(k: LinuxKernel, a: Args) -> int:
         return -errno.EINVAL
     if c_int(a[0]) != os.getpid():
         return -errno.ESRCH  # one thread: its tid is the pid
-    return _signal_self(k, a[0], a[1])
+    return _signal_self(k, a[0], a[1], SI_TKILL)
 
 
 @handles("sched_yield")

@@ -231,11 +231,19 @@ def _siginfo(k: LinuxKernel, r: os.waitid_result | None) -> bytes:
     return bytes(buf)
 
 
-@handles("rt_sigreturn", "sigreturn")
+@handles("rt_sigreturn")
 def sys_rt_sigreturn(k: LinuxKernel, a: Args) -> int:
     from .delivery import sigreturn
 
-    return sigreturn(k)
+    return sigreturn(k, rt=True)
+
+
+@handles("sigreturn")
+def sys_sigreturn(k: LinuxKernel, a: Args) -> int:
+    """arm's and mips' return from a handler without SA_SIGINFO (a frame without siginfo)."""
+    from .delivery import sigreturn
+
+    return sigreturn(k, rt=False)
 
 
 @handles("getpgid")

@@ -1,10 +1,9 @@
-"""The guest's signal dispositions, kept so that a fatal signal can honour ``SIG_IGN``.
+"""The guest's signal dispositions, mask and alternate stack (process-wide).
 
-qpp delivers no signal to a guest handler yet; it only needs to know whether a signal the
-guest provokes (``SIGPIPE`` from a write to a pipe without a reader, ``kill`` of itself)
-is ignored, kills the guest (default action), or is caught (then the call returns as if
-the handler had run). ``rt_sigaction`` stores each signal's ``struct sigaction`` as the
-guest wrote it, in the guest's own layout, and hands it back as the old action.
+A signal the guest provokes (``SIGPIPE`` from a write to a pipe without a reader, ``kill``
+of itself) is ignored, kills the guest (default action), or is made pending for its handler
+(:mod:`.delivery`). ``rt_sigaction`` stores each signal's ``struct sigaction`` as the guest
+wrote it, in the guest's own layout, and hands it back as the old action.
 """
 
 from __future__ import annotations
@@ -101,19 +100,24 @@ def guest_sigchld(k: LinuxKernel) -> int:
     return target_signal_number(k.arch_name, int(signal.SIGCHLD))
 
 
-def raise_in_guest(k: LinuxKernel, sig: int) -> None:
+def raise_in_guest(k: LinuxKernel, sig: int, code: int | None = None) -> None:
     """The guest provoked signal ``sig`` (guest numbering): apply its disposition.
 
-    Default action: the guest dies as under Linux (128+N), unless the signal is ignored by
-    default. ``SIG_IGN``: nothing. A handler: it runs when the current system call returns
-    (:mod:`.delivery`).
+    A blocked signal stays pending (whatever its disposition, as Linux). Default action:
+    the guest dies as under Linux (128+N), unless the signal is ignored by default.
+    ``SIG_IGN``: nothing. A handler: it runs when the current system call returns
+    (:mod:`.delivery`). ``code``: si_code of a signal the guest sent itself (SI_USER,
+    SI_TKILL); None for one the kernel raises (SIGPIPE).
     """
+    from .delivery import blocked, post, post_from_self
+
     sa = SIG_ABI[k.arch_name]
     action = disposition(k, sig)
-    if action > SIG_IGN:
-        from .delivery import post
-
-        post(k, sig)
+    if action > SIG_IGN or blocked(k, sig):
+        if code is None:
+            post(k, sig)
+        else:
+            post_from_self(k, sig, code)
         return
     if action != SIG_DFL or sig in sa.default_ignored:
         return
@@ -126,7 +130,14 @@ def ignores_host_signal(k: LinuxKernel, host_sig: int) -> bool:
 
 
 def inherit_across_exec(old: LinuxKernel, new: Any) -> None:
-    """execve: ignored signals stay ignored and the mask stays; handlers become SIG_DFL."""
+    """execve: ignored signals stay ignored, the mask and pending signals stay; handlers
+    become SIG_DFL; POSIX timers end."""
+    from .delivery import carry_pending
+    from .posix_timers import drop_all
+
+    drop_all(old)
+    if new.arch_name == old.arch_name:
+        carry_pending(old, new)
     sa = SIG_ABI[old.arch_name]
     before = state(old)
     after = state(new)

@@ -26,7 +26,7 @@ import capstone
 import unicorn
 from unicorn import arm64_const as A
 
-from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import Arch, SyscallAbi, TrapSiginfo, Uc, cpu_models_from, registers_from
 
 DCZID_EL0 = 7  # 4 << 7 = 512-byte blocks, as qemu-user's default CPU
 CTR_EL0 = 0x80038003
@@ -38,6 +38,13 @@ def _count(code: bytes, thumb: bool) -> int:
 
 
 _SIGNALS = {1: signal.SIGILL, 3: signal.SIGSEGV, 4: signal.SIGSEGV, 7: signal.SIGTRAP}
+
+
+#: CPU exceptions as qemu-user 7.2 reports them to a handler (si_code, si_addr)
+_TRAP_SIGINFO = {
+    1: TrapSiginfo(2),  # EXCP_UDEF: ILL_ILLOPN (the kernel says ILL_ILLOPC)
+    7: TrapSiginfo(1),  # EXCP_BKPT (brk): TRAP_BRKPT
+}
 
 
 def _exception_signal(intno: int) -> int:
@@ -108,6 +115,7 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone.CS_MODE_ARM,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    trap_siginfo=_TRAP_SIGINFO,
     default_cpu=A.UC_CPU_ARM64_MAX,
     cpu_models={
         **cpu_models_from(A, "UC_CPU_ARM64_"),

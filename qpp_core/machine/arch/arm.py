@@ -14,7 +14,7 @@ import capstone
 import unicorn
 from unicorn import arm_const as A
 
-from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, cpu_models_from, registers_from
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -29,6 +29,14 @@ def _count(code: bytes, thumb: bool) -> int:
 
 
 _SIGNALS = {1: signal.SIGILL, 3: signal.SIGSEGV, 4: signal.SIGSEGV, 7: signal.SIGTRAP}
+
+
+#: CPU exceptions as qemu-user 7.2 reports them to a handler (si_code, si_addr)
+_TRAP_SIGINFO = {
+    INVALID_INSN: TrapSiginfo(2),  # udf: ILL_ILLOPN
+    1: TrapSiginfo(2),
+    7: TrapSiginfo(1),  # bkpt: TRAP_BRKPT
+}
 
 
 def _exception_signal(intno: int) -> int:
@@ -56,6 +64,7 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    trap_siginfo=_TRAP_SIGINFO,
     default_cpu=A.UC_CPU_ARM_MAX,
     cpu_models=cpu_models_from(A, "UC_CPU_ARM_"),
     hwcap=0x1FB0D7,

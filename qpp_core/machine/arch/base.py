@@ -57,6 +57,20 @@ class SyscallAbi:
 
 
 @dataclass(frozen=True)
+class TrapSiginfo:
+    """How a CPU exception reaches a guest's handler, as qemu-user reports it."""
+
+    code: int  #: si_code
+    addr_is_pc: bool = True  #: si_addr is the instruction's address (else 0)
+    signal: int | None = None  #: the signal, where not ``Arch.exception_signal``'s
+
+
+#: :attr:`Arch.trap_siginfo`'s key for an instruction unicorn cannot decode (an error, not
+#: an exception number)
+INVALID_INSN = -1
+
+
+@dataclass(frozen=True)
 class Arch:
     """One guest architecture: identity, registers, syscall ABI, decoding and counting."""
 
@@ -105,6 +119,11 @@ class Arch:
     #: how qemu-user 7.2 renders /proc/self/maps
     maps_hide_exec: bool = False  #: x86_64: pages are shown without their x bit
     vsyscall_page: bool = False  #: x86_64: the [vsyscall] line at 0xffffffffff600000
+    #: CPU exception number (or :data:`INVALID_INSN`) -> the siginfo a handler gets;
+    #: others get si_code 0 and no address
+    trap_siginfo: Mapping[int, TrapSiginfo] = field(default_factory=dict)
+    #: where the pc is, in an exception's hook, from the instruction that raised it
+    trap_pc_offset: int = 0
 
     def cs_mode(self, thumb: bool = False) -> int:
         """The capstone mode for code in this architecture (Thumb changes it on arm)."""

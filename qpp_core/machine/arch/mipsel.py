@@ -24,7 +24,15 @@ import capstone
 import unicorn
 from unicorn import mips_const as M
 
-from .base import Arch, SyscallAbi, Uc, add_noop_code_hook, cpu_models_from, registers_from
+from .base import (
+    Arch,
+    SyscallAbi,
+    TrapSiginfo,
+    Uc,
+    add_noop_code_hook,
+    cpu_models_from,
+    registers_from,
+)
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -42,6 +50,16 @@ _SIGNALS = {
     23: signal.SIGFPE,  # overflow, trap, FPE
     26: signal.SIGSEGV,
     27: signal.SIGSEGV,  # TLBL, TLBS
+}
+
+
+#: CPU exceptions as qemu-user 7.2 reports them to a handler (si_code, si_addr)
+_TRAP_SIGINFO = {
+    # qemu-user 7.2 reports these as SIGTRAP/SIGILL with si_code SI_KERNEL and no address
+    # (Linux: SIGFPE/FPE_INTDIV for a divide-by-zero trap, ILL_ILLOPC at the instruction)
+    20: TrapSiginfo(0x80, addr_is_pc=False),  # RI
+    22: TrapSiginfo(0x80, addr_is_pc=False, signal=signal.SIGTRAP),  # trap (teq)
+    18: TrapSiginfo(1),  # break: TRAP_BRKPT
 }
 
 
@@ -130,6 +148,7 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone.CS_MODE_MIPS32 | capstone.CS_MODE_LITTLE_ENDIAN,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    trap_siginfo=_TRAP_SIGINFO,
     default_cpu=M.UC_CPU_MIPS32_24KF,
     cpu_models={**cpu_models_from(M, "UC_CPU_MIPS32_"), "max": M.UC_CPU_MIPS32_24KF},
     hwcap=0,

@@ -8,7 +8,7 @@ import capstone
 import unicorn
 from unicorn import riscv_const as R
 
-from .base import Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, cpu_models_from, registers_from
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -32,6 +32,16 @@ _SIGNALS = {
     12: signal.SIGSEGV,
     13: signal.SIGSEGV,
     15: signal.SIGSEGV,
+}
+
+
+#: CPU exceptions as qemu-user 7.2 reports them to a handler (si_code, si_addr)
+_TRAP_SIGINFO = {
+    2: TrapSiginfo(1),  # illegal instruction: ILL_ILLOPC
+    3: TrapSiginfo(1),  # breakpoint: TRAP_BRKPT
+    # unicorn 2.1.4 ends the run on ebreak with "invalid instruction" (illegal ones raise
+    # exception 2): SIGTRAP/TRAP_BRKPT as Linux and qemu-user report it
+    INVALID_INSN: TrapSiginfo(1, signal=signal.SIGTRAP),
 }
 
 
@@ -62,6 +72,8 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    trap_siginfo=_TRAP_SIGINFO,
+    trap_pc_offset=4,  # unicorn has moved the pc past the instruction (ecall too)
     default_cpu=R.UC_CPU_RISCV64_ANY,
     cpu_models={**cpu_models_from(R, "UC_CPU_RISCV64_"), "max": R.UC_CPU_RISCV64_ANY},
     hwcap=0x112D,

@@ -29,7 +29,16 @@ import capstone
 import unicorn
 from unicorn import x86_const as X
 
-from .base import QPP_MODEL_BASE, Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import (
+    INVALID_INSN,
+    QPP_MODEL_BASE,
+    Arch,
+    SyscallAbi,
+    TrapSiginfo,
+    Uc,
+    cpu_models_from,
+    registers_from,
+)
 
 #: qpp's ``max`` model: qemu-user 7.2's default less what unicorn cannot run (see above)
 MAX = QPP_MODEL_BASE
@@ -54,6 +63,15 @@ _SIGNALS = {
     16: signal.SIGFPE,  # x87 error
     17: signal.SIGBUS,  # alignment check
     19: signal.SIGFPE,  # SIMD FP exception
+}
+
+
+#: CPU exceptions as qemu-user 7.2 reports them to a handler (si_code, si_addr)
+_TRAP_SIGINFO = {
+    0: TrapSiginfo(1),  # FPE_INTDIV
+    INVALID_INSN: TrapSiginfo(2),  # ud2: ILL_ILLOPN
+    6: TrapSiginfo(2),  # ud2: ILL_ILLOPN
+    3: TrapSiginfo(0x80, addr_is_pc=False),  # int3: SI_KERNEL; unicorn's pc is past it
 }
 
 
@@ -90,6 +108,7 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone.CS_MODE_64,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    trap_siginfo=_TRAP_SIGINFO,
     default_cpu=MAX,
     cpu_models={**cpu_models_from(X, "UC_CPU_X86_"), "max": MAX},
     engine_models={MAX: X.UC_CPU_X86_ICELAKE_SERVER},
