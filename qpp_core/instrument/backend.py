@@ -20,15 +20,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from qpp_core.errors import QppUsageError
+from qpp_core.errors import BackendUnavailableError
 
 ENV = "QPP_BACKEND"
 NATIVE = "native"
 PYTHON = "python"
-
-
-class BackendUnavailable(QppUsageError):
-    """``QPP_BACKEND=native`` was asked for but the fast path is not built or loadable."""
 
 
 class QppScore(ctypes.Structure):
@@ -64,13 +60,13 @@ def active() -> str:
     """The backend this process uses (``QPP_BACKEND`` read once)."""
     want = os.environ.get(ENV, "").strip().lower()
     if want not in ("", NATIVE, PYTHON):
-        raise BackendUnavailable(f"{ENV}={want!r} is not a backend: use 'native' or 'python'")
+        raise BackendUnavailableError(f"{ENV}={want!r} is not a backend: use 'native' or 'python'")
     if want == PYTHON:
         return PYTHON
     lib, why = _load()
     if lib is None:
         if want == NATIVE:
-            raise BackendUnavailable(f"{ENV}=native but the native fast path is {why}")
+            raise BackendUnavailableError(f"{ENV}=native but the native fast path is {why}")
         return PYTHON
     return NATIVE
 
@@ -79,7 +75,7 @@ def describe() -> str:
     """One line for ``qpp --version``: the backend in use, and why when it is Python."""
     try:
         name = active()
-    except BackendUnavailable as exc:
+    except BackendUnavailableError as exc:
         return f"instrumentation backend: unavailable ({exc})"
     if name == NATIVE:
         return "instrumentation backend: native (C fast path for inline operations)"

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import enum
 import itertools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from qpp_core.errors import QppUsageError

@@ -18,6 +18,15 @@ from typing import Any
 
 import unicorn
 
+
+def capstone() -> Any:
+    """The capstone module, imported on first use (a run without instrumentation that
+    decodes nothing never pays its import)."""
+    import capstone as module
+
+    return module
+
+
 Uc = Any  # unicorn ships no type stubs; ``Uc`` documents intent
 
 
@@ -69,7 +78,7 @@ class Arch:
     sp: int  #: unicorn id of the stack pointer
     registers: Mapping[str, int]  #: QEMU/gdb register name -> unicorn id
     syscall: SyscallAbi
-    cs_arch: int
+    cs_arch_name: str  #: capstone's CS_ARCH_* constant, by name (capstone loads lazily)
     cs_mode_for: Callable[[bool], int]  #: capstone mode; the argument says "Thumb"
     count_insns_fn: Callable[[bytes, bool], int]
     exception_signal: Callable[[int], int]  #: unicorn interrupt number -> Linux signal
@@ -94,6 +103,11 @@ class Arch:
     #: as qemu-user does (aarch64: MRS DCZID_EL0/CTR_EL0, DC ZVA); called with
     #: (uc, address, code bytes, addresses already hooked) by the loader and mmap/mprotect
     hook_code_quirks: Callable[[Uc, int, bytes, set[int]], None] | None = None
+
+    @property
+    def cs_arch(self) -> int:
+        """The capstone architecture (imports capstone: only decoding needs it)."""
+        return int(getattr(capstone(), self.cs_arch_name))
 
     def cs_mode(self, thumb: bool = False) -> int:
         """The capstone mode for code in this architecture (Thumb changes it on arm)."""

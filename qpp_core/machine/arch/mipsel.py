@@ -20,11 +20,18 @@ import re
 import signal
 from collections.abc import Callable
 
-import capstone
 import unicorn
 from unicorn import mips_const as M
 
-from .base import Arch, SyscallAbi, Uc, add_noop_code_hook, cpu_models_from, registers_from
+from .base import (
+    Arch,
+    SyscallAbi,
+    Uc,
+    add_noop_code_hook,
+    capstone,
+    cpu_models_from,
+    registers_from,
+)
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -117,8 +124,8 @@ ARCH = Arch(
         error_flag=M.UC_MIPS_REG_A3,
         intno=17,
     ),
-    cs_arch=capstone.CS_ARCH_MIPS,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_MIPS32 | capstone.CS_MODE_LITTLE_ENDIAN,
+    cs_arch_name="CS_ARCH_MIPS",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_MIPS32 | capstone().CS_MODE_LITTLE_ENDIAN,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     default_cpu=M.UC_CPU_MIPS32_24KF,

@@ -24,20 +24,21 @@ from __future__ import annotations
 
 import signal
 from functools import lru_cache
+from typing import Any
 
-import capstone
 import unicorn
 from unicorn import x86_const as X
 
-from .base import QPP_MODEL_BASE, Arch, SyscallAbi, Uc, cpu_models_from, registers_from
+from .base import QPP_MODEL_BASE, Arch, SyscallAbi, Uc, capstone, cpu_models_from, registers_from
 
 #: qpp's ``max`` model: qemu-user 7.2's default less what unicorn cannot run (see above)
 MAX = QPP_MODEL_BASE
 
 
 @lru_cache(maxsize=1)
-def _decoder() -> capstone.Cs:
-    return capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+def _decoder() -> Any:
+    cs = capstone()
+    return cs.Cs(cs.CS_ARCH_X86, cs.CS_MODE_64)
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -86,8 +87,8 @@ ARCH = Arch(
         result=X.UC_X86_REG_RAX,
         intno=None,
     ),
-    cs_arch=capstone.CS_ARCH_X86,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_64,
+    cs_arch_name="CS_ARCH_X86",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_64,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     default_cpu=MAX,
