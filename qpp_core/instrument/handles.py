@@ -146,7 +146,7 @@ class U64:
     slot: int
 
     def get(self, vcpu_index: int = 0) -> int:
-        return self.score.vcpus[vcpu_index][self.slot] & U64_MASK
+        return int(self.score.vcpus[vcpu_index][self.slot]) & U64_MASK
 
     def set(self, vcpu_index: int, value: int) -> None:
         self.score.vcpus[vcpu_index][self.slot] = value & U64_MASK
@@ -156,7 +156,7 @@ class U64:
         vals[self.slot] = (vals[self.slot] + value) & U64_MASK
 
     def sum(self) -> int:
-        return sum(v[self.slot] for v in self.score.vcpus) & U64_MASK
+        return int(sum(v[self.slot] for v in self.score.vcpus)) & U64_MASK
 
 
 @dataclass(frozen=True)

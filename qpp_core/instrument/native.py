@@ -133,8 +133,8 @@ class Native:
         self.state.slot_next = _addr(instr._slot_next)
         self.state.reg_read = ctypes.cast(_uc._lib.uc_reg_read, _ptr).value
         self.state.pc_reg = instr.arch.pc
-        self.block_fn = ctypes.cast(lib.qpp_on_block, _ptr).value
-        self.mem_fn = ctypes.cast(lib.qpp_on_mem, _ptr).value
+        self.block_fn = int(ctypes.cast(lib.qpp_on_block, _ptr).value or 0)
+        self.mem_fn = int(ctypes.cast(lib.qpp_on_mem, _ptr).value or 0)
         self._py_block: Any = None
         self._py_extra = _PY_EXTRA(self._run_extra)
         self._py_mem = _PY_MEM(self._run_mem)
