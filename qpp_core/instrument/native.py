@@ -136,9 +136,11 @@ class Native:
         self.block_fn = int(ctypes.cast(lib.qpp_on_block, _ptr).value or 0)
         self.mem_fn = int(ctypes.cast(lib.qpp_on_mem, _ptr).value or 0)
         self._py_block: Any = None
-        self._py_extra = _PY_EXTRA(self._run_extra)
+        #: per block address: (fn, userdata, flags, owner) of a block whose callbacks are
+        #: one unconditional callback, called without the compiled dispatcher's frame
+        self.extra_fast: dict[int, tuple[Any, Any, int, Any]] = {}
+        self._py_extra: Any = None
         self._py_mem = _PY_MEM(self._run_mem)
-        self.state.py_extra = ctypes.cast(self._py_extra, _ptr).value
         self.state.py_mem = ctypes.cast(self._py_mem, _ptr).value
         #: per memory pc: what Python runs when the C hook hands an access over
         self.mem_py: dict[int, Callable[[int, int, int, int], None]] = {}
@@ -154,6 +156,8 @@ class Native:
 
         self._py_block = _PY_BLOCK(py_block)
         self.state.py_block = ctypes.cast(self._py_block, _ptr).value
+        self._py_extra = _PY_EXTRA(self._make_run_extra())
+        self.state.py_extra = ctypes.cast(self._py_extra, _ptr).value
         self.state.mips_guard = int(guarded)
         return self.instr.raw.add_native(_uc.HOOK_BLOCK, self.block_fn, self.ptr)
 
@@ -163,18 +167,36 @@ class Native:
             _uc.HOOK_MEM_READ_AFTER | _uc.HOOK_MEM_WRITE, self.mem_fn, self.ptr
         )
 
-    def _run_extra(self, address: int) -> None:
+    def _make_run_extra(self) -> Callable[[int], None]:
+        """What the C hook calls for a block's Python callbacks (``plan.extra``)."""
         instr = self.instr
         tb_ctx = instr._tb_ctx
-        try:
-            plan = instr.blocks.get(address)
-            if plan is not None and plan.extra is not None:
-                tb_ctx[0] = True
-                plan.extra()
+        blocks = instr.blocks
+        fast = self.extra_fast
+
+        def run_extra(address: int) -> None:
+            entry = fast.get(address)
+            try:
+                if entry is not None:  # the hot case: one plain callback
+                    fn, ud, flags, owner = entry
+                    instr.regs = flags
+                    tb_ctx[0] = True
+                    try:
+                        fn(0, ud)
+                    except BaseException as exc:
+                        instr._plugin_failed(owner, "tb exec", exc)
+                    tb_ctx[0] = False
+                    return
+                plan = blocks.get(address)
+                if plan is not None and plan.extra is not None:
+                    tb_ctx[0] = True
+                    plan.extra()
+                    tb_ctx[0] = False
+            except BaseException as exc:
                 tb_ctx[0] = False
-        except BaseException as exc:
-            tb_ctx[0] = False
-            instr._hook_failed(exc)
+                instr._hook_failed(exc)
+
+        return run_extra
 
     def _run_mem(self, pc: int, access: int, address: int, size: int, value: int) -> None:
         fn = self.mem_py.get(pc)
@@ -210,10 +232,15 @@ class Native:
         ops += [(OP_STORE, vals, slot, imm, None) for vals, slot, imm in plan.stores]
         c_ops = self._ops(ops)
         if c_ops is None:
-            self.lib.qpp_block_del(self.ptr, plan.vaddr)
+            self.del_block(plan.vaddr)
             return
         flags = 0
         conds: list[_Cond] = []
+        self.extra_fast.pop(plan.vaddr, None)
+        cbs = plan.tb.exec_cbs
+        if plan.extra_kind == "exec" and len(cbs) == 1 and cbs[0].cond is None:
+            e = cbs[0]
+            self.extra_fast[plan.vaddr] = (e.fn, e.userdata, int(e.flags), e.owner)
         if plan.extra is not None:
             gate = self._gate(plan)
             if gate is None:
@@ -269,9 +296,11 @@ class Native:
         return conds
 
     def del_block(self, vaddr: int) -> None:
+        self.extra_fast.pop(vaddr, None)
         self.lib.qpp_block_del(self.ptr, vaddr)
 
     def clear_blocks(self) -> None:
+        self.extra_fast.clear()
         self.lib.qpp_blocks_clear(self.ptr)
         self.state.py_all = 0
 
