@@ -47,7 +47,7 @@ def _load() -> tuple[Any, str]:
             if lib.qpp_abi_version() != 1:
                 return None, f"{path.name} is from another qpp version (reinstall qpp)"
             return lib, ""
-    return None, "not built (no C compiler when qpp was installed)"
+    return None, "not built: no C compiler when qpp was installed"
 
 
 def native_lib() -> Any:
@@ -79,7 +79,7 @@ def describe() -> str:
         return f"instrumentation backend: unavailable ({exc})"
     if name == NATIVE:
         return "instrumentation backend: native (C fast path for inline operations)"
-    why = "forced by QPP_BACKEND" if os.environ.get(ENV) else _load()[1]
+    why = "forced by QPP_BACKEND" if os.environ.get(ENV) else f"native fast path {_load()[1]}"
     return f"instrumentation backend: python ({why})"
 
 

@@ -62,7 +62,7 @@ def test_native_forced_without_a_build_is_one_line_and_its_own_status() -> None:
     code = (
         "import sys\n"
         "from qpp_core.instrument import backend\n"
-        "backend._load = lambda: (None, 'not built (no C compiler when qpp was installed)')\n"
+        "backend._load = lambda: (None, 'not built: no C compiler when qpp was installed')\n"
         "from qpp_core.cli.main import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
@@ -73,8 +73,8 @@ def test_native_forced_without_a_build_is_one_line_and_its_own_status() -> None:
     )
     assert out.returncode == ExitStatus.BACKEND_UNAVAILABLE
     assert out.stderr.strip().splitlines() == [
-        "qpp: error: QPP_BACKEND=native but the native fast path is not built "
-        "(no C compiler when qpp was installed)"
+        "qpp: error: QPP_BACKEND=native but the native fast path is not built: "
+        "no C compiler when qpp was installed"
     ]
     # without the request the same install falls back to Python quietly
     env["QPP_BACKEND"] = ""
