@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -103,17 +104,22 @@ def build_qemu_plugin(tmp: Path) -> str | None:
     return str(lib)
 
 
-def wall(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
-    """Wall time of ``cmd`` and its stderr (stdout, the guest's, is dropped)."""
+def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system) of ``cmd`` and its stderr (stdout, the
+    guest's, is dropped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=True
     )
-    return time.perf_counter() - t0, out.stderr
+    dt = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return dt, cpu, out.stderr
 
 
-def insns_of(rounds: int) -> int:
-    _, err = wall([*QPP, "-p", "insn", COMPUTE, str(rounds)])
+def insns_of(rounds: int, env: dict[str, str]) -> int:
+    _, _, err = wall([*QPP, "-p", "insn", COMPUTE, str(rounds)], env)
     m = re.search(r"total insns: (\d+)", err)
     assert m, err
     return int(m[1])
@@ -125,20 +131,23 @@ def main() -> int:
     ap.add_argument("--slow-rounds", type=int, default=128, help="rounds, Python-call modes")
     ap.add_argument("-n", "--repeat", type=int, default=3, help="runs per mode (best-of)")
     a = ap.parse_args()
-    from qpp_core.instrument.backend import describe
+    from qpp_core.instrument.backend import active, describe
 
+    # every run sees the same environment size (QPP_BACKEND's values are equally long),
+    # so that the guest executes exactly the same instructions in each
+    env = dict(os.environ, QPP_BACKEND=active())
     env_py = dict(os.environ, QPP_BACKEND="python")
     with tempfile.TemporaryDirectory() as tmp:
         plugin = build_qemu_plugin(Path(tmp))
         r, s = str(a.rounds), str(a.slow_rounds)
         # (label, command, rounds, environment)
-        modes: list[tuple[str, list[str], int, dict[str, str] | None]] = [
-            ("(b) bare unicorn, no hook", [*BARE, COMPUTE, r], a.rounds, None),
-            ("(a) qpp, no plugin", [*QPP, COMPUTE, r], a.rounds, None),
-            ("qpp -p insn (inline)", [*QPP, "-p", "insn", COMPUTE, r], a.rounds, None),
-            ("qpp -p bb", [*QPP, "-p", "bb", COMPUTE, r], a.rounds, None),
-            ("qpp -p hotblocks", [*QPP, "-p", "hotblocks", COMPUTE, r], a.rounds, None),
-            ("qpp -p mem,inline=on", [*QPP, "-p", "mem,inline=on", COMPUTE, r], a.rounds, None),
+        modes: list[tuple[str, list[str], int, dict[str, str]]] = [
+            ("(b) bare unicorn, no hook", [*BARE, COMPUTE, r], a.rounds, env),
+            ("(a) qpp, no plugin", [*QPP, COMPUTE, r], a.rounds, env),
+            ("qpp -p insn (inline)", [*QPP, "-p", "insn", COMPUTE, r], a.rounds, env),
+            ("qpp -p bb", [*QPP, "-p", "bb", COMPUTE, r], a.rounds, env),
+            ("qpp -p hotblocks", [*QPP, "-p", "hotblocks", COMPUTE, r], a.rounds, env),
+            ("qpp -p mem,inline=on", [*QPP, "-p", "mem,inline=on", COMPUTE, r], a.rounds, env),
             ("python backend: -p insn", [*QPP, "-p", "insn", COMPUTE, s], a.slow_rounds, env_py),
             (
                 "python backend: -p mem,inline=on",
@@ -158,25 +167,28 @@ def main() -> int:
                 a.slow_rounds,
                 None,
             ),
-            ("start-up: bare unicorn hello", [*BARE, HELLO], 0, None),
-            ("start-up: qpp run hello", [*QPP, HELLO], 0, None),
+            ("start-up: bare unicorn hello", [*BARE, HELLO], 0, env),
+            ("start-up: qpp run hello", [*QPP, HELLO], 0, env),
         ]
         if plugin is not None:
             modes += [
-                ("(c) qemu-user, no plugin", ["qemu-x86_64", COMPUTE, r], a.rounds, None),
+                ("(c) qemu-user, no plugin", ["qemu-x86_64", COMPUTE, r], a.rounds, env),
                 (
                     "(c) qemu-user, C inline count",
                     ["qemu-x86_64", "-plugin", plugin, "-d", "plugin", COMPUTE, r],
                     a.rounds,
-                    None,
+                    env,
                 ),
             ]
-        counts = {a.rounds: insns_of(a.rounds), a.slow_rounds: insns_of(a.slow_rounds), 0: 0}
+        counts = {a.rounds: insns_of(a.rounds, env), a.slow_rounds: insns_of(a.slow_rounds, env)}
+        counts[0] = 0
         best: dict[str, float] = {}
+        best_cpu: dict[str, float] = {}
         for _ in range(a.repeat):
-            for label, cmd, _rounds, env in modes:
-                dt, err = wall(cmd, env)
+            for label, cmd, _rounds, run_env in modes:
+                dt, cpu, err = wall(cmd, run_env)
                 best[label] = min(best.get(label, dt), dt)
+                best_cpu[label] = min(best_cpu.get(label, cpu), cpu)
                 m = re.search(r"total insns: (\d+)", err)
                 if m and int(m[1]) != counts[_rounds]:
                     print(f"COUNT MISMATCH {label}: {m[1]} != {counts[_rounds]}")
@@ -186,14 +198,16 @@ def main() -> int:
     )
     print(describe())
     mips: dict[str, float] = {}
-    print(f"{'mode':<36}{'rounds':>7}{'best s':>9}{'MIPS':>9}")
+    print(f"{'mode':<36}{'rounds':>7}{'wall s':>8}{'MIPS':>8}{'cpu s':>8}{'MIPS':>8}")
     for label, _cmd, rounds, _env in modes:
+        w, c = best[label], best_cpu[label]
         if rounds:
-            mips[label] = counts[rounds] / best[label] / 1e6
-            print(f"{label:<36}{rounds:>7}{best[label]:>9.3f}{mips[label]:>9.1f}")
+            mips[label] = counts[rounds] / w / 1e6
+            cpu_mips = counts[rounds] / c / 1e6
+            print(f"{label:<36}{rounds:>7}{w:>8.3f}{mips[label]:>8.1f}{c:>8.3f}{cpu_mips:>8.1f}")
         else:
-            print(f"{label:<36}{'':>7}{best[label]:>9.3f}")
-    print("ratios (MIPS / MIPS unless said):")
+            print(f"{label:<36}{'':>7}{w:>8.3f}{'':>8}{c:>8.3f}")
+    print("ratios of whole-process wall-time MIPS (unless said):")
     inline = mips["qpp -p insn (inline)"]
     none = mips["(a) qpp, no plugin"]
     bare = mips["(b) bare unicorn, no hook"]
