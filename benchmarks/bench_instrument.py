@@ -1,204 +1,231 @@
-"""Instrumentation cost on the compute guest: qpp against hand-written bare unicorn.
+#!/usr/bin/env python3
+"""What instrumentation costs: qpp's counting plugins against qemu-user and bare unicorn.
 
-Usage: ``python benchmarks/bench_instrument.py [--arch x86_64] [--rounds 32]
-[--insn-rounds 4]``. Prints guest MIPS for each mode and, for each qpp mode, the ratio
-to the bare unicorn script that counts the same way (targets, issue 4: inline counting
->= 0.8x the bare block-hook script; per-instruction callback >= 0.9x the bare code-hook
-script). Per-instruction modes run fewer rounds (they are ~1000x slower).
+Every figure is whole-process wall time (start-up included, as a user sees it) of the
+compute guest (x86_64), best of ``--repeat`` runs interleaved so that the load of a shared
+machine hits every mode alike, turned into guest MIPS (million guest instructions per
+second; the instruction count is qpp's ``-p insn`` total, which equals QEMU's). Printed:
+
+* qpp ``-p insn`` (inline), ``-p bb``, ``-p hotblocks``, ``-p mem,inline=on`` on the backend
+  in use (``QPP_BACKEND``), and the same on the Python backend at fewer rounds;
+* (a) qpp with no plugin, (b) bare unicorn with no hook (``bare_unicorn.py``, a minimal
+  loader), (c) qemu-user with no plugin and with a tiny C plugin counting with one inline
+  add per instruction (built here with gcc; Debian ships no ``qemu-plugin.h``, so the few
+  declarations of QEMU 7.2's plugin API are written out below) when ``qemu-x86_64`` and
+  ``gcc`` are installed;
+* a per-block Python callback (``-p bb,inline=off``) against a bare unicorn Python block
+  hook doing the same count, at fewer rounds (both are ~20x slower);
+* start-up: ``qpp run hello`` against ``bare_unicorn.py hello``.
+
+Targets (issue 13): inline counting >= 0.8x qemu-user's inline counting and >= 0.6x qpp
+without plugins; a per-block Python callback <= 1.0x the cost of the bare block hook;
+start-up <= 1.5x the bare loader.
+
+usage: bench_instrument.py [--rounds N] [--slow-rounds N] [--repeat K]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import re
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import unicorn
+ROOT = Path(__file__).resolve().parents[1]
+GUESTS = ROOT / "qpp_core" / "guests" / "bin"
+COMPUTE = str(GUESTS / "compute.x86_64")
+HELLO = str(GUESTS / "hello.x86_64")
+BARE = [sys.executable, str(ROOT / "benchmarks" / "bare_unicorn.py")]
+QPP = [sys.executable, "-m", "qpp_core", "run"]
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "instrument"))
+PLUGIN_C = r"""
+/* Counts guest instructions with one inline add each (QEMU 7.2 plugin API). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-from harness import add_plugin, new_session
+typedef uint64_t qemu_plugin_id_t;
+typedef struct qemu_info_t qemu_info_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t, struct qemu_plugin_tb *);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t, void *);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t i);
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
+                                                enum qemu_plugin_op op, void *ptr,
+                                                uint64_t imm);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
+                                           qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb,
+                                    void *userdata);
+void qemu_plugin_outs(const char *string);
 
-from qpp_core.guests import guest_path
-from qpp_core.instrument import api
-from qpp_core.instrument.handles import TranslationBlock
-from qpp_core.linux import load_guest
-from qpp_core.linux.options import GuestOptions
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+static uint64_t count;
+
+static void trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; i++)
+        qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_tb_get_insn(tb, i),
+                                                   QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
+}
+
+static void at_exit(qemu_plugin_id_t id, void *userdata) {
+    char line[64];
+    snprintf(line, sizeof line, "total insns: %llu\n", (unsigned long long)count);
+    qemu_plugin_outs(line);
+}
+
+__attribute__((visibility("default"))) int qemu_plugin_install(
+    qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
+    qemu_plugin_register_vcpu_tb_trans_cb(id, trans);
+    qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+    return 0;
+}
+"""
 
 
-def _machine(arch: str, rounds: int) -> Any:
-    return load_guest(GuestOptions(binary=str(guest_path("compute", arch)), args=(str(rounds),)))
+def build_qemu_plugin(tmp: Path) -> str | None:
+    """The counting plugin's path, or ``None`` without qemu-x86_64 or gcc."""
+    if not shutil.which("qemu-x86_64") or not shutil.which("gcc"):
+        return None
+    src = tmp / "insncount.c"
+    src.write_text(PLUGIN_C)
+    lib = tmp / "libinsncount.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(src)], check=True)
+    return str(lib)
 
 
-def _timed(run: Callable[[], int]) -> tuple[int, float]:
+def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system) of ``cmd`` and its stderr (stdout, the
+    guest's, is dropped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    n = run()
-    return n, time.perf_counter() - t0
+    out = subprocess.run(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=True
+    )
+    dt = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return dt, cpu, out.stderr
 
 
-def bare_none(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    m = _machine(arch, rounds)
-    return _timed(lambda: (m.run(), insns)[1])
-
-
-def bare_block(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    """A block hook through the unicorn binding adding a cached per-block count."""
-    m = _machine(arch, rounds)
-    count = [0]
-    sizes: dict[int, int] = {}
-    thumb = m.arch.name == "arm"
-
-    def on_block(uc: Any, address: int, size: int, ud: Any) -> None:
-        n = sizes.get(address)
-        if n is None:
-            t = thumb and bool(uc.reg_read(m.arch.registers["cpsr"]) & 0x20)
-            n = sizes[address] = m.arch.count_insns(bytes(uc.mem_read(address, size)), t)
-        count[0] += n
-
-    m.uc.hook_add(unicorn.UC_HOOK_BLOCK, on_block)
-    return _timed(lambda: (m.run(), count[0])[1])
-
-
-def bare_code(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    """A code hook through the unicorn binding counting every instruction."""
-    m = _machine(arch, rounds)
-    count = [0]
-
-    def on_code(uc: Any, address: int, size: int, ud: Any) -> None:
-        count[0] += 1
-
-    m.uc.hook_add(unicorn.UC_HOOK_CODE, on_code)
-    return _timed(lambda: (m.run(), count[0])[1])
-
-
-def _qpp(
-    arch: str,
-    rounds: int,
-    trans: Callable[[TranslationBlock], None] | None,
-    result: Callable[[], int],
-) -> tuple[int, float]:
-    m = _machine(arch, rounds)
-    session = new_session(m)
-    with session.activate():
-        if trans is not None:
-            add_plugin(session, "bench", qemu_plugin_vcpu_tb_trans=trans)
-
-        def go() -> int:
-            session.instrumentation.start()
-            m.run()
-            session.instrumentation.finish()
-            return result()
-
-        return _timed(go)
-
-
-def qpp_none(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    return _qpp(arch, rounds, None, lambda: insns)
-
-
-def qpp_inline(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    entry = api.qemu_plugin_scoreboard_u64(api.qemu_plugin_scoreboard_new(8))
-
-    def trans(tb: TranslationBlock) -> None:
-        for insn in tb.insns:
-            api.qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
-                insn, api.QEMU_PLUGIN_INLINE_ADD_U64, entry, 1
-            )
-
-    return _qpp(arch, rounds, trans, lambda: api.qemu_plugin_u64_sum(entry))
-
-
-def qpp_block_cb(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    count = [0]
-
-    def on_tb(vcpu: int, n: int) -> None:
-        count[0] += n
-
-    def trans(tb: TranslationBlock) -> None:
-        api.qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, userdata=tb.n_insns)
-
-    return _qpp(arch, rounds, trans, lambda: count[0])
-
-
-def qpp_insn_cb(arch: str, rounds: int, insns: int) -> tuple[int, float]:
-    count = [0]
-
-    def on_insn(vcpu: int, ud: Any) -> None:
-        count[0] += 1
-
-    def trans(tb: TranslationBlock) -> None:
-        for insn in tb.insns:
-            api.qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn)
-
-    return _qpp(arch, rounds, trans, lambda: count[0])
-
-
-PAIRS: list[tuple[str, str, Callable[..., tuple[int, float]], Callable[..., tuple[int, float]]]] = [
-    # (qpp mode, bare mode it is compared with, qpp runner, bare runner)
-    ("no plugins", "no hooks", qpp_none, bare_none),
-    ("inline insn count", "block-hook count", qpp_inline, bare_block),
-    ("per-block callback", "block-hook count", qpp_block_cb, bare_block),
-    ("per-insn callback", "code-hook count", qpp_insn_cb, bare_code),
-]
+def insns_of(rounds: int, env: dict[str, str]) -> int:
+    _, _, err = wall([*QPP, "-p", "insn", COMPUTE, str(rounds)], env)
+    m = re.search(r"total insns: (\d+)", err)
+    assert m, err
+    return int(m[1])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="x86_64")
-    ap.add_argument("--rounds", type=int, default=128)
-    ap.add_argument("--insn-rounds", type=int, default=8)
-    ap.add_argument("-n", "--repeat", type=int, default=5, help="runs per mode (best-of)")
+    ap.add_argument("--rounds", type=int, default=2048, help="compute rounds, fast modes")
+    ap.add_argument("--slow-rounds", type=int, default=128, help="rounds, Python-call modes")
+    ap.add_argument("-n", "--repeat", type=int, default=3, help="runs per mode (best-of)")
     a = ap.parse_args()
-    # the guest's stdout (its digest, once per run) goes to a pipe-less sink: a file
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 1)
-        try:
-            return _bench(a, os.fdopen(os.dup(saved), "w", buffering=1))
-        finally:
-            os.dup2(saved, 1)
+    from qpp_core.instrument.backend import active, describe
 
-
-def _bench(a: argparse.Namespace, out: Any) -> int:
-    def print(*args: Any) -> None:  # the report goes to the real stdout
-        out.write(" ".join(map(str, args)) + "\n")
-
-    n_full, _ = qpp_inline(a.arch, a.rounds, 0)
-    n_small, _ = qpp_inline(a.arch, a.insn_rounds, 0)
-    print(
-        f"compute.{a.arch}: {n_full} insns at {a.rounds} rounds, "
-        f"{n_small} at {a.insn_rounds} rounds; best of {a.repeat} interleaved runs, "
-        "ratio = qpp MIPS / bare MIPS (best times; paired median in brackets)"
-    )
-    print(f"{'mode':<20}{'who':<5}{'insns':>11}{'best s':>8}{'MIPS':>9}  ratio")
-    for qname, bname, qfn, bfn in PAIRS:
-        small = qname == "per-insn callback"
-        rounds, expected = (a.insn_rounds, n_small) if small else (a.rounds, n_full)
-        q_times: list[float] = []
-        b_times: list[float] = []
-        counts: set[int] = set()
+    # every run sees the same environment size (QPP_BACKEND's values are equally long),
+    # so that the guest executes exactly the same instructions in each
+    env = dict(os.environ, QPP_BACKEND=active())
+    env_py = dict(os.environ, QPP_BACKEND="python")
+    with tempfile.TemporaryDirectory() as tmp:
+        plugin = build_qemu_plugin(Path(tmp))
+        r, s = str(a.rounds), str(a.slow_rounds)
+        # (label, command, rounds, environment)
+        modes: list[tuple[str, list[str], int, dict[str, str]]] = [
+            ("(b) bare unicorn, no hook", [*BARE, COMPUTE, r], a.rounds, env),
+            ("(a) qpp, no plugin", [*QPP, COMPUTE, r], a.rounds, env),
+            ("qpp -p insn (inline)", [*QPP, "-p", "insn", COMPUTE, r], a.rounds, env),
+            ("qpp -p bb", [*QPP, "-p", "bb", COMPUTE, r], a.rounds, env),
+            ("qpp -p hotblocks", [*QPP, "-p", "hotblocks", COMPUTE, r], a.rounds, env),
+            ("qpp -p mem,inline=on", [*QPP, "-p", "mem,inline=on", COMPUTE, r], a.rounds, env),
+            ("python backend: -p insn", [*QPP, "-p", "insn", COMPUTE, s], a.slow_rounds, env_py),
+            (
+                "python backend: -p mem,inline=on",
+                [*QPP, "-p", "mem,inline=on", COMPUTE, s],
+                a.slow_rounds,
+                env_py,
+            ),
+            (
+                "bare unicorn, Python block hook",
+                [*BARE, "--block-hook", COMPUTE, s],
+                a.slow_rounds,
+                None,
+            ),
+            (
+                "qpp -p bb,inline=off (Python cb)",
+                [*QPP, "-p", "bb,inline=off", COMPUTE, s],
+                a.slow_rounds,
+                None,
+            ),
+            ("start-up: bare unicorn hello", [*BARE, HELLO], 0, env),
+            ("start-up: qpp run hello", [*QPP, HELLO], 0, env),
+        ]
+        if plugin is not None:
+            modes += [
+                ("(c) qemu-user, no plugin", ["qemu-x86_64", COMPUTE, r], a.rounds, env),
+                (
+                    "(c) qemu-user, C inline count",
+                    ["qemu-x86_64", "-plugin", plugin, "-d", "plugin", COMPUTE, r],
+                    a.rounds,
+                    env,
+                ),
+            ]
+        counts = {a.rounds: insns_of(a.rounds, env), a.slow_rounds: insns_of(a.slow_rounds, env)}
+        counts[0] = 0
+        best: dict[str, float] = {}
+        best_cpu: dict[str, float] = {}
         for _ in range(a.repeat):
-            # interleaved in one process, so that load drifts hit both sides alike
-            _, dt = bfn(a.arch, rounds, expected)
-            b_times.append(dt)
-            n_q, dt_q = qfn(a.arch, rounds, expected)
-            q_times.append(dt_q)
-            counts.add(n_q)
-        q_best, b_best = min(q_times), min(b_times)
-        paired = statistics.median(b / q for b, q in zip(b_times, q_times, strict=True))
-        bad = "" if counts == {expected} else f"  COUNT MISMATCH {sorted(counts)} != {expected}"
-        print(f"{bname:<20}{'bare':<5}{expected:>11}{b_best:>8.3f}{expected / b_best / 1e6:>9.2f}")
+            for label, cmd, _rounds, run_env in modes:
+                dt, cpu, err = wall(cmd, run_env)
+                best[label] = min(best.get(label, dt), dt)
+                best_cpu[label] = min(best_cpu.get(label, cpu), cpu)
+                m = re.search(r"total insns: (\d+)", err)
+                if m and int(m[1]) != counts[_rounds]:
+                    print(f"COUNT MISMATCH {label}: {m[1]} != {counts[_rounds]}")
+    print(
+        f"compute.x86_64: {counts[a.rounds]} insns at {a.rounds} rounds, "
+        f"{counts[a.slow_rounds]} at {a.slow_rounds}; best of {a.repeat} interleaved runs"
+    )
+    print(describe())
+    mips: dict[str, float] = {}
+    print(f"{'mode':<36}{'rounds':>7}{'wall s':>8}{'MIPS':>8}{'cpu s':>8}{'MIPS':>8}")
+    for label, _cmd, rounds, _env in modes:
+        w, c = best[label], best_cpu[label]
+        if rounds:
+            mips[label] = counts[rounds] / w / 1e6
+            cpu_mips = counts[rounds] / c / 1e6
+            print(f"{label:<36}{rounds:>7}{w:>8.3f}{mips[label]:>8.1f}{c:>8.3f}{cpu_mips:>8.1f}")
+        else:
+            print(f"{label:<36}{'':>7}{w:>8.3f}{'':>8}{c:>8.3f}")
+    print("ratios of whole-process wall-time MIPS (unless said):")
+    inline = mips["qpp -p insn (inline)"]
+    none = mips["(a) qpp, no plugin"]
+    bare = mips["(b) bare unicorn, no hook"]
+    print(f"  -p insn / qpp no plugin:           {inline / none:6.2f}x  (target >= 0.6)")
+    print(f"  -p insn / bare unicorn:            {inline / bare:6.2f}x")
+    for other in ("qpp -p bb", "qpp -p hotblocks", "qpp -p mem,inline=on"):
+        print(f"  {other[4:] + ' / qpp no plugin:':<35}{mips[other] / none:6.2f}x")
+    if plugin is not None:
+        q = mips["(c) qemu-user, C inline count"]
+        print(f"  -p insn / qemu-user inline count:  {inline / q:6.2f}x  (target >= 0.8)")
         print(
-            f"{qname:<20}{'qpp':<5}{expected:>11}{q_best:>8.3f}{expected / q_best / 1e6:>9.2f}"
-            f"  {b_best / q_best:.2f}x [{paired:.2f}x]{bad}"
+            f"  qpp no plugin / qemu-user no plugin: "
+            f"{none / mips['(c) qemu-user, no plugin']:6.2f}x"
         )
+    cb = best["qpp -p bb,inline=off (Python cb)"] / best["bare unicorn, Python block hook"]
+    print(f"  per-block Python cb, time / bare block hook: {cb:6.2f}x  (target <= 1.0)")
+    start = best["start-up: qpp run hello"] / best["start-up: bare unicorn hello"]
+    print(f"  start-up, time qpp / bare loader:  {start:6.2f}x  (target <= 1.5)")
     return 0
 
 

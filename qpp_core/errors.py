@@ -34,6 +34,7 @@ class ExitStatus(enum.IntEnum):
     GUEST_UNSUPPORTED = 83  #: the guest needs something qpp does not emulate
     HOST = 84  #: a host resource failed (file not found, permission denied)
     INTERNAL = 85  #: a bug in qpp itself (QPP_DEBUG=1 shows the traceback)
+    BACKEND_UNAVAILABLE = 86  #: ``QPP_BACKEND`` names a backend this install lacks
 
 
 class QppError(Exception):
@@ -122,6 +123,12 @@ class GuestUnsupportedError(QppError):
 
 class HostError(QppError):
     exit_status = ExitStatus.HOST
+
+
+class BackendUnavailableError(QppError):
+    """``QPP_BACKEND=native`` but the native fast path was not built (or a bad value)."""
+
+    exit_status = ExitStatus.BACKEND_UNAVAILABLE
 
 
 class InternalError(QppError):

@@ -70,7 +70,9 @@ def run(
 
     try:
         requested = merge_requests(options.plugins)
-        specs = resolve(catalog if catalog is not None else installed_plugins(), list(requested))
+        if catalog is None:  # no plugin asked for: no need to scan the installed ones
+            catalog = installed_plugins() if requested else Catalog()
+        specs = resolve(catalog, list(requested))
         log = PluginLog(options.log_file)  # before load_guest: --jail may change the cwd
     except QppError as error:
         return _report(stderr, error)

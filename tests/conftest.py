@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,27 @@ from fakesite import FakeSite, LogCapture
 
 from qpp_core.discovery import finder
 from qpp_core.session import Session
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("native", "python"),
+        default=None,
+        help="instrumentation backend for this run and every qpp it starts (sets QPP_BACKEND)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    backend = config.getoption("--backend")
+    if backend:  # before any engine is made; subprocesses inherit it
+        os.environ["QPP_BACKEND"] = backend
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from qpp_core.instrument.backend import describe
+
+    return describe()
 
 
 @pytest.fixture

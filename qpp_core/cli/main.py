@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from qpp_core import __version__, hostfds
 from qpp_core.cli import batch, listing, run, scaffold
@@ -24,13 +25,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         prog="qpp",
         description="QEMU-style TCG plugins, and plugins that talk to each other (QPP).",
     )
-    parser.add_argument("--version", action="version", version=f"qpp {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     run_parser = run.add_parser(subparsers)
     batch_parser = batch.add_parser(subparsers)
     listing.add_parsers(subparsers)
     scaffold.add_parsers(subparsers)
     return parser, {"run": run_parser, "batch": batch_parser}
+
+
+class _Version(argparse.Action):
+    """``--version``: qpp's version and the instrumentation backend in use."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        from qpp_core.instrument.backend import describe
+
+        print(f"qpp {__version__}\n{describe()}")
+        parser.exit()
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -69,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser()[0].print_help(sys.stderr)
         return 2
     try:
+        if os.environ.get("QPP_BACKEND"):  # a bad or unavailable choice fails up front
+            from qpp_core.instrument.backend import active
+
+            active()
         status = int(handler(args))
         sys.stdout.flush()
     except BrokenPipeError:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from qpp_core.discovery.metadata import (
     GROUP,
@@ -23,10 +25,22 @@ from qpp_core.discovery.metadata import (
 )
 from qpp_core.errors import DuplicatePluginError, UnknownPluginError
 
-if sys.version_info >= (3, 12):
-    from importlib import metadata as importlib_metadata
-else:  # pragma: no cover - exercised on 3.10/3.11
-    import importlib_metadata
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 12):
+        from importlib import metadata as importlib_metadata
+    else:  # pragma: no cover - exercised on 3.10/3.11
+        import importlib_metadata
+
+
+def _metadata() -> Any:
+    """importlib.metadata (the backport before 3.12), imported when first needed: it
+    costs tens of milliseconds of start-up that runs without plugins need not pay."""
+    if sys.version_info >= (3, 12):
+        from importlib import metadata
+    else:  # pragma: no cover - exercised on 3.10/3.11
+        import importlib_metadata as metadata
+    return metadata
+
 
 _REQUIREMENT_NAME_END = " ;<>=!~[("
 
@@ -166,7 +180,7 @@ def find_plugins(path: Iterable[str] | None = None) -> Catalog:
     kwargs = {} if path is None else {"path": list(path)}
     seen: set[str] = set()
     catalog = Catalog()
-    for dist in importlib_metadata.distributions(**kwargs):
+    for dist in _metadata().distributions(**kwargs):
         text_name = getattr(dist, "_normalized_name", None) or dist.metadata["Name"] or ""
         key = normalize_dist(text_name)
         if key in seen:

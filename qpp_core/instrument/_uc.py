@@ -80,6 +80,25 @@ class RawHooks:
         self._alive[handle.value] = trampoline
         return int(handle.value)
 
+    def add_native(
+        self, htype: int, fn_address: int, user_data: int, begin: int = 1, end: int = 0
+    ) -> int:
+        """Register a C function (by address) for ``htype`` events, with ``user_data``."""
+        handle = ctypes.c_size_t(0)
+        status = _lib.uc_hook_add(
+            self._uch,
+            ctypes.byref(handle),
+            htype,
+            ctypes.c_void_p(fn_address),
+            ctypes.c_void_p(user_data),
+            ctypes.c_uint64(begin),
+            ctypes.c_uint64(end),
+        )
+        if status != ucc.UC_ERR_OK:
+            raise _ucmod.UcError(status)
+        self._alive[handle.value] = fn_address
+        return int(handle.value)
+
     def delete(self, handle: int) -> None:
         """Remove a hook added by :meth:`add` (unknown handles are ignored)."""
         if self._alive.pop(handle, None) is not None:

@@ -35,6 +35,7 @@ from qpp_core.instrument.breakpoints import BreakpointsMixin
 from qpp_core.instrument.codewatch import MAX_WATCH_HOOKS, PAGE_BITS, PAGE_MASK, CodeWatchMixin
 from qpp_core.instrument.events import EventsMixin
 from qpp_core.instrument.exit import ExitMixin
+from qpp_core.instrument.handles import Scoreboard
 from qpp_core.instrument.hooks import COALESCE_GAP, MAX_CODE_HOOKS, HooksMixin
 from qpp_core.instrument.plan import BlockPlan, fold_inline, make_cond
 from qpp_core.instrument.registers import RegistersMixin
@@ -151,12 +152,27 @@ class Instrumentation(
         """Remove every unicorn hook this layer added."""
         self.raw.delete_all()
         self._block_hook = self._mem_hook = None
+        if self._native is not None:
+            self._native.close()
         self._intervals.clear()
         self._watch = []
         self._page_blocks.clear()
         if self._observer_installed:
             self.machine.syscall_observer = None
             self._observer_installed = False
+
+    def switch_vcpu(self, index: int) -> None:
+        """The machine runs guest thread ``index`` now: inline ops apply to its slots.
+
+        Every scoreboard gets storage for vCPUs up to ``index`` (zeroed) first."""
+        Scoreboard.grow_all(index + 1)
+        if self._native is not None:
+            self._native.switch_vcpu(index)
+
+    @property
+    def backend(self) -> str:
+        """``"native"`` or ``"python"``: who applies inline operations."""
+        return "python" if self._native is None else "native"
 
     def symbol_at(self, addr: int) -> str | None:
         try:

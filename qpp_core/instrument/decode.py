@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import capstone
-
 from qpp_core.instrument.handles import Instruction, TranslationBlock
+from qpp_core.machine.arch.base import capstone
 
 _SIGN_LOADS: dict[str, Callable[[str], bool]] = {
     "x86_64": lambda m: m.startswith("movsx") or m in ("cbw", "cwde", "cdqe"),
@@ -33,7 +32,7 @@ class Decoder:
     def _decoder(self, thumb: bool) -> Any:
         cs = self._cs.get(thumb)
         if cs is None:
-            cs = capstone.Cs(self.arch.cs_arch, self.arch.cs_mode(thumb))
+            cs = capstone().Cs(self.arch.cs_arch, self.arch.cs_mode(thumb))
             self._cs[thumb] = cs
         return cs
 

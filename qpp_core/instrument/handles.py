@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import enum
 import itertools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from qpp_core.errors import QppUsageError
+from qpp_core.instrument.backend import ScoreStorage
 
 if TYPE_CHECKING:
     from qpp_core.instrument.core import Instrumentation
@@ -102,7 +104,8 @@ class Scoreboard:
 
     Each vcpu owns ``element_size`` bytes, seen as u64 slots (offset / 8). The Python
     backend keeps one list of ints per vcpu: an inline add is ``slots[i] += imm``, values
-    wrap to 64 bits when read. A native backend would keep the same layout in C memory.
+    wrap to 64 bits when read. The native backend keeps the same layout in C memory (a
+    ctypes u64 array per vcpu, indexed the same way; see :mod:`.backend`).
     """
 
     def __init__(self, element_size: int, n_vcpus: int = 1) -> None:
@@ -110,8 +113,20 @@ class Scoreboard:
             raise QppUsageError(f"a scoreboard element needs a positive size, not {element_size}")
         self.element_size = element_size
         self.n_slots = max(1, (element_size + 7) // 8)
-        self.vcpus: list[list[int]] = [[0] * self.n_slots for _ in range(n_vcpus)]
+        #: per vCPU storage: lists of ints (Python backend) or ctypes u64 arrays (native)
+        self.storage = ScoreStorage(self.n_slots, n_vcpus)
+        self.vcpus: list[Any] = self.storage.vcpus
         self.freed = False
+        Scoreboard._live.add(self)
+
+    #: every scoreboard alive, so that a new vCPU gets storage in all of them
+    _live: ClassVar[weakref.WeakSet[Scoreboard]] = weakref.WeakSet()
+
+    @classmethod
+    def grow_all(cls, n_vcpus: int) -> None:
+        """Give every live scoreboard storage for ``n_vcpus`` vCPUs."""
+        for score in list(cls._live):
+            score.storage.grow(n_vcpus)
 
     def entry(self, offset: int = 0) -> U64:
         """The u64 at byte ``offset`` of each vcpu's element."""
@@ -131,7 +146,7 @@ class U64:
     slot: int
 
     def get(self, vcpu_index: int = 0) -> int:
-        return self.score.vcpus[vcpu_index][self.slot] & U64_MASK
+        return int(self.score.vcpus[vcpu_index][self.slot]) & U64_MASK
 
     def set(self, vcpu_index: int, value: int) -> None:
         self.score.vcpus[vcpu_index][self.slot] = value & U64_MASK
@@ -141,7 +156,7 @@ class U64:
         vals[self.slot] = (vals[self.slot] + value) & U64_MASK
 
     def sum(self) -> int:
-        return sum(v[self.slot] for v in self.score.vcpus) & U64_MASK
+        return int(sum(v[self.slot] for v in self.score.vcpus)) & U64_MASK
 
 
 @dataclass(frozen=True)
@@ -171,6 +186,9 @@ class ExecCallback:
     cond_key: tuple[Any, ...] | None = None
     #: (cond, entry, imm) of a conditional callback, as registered
     cond_spec: tuple[Cond, U64, int] | None = None
+    #: (cond, entry, imm, correction, snapshot cell) as compiled for the block it is in
+    #: (``plan.exact_conds``): what the native backend evaluates before calling Python
+    cond_exact: tuple[Cond, U64, int, int, Any] | None = None
     #: registration order, shared with inline ops (QEMU runs both in that order)
     seq: int = field(default_factory=lambda: next(_SEQ), compare=False)
 

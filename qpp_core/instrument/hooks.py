@@ -36,7 +36,11 @@ class HooksMixin(State):
             return
         want_block = self._wants("tb_trans")
         if want_block and self._block_hook is None:
-            self._block_hook = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, self._make_block_hook())
+            hook = self._make_block_hook()
+            if self._native is not None:
+                self._block_hook = self._native.block_hook(hook, self._mips_guarded)
+            else:
+                self._block_hook = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, hook)
             self._flush_unicorn()
         elif not want_block and self._block_hook is not None:
             # nobody translates: no per-block instrumentation can exist any more

@@ -36,7 +36,10 @@ def mips_replay_guard(instr: State, on_block: BlockHook) -> BlockHook:
     blocks = instr.blocks
     #: end of the previous block if it ended on a branch whose delay slot is the next
     #: block (a branch at the end of a page): that one-instruction block is legitimate
-    slot_next = [-1]
+    #: (a cell the native block hook keeps up to date too)
+    slot_next = instr._slot_next
+    slot_next[0] = -1
+    instr._mips_guarded = True
 
     def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
         if size == 4 and address != slot_next[0] and clear_pending():

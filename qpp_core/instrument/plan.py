@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from qpp_core.instrument.backend import new_cell
 from qpp_core.instrument.handles import (
     Cond,
     ExecCallback,
@@ -33,12 +34,24 @@ class BlockPlan:
     """What runs when one announced block executes.
 
     ``adds`` and ``stores`` are the folded inline operations, ``(slots, index, value)``;
-    ``extra`` runs the block's execution callbacks (``None`` when it has none).
+    ``extra`` runs the block's execution callbacks (``None`` when it has none);
+    ``extra_kind`` is ``"exec"`` when ``extra`` is exactly the compiled ``tb.exec_cbs``
+    (then the native backend may test their conditions before calling it).
     ``snaps`` are ``(cell, slots, index)``: entries whose value at block start is saved
     into ``cell[0]`` before the folded ops apply (see :func:`exact_conds`).
     """
 
-    __slots__ = ("adds", "extra", "retranslated", "size", "snaps", "stores", "tb", "vaddr")
+    __slots__ = (
+        "adds",
+        "extra",
+        "extra_kind",
+        "retranslated",
+        "size",
+        "snaps",
+        "stores",
+        "tb",
+        "vaddr",
+    )
 
     def __init__(self, tb: TranslationBlock) -> None:
         self.tb = tb
@@ -46,8 +59,9 @@ class BlockPlan:
         self.size = tb.size
         self.adds: list[Folded] = []
         self.stores: list[Folded] = []
-        self.snaps: list[tuple[list[int], list[int], int]] = []
+        self.snaps: list[tuple[Any, Any, int]] = []
         self.extra: Callable[[], None] | None = None
+        self.extra_kind = ""
         self.retranslated = False
 
 
@@ -76,7 +90,7 @@ def block_inline(tb: TranslationBlock) -> list[InlineRecord]:
 
 
 def make_cond(
-    cond: Cond, entry: Any, imm: int, k: int = 0, snap: list[int] | None = None
+    cond: Cond, entry: Any, imm: int, k: int = 0, snap: Any = None
 ) -> Callable[[], bool] | None:
     """A predicate for a conditional callback (``None`` for ALWAYS).
 
@@ -162,7 +176,7 @@ def exact_conds(plan: BlockPlan) -> None:
             if e.cond_spec
         ]
         before = before + insn.inline
-    snapped: dict[tuple[int, int], list[int]] = {}
+    snapped: dict[tuple[int, int], Any] = {}
     for e, records in cbs:
         assert e.cond_spec is not None
         cond, entry, imm = e.cond_spec
@@ -174,10 +188,11 @@ def exact_conds(plan: BlockPlan) -> None:
             key = (id(vals), slot)
             snap = snapped.get(key)
             if snap is None:
-                snap = snapped[key] = [0]
+                snap = snapped[key] = new_cell()
                 plan.snaps.append((snap, vals, slot))
         k = fval - pval
         e.cond = make_cond(cond, entry, imm, k, snap)
+        e.cond_exact = (cond, entry, imm, k, snap)
         e.cond_key = (int(cond), id(entry.score), slot, imm, k, id(snap))
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qpp_core.errors import QppUsageError
 from qpp_core.instrument import _uc
+from qpp_core.instrument.backend import is_native, new_cell
 from qpp_core.instrument.decode import Decoder
 from qpp_core.instrument.handles import (
     DisconType,
@@ -21,6 +22,7 @@ from qpp_core.instrument.handles import (
     Instruction,
     TranslationBlock,
 )
+from qpp_core.instrument.native import BlockTable, MemTable, Native
 from qpp_core.instrument.plan import BlockPlan
 from qpp_core.session import LoadedPlugin, Session
 
@@ -81,8 +83,17 @@ class State:
         #: plugins uninstalled (pluggy still lists their hooks while teardown runs)
         self._gone: set[int] = set()
         session.on_uninstall.append(self._on_uninstall)
+        #: the block executing now (set by the block hook; a cell the native hook writes)
+        self._cur: Any = new_cell()
+        #: mips: see mips_replay (a cell the native hook writes too)
+        self._slot_next: Any = new_cell()
+        self._mips_guarded = False
+        #: the native backend's tables and hooks (None: the Python backend)
+        self._native: Native | None = Native(self) if is_native() else None
         # translation state
-        self.blocks: dict[int, BlockPlan] = {}
+        self.blocks: dict[int, BlockPlan] = (
+            BlockTable(self._native) if self._native is not None else {}
+        )
         self.translating: TranslationBlock | None = None
         self.code_table: dict[int, Callable[[], None]] = {}
         #: the code table as the non-arm code hook reads it (see TablesMixin._fast_entry)
@@ -92,11 +103,11 @@ class State:
         self._code_entries: dict[int, dict[int, list[ExecCallback]]] = {}
         self._code_own: dict[int, Callable[[], None]] = {}
         self._mem_entries: dict[int, dict[int, Instruction]] = {}
-        #: the address of the block executing now (set by the block hook)
-        self._cur = [0]
         self._it_actions: dict[int, Callable[[], None]] = {}
         self._it_pending: list[ItRegion] = []
-        self.mem_table: dict[int, Callable[[int, int, int, int], None]] = {}
+        self.mem_table: dict[int, Callable[[int, int, int, int], None]] = (
+            MemTable(self._native) if self._native is not None else {}
+        )
         self._intervals: list[list[int]] = []  # [lo, hi, handle]
         self._block_hook: int | None = None
         self._mem_hook: int | None = None

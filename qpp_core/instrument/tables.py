@@ -155,24 +155,39 @@ class TablesMixin(State):
     def _rebuild_mem(self, addr: int) -> None:
         if addr not in self._mem_entries:
             return
-        fn = self._per_block(self._mem_entries[addr], self._compile_mem, mem_signature)
+        per_block = self._mem_entries[addr]
+        fn = self._per_block(per_block, self._compile_mem, mem_signature)
         if fn is None:
             self.mem_table.pop(addr, None)
         else:
             self.mem_table[addr] = fn
-        if self._mem_hook is None:
+        native = self._native
+        if native is not None:
+            first = mem_signature(next(iter(per_block.values())))
+            same = all(mem_signature(v) == first for v in per_block.values())
+            native.put_mem(addr, per_block, same, fn, self._compile_mem_cbs)
+            if self._mem_hook is None:
+                self._mem_hook = native.mem_hook()
+        elif self._mem_hook is None:
             self._mem_hook = self.raw.add(
                 _uc.HOOK_MEM_READ_AFTER | _uc.HOOK_MEM_WRITE, _uc.MEM_CB, self._make_mem_hook()
             )
 
-    def _compile_mem(self, insn: Instruction) -> Callable[[int, int, int, int], None] | None:
+    def _compile_mem_cbs(self, insn: Instruction) -> Callable[[int, int, int, int], None] | None:
+        """The dispatcher of one instruction's memory callbacks alone (the native hook
+        applies its inline ops)."""
+        return self._compile_mem(insn, with_ops=False)
+
+    def _compile_mem(
+        self, insn: Instruction, *, with_ops: bool = True
+    ) -> Callable[[int, int, int, int], None] | None:
         """The dispatcher of one instruction's memory callbacks and inline ops."""
         me = self
         cbs = [c for c in insn.mem_cbs if not disabled(c.owner)]
         ops = [
             (r.rw, r.op, r.entry.score.vcpus[0], r.entry.slot, r.imm)
             for r in insn.mem_inline
-            if not disabled(r.owner)
+            if with_ops and not disabled(r.owner)
         ]
         if not cbs and not ops:
             return None
@@ -225,6 +240,7 @@ class TablesMixin(State):
             plan.adds, plan.stores = fold_inline(block_inline(tb))
             exact_conds(plan)
             plan.extra = self._compile_exec(tb.exec_cbs, "tb exec") if tb.exec_cbs else None
+            plan.extra_kind = "exec" if tb.exec_cbs else ""
         for addr in list(self._code_entries):
             per_block = self._code_entries[addr]
             for bv in list(per_block):
@@ -241,3 +257,5 @@ class TablesMixin(State):
             if not self._breakpoints[addr]:
                 del self._breakpoints[addr]
             self._rebuild_code(addr)
+        if self._native is not None:
+            self._native.resync()  # the plans changed in place

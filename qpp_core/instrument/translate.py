@@ -76,6 +76,7 @@ class TranslateMixin(State):
         exact_conds(plan)
         if tb.exec_cbs:
             plan.extra = self._compile_exec(tb.exec_cbs, "tb exec")
+            plan.extra_kind = "exec"
         for insn in tb.insns:
             if insn.exec_cbs:
                 self._code_entries.setdefault(insn.vaddr, {})[tb.vaddr] = insn.exec_cbs

@@ -19,10 +19,6 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from elftools.elf.elffile import ELFFile
-from elftools.elf.enums import ENUM_E_MACHINE
-from elftools.elf.sections import SymbolTableSection
-
 from ..errors import BadBinaryError, HostError
 from ..machine.arch import Arch, by_elf_machine
 
@@ -34,7 +30,28 @@ MAX_PHDR_TABLE = 65536
 #: ELF header (after e_ident) and program header layouts per class
 _EHDR = {32: "HHIIIIIHHHHHH", 64: "HHIQQQIHHHHHH"}
 _PHDR = {32: "IIIIIIII", 64: "IIQQQQQQ"}
-_MACHINE_NAMES = {number: name for name, number in ENUM_E_MACHINE.items()}
+#: section and symbol types read for the symbol table
+SHT_SYMTAB, STT_OBJECT, STT_FUNC = 2, 1, 2
+#: e_machine numbers of the architectures qpp runs (other names come from pyelftools)
+_MACHINES = {
+    3: "EM_386",
+    8: "EM_MIPS",
+    40: "EM_ARM",
+    62: "EM_X86_64",
+    183: "EM_AARCH64",
+    243: "EM_RISCV",
+}
+
+
+def _machine_name(number: int) -> str:
+    """pyelftools' spelling of an e_machine (imported only for machines qpp does not run)."""
+    if number in _MACHINES:
+        return _MACHINES[number]
+    from elftools.elf.enums import ENUM_E_MACHINE
+
+    return next((n for n, v in ENUM_E_MACHINE.items() if v == number), str(number))
+
+
 _KINDS = {
     stat.S_IFIFO: "a fifo",
     stat.S_IFCHR: "a character device",
@@ -154,8 +171,9 @@ def _parse(path: str, f: BinaryIO, size: int) -> ElfImage:
         raise _bad(path, f"unknown ELF class {ident[4]} or data encoding {ident[5]}")
     ehdr = struct.Struct(endian + _EHDR[bits])
     fields = ehdr.unpack(_pread(path, f, ehdr.size, 16))
-    e_type, e_machine, _, entry, phoff, _, e_flags, _, phentsize, phnum = fields[:10]
-    machine = _MACHINE_NAMES.get(e_machine, str(e_machine))
+    e_type, e_machine, _, entry, phoff, shoff, e_flags, _, phentsize, phnum = fields[:10]
+    shentsize, shnum, shstrndx = fields[10:13]
+    machine = _machine_name(e_machine)
     arch = by_elf_machine(machine, bits, endian == "<")
     if arch is None:
         kind = f"{bits}-bit {'little' if endian == '<' else 'big'}-endian {machine}"
@@ -198,7 +216,7 @@ def _parse(path: str, f: BinaryIO, size: int) -> ElfImage:
         segments=segments,
         interpreter=interpreter,
         exec_stack=exec_stack,
-        symbols=tuple(_symbols(f, size, arch)),
+        symbols=tuple(_symbols(f, size, arch, endian, bits, shoff, shentsize, shnum, shstrndx)),
     )
 
 
@@ -267,31 +285,79 @@ def _interpreter(path: str, f: BinaryIO, size: int, p: _Phdr) -> str:
     return os.fsdecode(name.split(b"\0", 1)[0])
 
 
-def _symbols(f: BinaryIO, size: int, arch: Arch) -> list[tuple[int, int, str]]:
-    """Functions and objects of .symtab; a broken section table only costs the symbols."""
-    out: list[tuple[int, int, str]] = []
+def _symbols(
+    f: BinaryIO,
+    size: int,
+    arch: Arch,
+    endian: str,
+    bits: int,
+    shoff: int,
+    shentsize: int,
+    shnum: int,
+    shstrndx: int,
+) -> list[tuple[int, int, str]]:
+    """Functions and objects of .symtab; a broken section table only costs the symbols.
+
+    Read with ``struct`` (pyelftools' import alone costs a fast run's start-up tens of
+    milliseconds)."""
     try:
-        elf = ELFFile(f)
-        if elf.num_sections() * max(elf.header["e_shentsize"], 1) > size:
-            return out
-        for section in elf.iter_sections():
-            if not isinstance(section, SymbolTableSection) or section.name != ".symtab":
-                continue
-            if (
-                section["sh_offset"] + section["sh_size"] > size
-                or section["sh_entsize"] != elf.structs.Elf_Sym.sizeof()
-            ):
-                continue
-            for sym in section.iter_symbols():
-                if (
-                    sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT")
-                    and sym.name
-                    and sym["st_value"]
-                ):
-                    value = sym["st_value"]
-                    if arch.elf_machine == "EM_ARM":
-                        value &= ~1  # Thumb functions have the low bit set
-                    out.append((value, sym["st_size"], sym.name))
-    except Exception:  # pyelftools raises many kinds of errors on garbage sections
+        return _read_symtab(f, size, arch, endian, bits, shoff, shentsize, shnum, shstrndx)
+    except (OSError, struct.error, IndexError, ValueError):
         return []
+
+
+def _read_symtab(
+    f: BinaryIO,
+    size: int,
+    arch: Arch,
+    endian: str,
+    bits: int,
+    shoff: int,
+    shentsize: int,
+    shnum: int,
+    shstrndx: int,
+) -> list[tuple[int, int, str]]:
+    shdr = struct.Struct(endian + ("IIQQQQIIQQ" if bits == 64 else "IIIIIIIIII"))
+    if not shoff or not shnum or shentsize < shdr.size or shoff + shnum * shentsize > size:
+        return []
+    fd = f.fileno()
+    table = os.pread(fd, shnum * shentsize, shoff)
+    sections = [shdr.unpack_from(table, i * shentsize) for i in range(shnum)]
+    # (name, type, flags, addr, offset, size, link, info, addralign, entsize)
+    names = sections[shstrndx]
+    if names[4] + names[5] > size:
+        return []
+    shstr = os.pread(fd, names[5], names[4])
+    sym = struct.Struct(endian + ("IBBHQQ" if bits == 64 else "IIIBBH"))
+    out: list[tuple[int, int, str]] = []
+    for sec in sections:
+        if sec[1] != SHT_SYMTAB or _cstr(shstr, sec[0]) != ".symtab":
+            continue
+        if sec[4] + sec[5] > size or sec[9] != sym.size:
+            continue
+        strtab_hdr = sections[sec[6]]
+        if strtab_hdr[4] + strtab_hdr[5] > size:
+            continue
+        strtab = os.pread(fd, strtab_hdr[5], strtab_hdr[4])
+        data = os.pread(fd, sec[5], sec[4])
+        for i in range(sec[5] // sym.size):
+            fields = sym.unpack_from(data, i * sym.size)
+            if bits == 64:
+                name_off, info, _, _, value, st_size = fields
+            else:
+                name_off, value, st_size, info, _, _ = fields
+            if info & 0xF not in (STT_OBJECT, STT_FUNC) or not value:
+                continue
+            name = _cstr(strtab, name_off)
+            if not name:
+                continue
+            if arch.elf_machine == "EM_ARM":
+                value &= ~1  # Thumb functions have the low bit set
+            out.append((value, st_size, name))
     return out
+
+
+def _cstr(table: bytes, offset: int) -> str:
+    """The NUL-terminated string at ``offset`` of a string table."""
+    end = table.find(b"\0", offset)
+    return table[offset : end if end >= 0 else len(table)].decode("utf-8", "replace")

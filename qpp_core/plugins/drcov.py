@@ -15,6 +15,9 @@ as modules 1, 2, ...), then ``BB Table: N bbs`` and N binary
     <412 * 8 bytes>
 
 Only blocks that executed are listed, each (start, size) once, in first-execution order.
+Each block records its first execution with a conditional callback on a per-block flag
+that an inline store sets, so after that first run the block costs no Python call (the
+condition is tested on qpp's native fast path).
 ``start`` is the offset from the module's base, as DynamoRIO writes it (QEMU's plugin
 writes absolute addresses); blocks outside the executable (none for static guests, but
 e.g. qemu's signal trampoline page) are skipped. The flavor says the guest's word size.
@@ -28,6 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from qpp_core import (
+    QEMU_PLUGIN_CB_NO_REGS,
+    QEMU_PLUGIN_COND_EQ,
+    QEMU_PLUGIN_INLINE_STORE_U64,
+    U64,
     Arg,
     HostError,
     PluginFailure,
@@ -39,7 +46,10 @@ from qpp_core import (
     qemu_plugin_entry_code,
     qemu_plugin_guest_bits,
     qemu_plugin_path_to_binary,
-    qemu_plugin_register_vcpu_tb_exec_cb,
+    qemu_plugin_register_vcpu_tb_exec_cond_cb,
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+    qemu_plugin_scoreboard_new,
+    qemu_plugin_scoreboard_u64,
     qemu_plugin_start_code,
 )
 
@@ -60,6 +70,7 @@ def qemu_plugin_install(args: Any) -> None:
     """Open (create) the coverage file now, as QEMU's drcov does: a bad path is reported
     before the guest starts (status 84), and the file is qpp's, out of the guest's reach."""
     _executed.clear()
+    _flags.clear()
     _images.clear()
     _state.clear()
     filename = str(args.get("filename") or "file.drcov.trace")
@@ -70,6 +81,10 @@ def qemu_plugin_install(args: Any) -> None:
         raise HostError(
             f"cannot write {filename}: {exc.strerror}; give a writable filename="
         ) from None
+
+
+#: per block key: the flag its first execution sets (an inline store of 1)
+_flags: dict[tuple[int, int, int], U64] = {}
 
 
 def _exec(vcpu_index: int, key: tuple[int, int, int]) -> None:
@@ -90,7 +105,14 @@ def qemu_plugin_vcpu_tb_trans(tb: TranslationBlock) -> None:
     key = (len(_images) - 1, tb.vaddr, sum(insn.size for insn in tb.insns))
     if key in _executed:
         return  # already covered: no need to watch it again
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, _exec, userdata=key)
+    flag = _flags.get(key)
+    if flag is None:
+        flag = _flags[key] = qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8))
+    # the callback runs while the flag is still 0 (it comes before the store), once
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(
+        tb, _exec, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_EQ, flag, 0, key
+    )
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_STORE_U64, flag, 1)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ ones (most executions first), with QEMU's layout::
 
 ``tcount`` is how often the block was translated (a flush retranslates), ``icount``
 its instruction count, ``ecount`` how often it ran. Blocks are keyed by start address
-and instruction count, as QEMU does. ``inline=on`` (default off, as QEMU) counts with a
-per-block inline add instead of an execution callback; the numbers are the same.
+and instruction count, as QEMU does. Executions are counted with a per-block inline add
+(``inline=on``, the default here: QEMU's default is a callback, the numbers are the same
+and the inline add runs on qpp's native fast path); ``inline=off`` uses an execution
+callback per block.
 ``limit=N`` (an addition; QEMU prints 20) prints N blocks, 0 for all of them.
 """
 
@@ -34,7 +36,7 @@ from qpp_core import (
 
 qemu_plugin_version = 2
 qemu_plugin_args = {
-    "inline": Arg(bool, False, "count with inline adds instead of an execution callback"),
+    "inline": Arg(bool, True, "count with inline adds (off: an execution callback per block)"),
     "limit": Arg(int, 20, "how many blocks to print; 0 prints every block"),
 }
 
@@ -71,7 +73,7 @@ def qemu_plugin_install(args: Any) -> None:
     _blocks.clear()
     _opts.clear()
     _program[0] = 0
-    _opts["inline"] = bool(args.get("inline", False))
+    _opts["inline"] = bool(args.get("inline", True))
     _opts["limit"] = int(args.get("limit", 20))
 
 

@@ -22,11 +22,10 @@ import re
 import signal
 from typing import Any
 
-import capstone
 import unicorn
 from unicorn import arm64_const as A
 
-from .base import Arch, SyscallAbi, TrapSiginfo, Uc, cpu_models_from, registers_from
+from .base import Arch, SyscallAbi, TrapSiginfo, Uc, capstone, cpu_models_from, registers_from
 
 DCZID_EL0 = 7  # 4 << 7 = 512-byte blocks, as qemu-user's default CPU
 CTR_EL0 = 0x80038003
@@ -111,8 +110,8 @@ ARCH = Arch(
         result=A.UC_ARM64_REG_X0,
         intno=2,
     ),
-    cs_arch=capstone.CS_ARCH_ARM64,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_ARM,
+    cs_arch_name="CS_ARCH_ARM64",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_ARM,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     trap_siginfo=_TRAP_SIGINFO,

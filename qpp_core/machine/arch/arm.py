@@ -10,11 +10,10 @@ from __future__ import annotations
 import signal
 import struct
 
-import capstone
 import unicorn
 from unicorn import arm_const as A
 
-from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, cpu_models_from, registers_from
+from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, capstone, cpu_models_from, registers_from
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -60,8 +59,8 @@ ARCH = Arch(
         result=A.UC_ARM_REG_R0,
         intno=2,
     ),
-    cs_arch=capstone.CS_ARCH_ARM,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_THUMB if thumb else capstone.CS_MODE_ARM,
+    cs_arch_name="CS_ARCH_ARM",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_THUMB if thumb else capstone().CS_MODE_ARM,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     trap_siginfo=_TRAP_SIGINFO,

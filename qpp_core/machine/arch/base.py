@@ -18,6 +18,15 @@ from typing import Any
 
 import unicorn
 
+
+def capstone() -> Any:
+    """The capstone module, imported on first use (a run without instrumentation that
+    decodes nothing never pays its import)."""
+    import capstone as module
+
+    return module
+
+
 Uc = Any  # unicorn ships no type stubs; ``Uc`` documents intent
 
 
@@ -85,7 +94,7 @@ class Arch:
     sp: int  #: unicorn id of the stack pointer
     registers: Mapping[str, int]  #: QEMU/gdb register name -> unicorn id
     syscall: SyscallAbi
-    cs_arch: int
+    cs_arch_name: str  #: capstone's CS_ARCH_* constant, by name (capstone loads lazily)
     cs_mode_for: Callable[[bool], int]  #: capstone mode; the argument says "Thumb"
     count_insns_fn: Callable[[bytes, bool], int]
     exception_signal: Callable[[int], int]  #: unicorn interrupt number -> Linux signal
@@ -124,6 +133,11 @@ class Arch:
     trap_siginfo: Mapping[int, TrapSiginfo] = field(default_factory=dict)
     #: where the pc is, in an exception's hook, from the instruction that raised it
     trap_pc_offset: int = 0
+
+    @property
+    def cs_arch(self) -> int:
+        """The capstone architecture (imports capstone: only decoding needs it)."""
+        return int(getattr(capstone(), self.cs_arch_name))
 
     def cs_mode(self, thumb: bool = False) -> int:
         """The capstone mode for code in this architecture (Thumb changes it on arm)."""

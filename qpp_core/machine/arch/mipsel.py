@@ -20,7 +20,6 @@ import re
 import signal
 from collections.abc import Callable
 
-import capstone
 import unicorn
 from unicorn import mips_const as M
 
@@ -30,6 +29,7 @@ from .base import (
     TrapSiginfo,
     Uc,
     add_noop_code_hook,
+    capstone,
     cpu_models_from,
     registers_from,
 )
@@ -144,8 +144,8 @@ ARCH = Arch(
         intno=17,
         result2=M.UC_MIPS_REG_V1,
     ),
-    cs_arch=capstone.CS_ARCH_MIPS,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_MIPS32 | capstone.CS_MODE_LITTLE_ENDIAN,
+    cs_arch_name="CS_ARCH_MIPS",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_MIPS32 | capstone().CS_MODE_LITTLE_ENDIAN,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     trap_siginfo=_TRAP_SIGINFO,

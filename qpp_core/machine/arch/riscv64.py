@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import signal
 
-import capstone
 import unicorn
 from unicorn import riscv_const as R
 
-from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, cpu_models_from, registers_from
+from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, capstone, cpu_models_from, registers_from
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -68,8 +67,8 @@ ARCH = Arch(
         result=R.UC_RISCV_REG_A0,
         intno=8,
     ),
-    cs_arch=capstone.CS_ARCH_RISCV,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC,
+    cs_arch_name="CS_ARCH_RISCV",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_RISCV64 | capstone().CS_MODE_RISCVC,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     trap_siginfo=_TRAP_SIGINFO,

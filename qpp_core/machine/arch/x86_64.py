@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import signal
 from functools import lru_cache
+from typing import Any
 
-import capstone
 import unicorn
 from unicorn import x86_const as X
 
@@ -36,6 +36,7 @@ from .base import (
     SyscallAbi,
     TrapSiginfo,
     Uc,
+    capstone,
     cpu_models_from,
     registers_from,
 )
@@ -45,8 +46,9 @@ MAX = QPP_MODEL_BASE
 
 
 @lru_cache(maxsize=1)
-def _decoder() -> capstone.Cs:
-    return capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+def _decoder() -> Any:
+    cs = capstone()
+    return cs.Cs(cs.CS_ARCH_X86, cs.CS_MODE_64)
 
 
 def _count(code: bytes, thumb: bool) -> int:
@@ -104,8 +106,8 @@ ARCH = Arch(
         result=X.UC_X86_REG_RAX,
         intno=None,
     ),
-    cs_arch=capstone.CS_ARCH_X86,
-    cs_mode_for=lambda thumb: capstone.CS_MODE_64,
+    cs_arch_name="CS_ARCH_X86",
+    cs_mode_for=lambda thumb: capstone().CS_MODE_64,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     trap_siginfo=_TRAP_SIGINFO,
