@@ -13,7 +13,16 @@ import struct
 import unicorn
 from unicorn import arm_const as A
 
-from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, capstone, cpu_models_from, registers_from
+from .base import (
+    INVALID_INSN,
+    Arch,
+    SyscallAbi,
+    TrapSiginfo,
+    Uc,
+    capstone,
+    cpu_models_from,
+    registers_from,
+)
 
 
 def _count(code: bytes, thumb: bool) -> int:

@@ -7,7 +7,16 @@ import signal
 import unicorn
 from unicorn import riscv_const as R
 
-from .base import INVALID_INSN, Arch, SyscallAbi, TrapSiginfo, Uc, capstone, cpu_models_from, registers_from
+from .base import (
+    INVALID_INSN,
+    Arch,
+    SyscallAbi,
+    TrapSiginfo,
+    Uc,
+    capstone,
+    cpu_models_from,
+    registers_from,
+)
 
 
 def _count(code: bytes, thumb: bool) -> int:
