@@ -7,7 +7,8 @@ be a regular file; the ELF and program headers are parsed here with bounded read
 checked as Linux checks them (entry size, count, table inside the file) plus what a loader
 needs to map safely (each PT_LOAD inside the file and inside the target's user space,
 no two overlapping). Section headers, which the kernel ignores, only feed the symbol table
-(pyelftools), and a broken one only costs the symbols.
+(:func:`read_symbols`, with pyelftools, on a plugin's first symbol lookup), and a broken
+one only costs the symbols.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ MAX_PHDR_TABLE = 65536
 #: ELF header (after e_ident) and program header layouts per class
 _EHDR = {32: "HHIIIIIHHHHHH", 64: "HHIQQQIHHHHHH"}
 _PHDR = {32: "IIIIIIII", 64: "IIQQQQQQ"}
-#: section and symbol types read for the symbol table
-SHT_SYMTAB, STT_OBJECT, STT_FUNC = 2, 1, 2
 #: e_machine numbers of the architectures qpp runs (other names come from pyelftools)
 _MACHINES = {
     3: "EM_386",
@@ -86,7 +85,6 @@ class ElfImage:
     segments: tuple[Segment, ...]
     interpreter: str | None  #: PT_INTERP: dynamically linked
     exec_stack: bool
-    symbols: tuple[tuple[int, int, str], ...]
 
     @property
     def low(self) -> int:
@@ -171,8 +169,7 @@ def _parse(path: str, f: BinaryIO, size: int) -> ElfImage:
         raise _bad(path, f"unknown ELF class {ident[4]} or data encoding {ident[5]}")
     ehdr = struct.Struct(endian + _EHDR[bits])
     fields = ehdr.unpack(_pread(path, f, ehdr.size, 16))
-    e_type, e_machine, _, entry, phoff, shoff, e_flags, _, phentsize, phnum = fields[:10]
-    shentsize, shnum, shstrndx = fields[10:13]
+    e_type, e_machine, _, entry, phoff, _, e_flags, _, phentsize, phnum = fields[:10]
     machine = _machine_name(e_machine)
     arch = by_elf_machine(machine, bits, endian == "<")
     if arch is None:
@@ -216,7 +213,6 @@ def _parse(path: str, f: BinaryIO, size: int) -> ElfImage:
         segments=segments,
         interpreter=interpreter,
         exec_stack=exec_stack,
-        symbols=tuple(_symbols(f, size, arch, endian, bits, shoff, shentsize, shnum, shstrndx)),
     )
 
 
@@ -285,79 +281,37 @@ def _interpreter(path: str, f: BinaryIO, size: int, p: _Phdr) -> str:
     return os.fsdecode(name.split(b"\0", 1)[0])
 
 
-def _symbols(
-    f: BinaryIO,
-    size: int,
-    arch: Arch,
-    endian: str,
-    bits: int,
-    shoff: int,
-    shentsize: int,
-    shnum: int,
-    shstrndx: int,
-) -> list[tuple[int, int, str]]:
-    """Functions and objects of .symtab; a broken section table only costs the symbols.
+def read_symbols(path: str, arch: Arch) -> list[tuple[int, int, str]]:
+    """(address, size, name) of the functions and objects in ``path``'s ``.symtab``.
 
-    Read with ``struct`` (pyelftools' import alone costs a fast run's start-up tens of
-    milliseconds)."""
-    try:
-        return _read_symtab(f, size, arch, endian, bits, shoff, shentsize, shnum, shstrndx)
-    except (OSError, struct.error, IndexError, ValueError):
-        return []
+    Called on a plugin's first symbol lookup, not at load (pyelftools' import alone costs a
+    short run's start-up tens of milliseconds); ``path`` is absolute, so a guest's chdir
+    does not matter. A broken or vanished section table only costs the symbols.
+    """
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
 
-
-def _read_symtab(
-    f: BinaryIO,
-    size: int,
-    arch: Arch,
-    endian: str,
-    bits: int,
-    shoff: int,
-    shentsize: int,
-    shnum: int,
-    shstrndx: int,
-) -> list[tuple[int, int, str]]:
-    shdr = struct.Struct(endian + ("IIQQQQIIQQ" if bits == 64 else "IIIIIIIIII"))
-    if not shoff or not shnum or shentsize < shdr.size or shoff + shnum * shentsize > size:
-        return []
-    fd = f.fileno()
-    table = os.pread(fd, shnum * shentsize, shoff)
-    sections = [shdr.unpack_from(table, i * shentsize) for i in range(shnum)]
-    # (name, type, flags, addr, offset, size, link, info, addralign, entsize)
-    names = sections[shstrndx]
-    if names[4] + names[5] > size:
-        return []
-    shstr = os.pread(fd, names[5], names[4])
-    sym = struct.Struct(endian + ("IBBHQQ" if bits == 64 else "IIIBBH"))
     out: list[tuple[int, int, str]] = []
-    for sec in sections:
-        if sec[1] != SHT_SYMTAB or _cstr(shstr, sec[0]) != ".symtab":
-            continue
-        if sec[4] + sec[5] > size or sec[9] != sym.size:
-            continue
-        strtab_hdr = sections[sec[6]]
-        if strtab_hdr[4] + strtab_hdr[5] > size:
-            continue
-        strtab = os.pread(fd, strtab_hdr[5], strtab_hdr[4])
-        data = os.pread(fd, sec[5], sec[4])
-        for i in range(sec[5] // sym.size):
-            fields = sym.unpack_from(data, i * sym.size)
-            if bits == 64:
-                name_off, info, _, _, value, st_size = fields
-            else:
-                name_off, value, st_size, info, _, _ = fields
-            if info & 0xF not in (STT_OBJECT, STT_FUNC) or not value:
-                continue
-            name = _cstr(strtab, name_off)
-            if not name:
-                continue
-            if arch.elf_machine == "EM_ARM":
-                value &= ~1  # Thumb functions have the low bit set
-            out.append((value, st_size, name))
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            elf = ELFFile(f)
+            if elf.num_sections() * max(elf.header["e_shentsize"], 1) > size:
+                return out
+            for section in elf.iter_sections():
+                if not isinstance(section, SymbolTableSection) or section.name != ".symtab":
+                    continue
+                if (
+                    section["sh_offset"] + section["sh_size"] > size
+                    or section["sh_entsize"] != elf.structs.Elf_Sym.sizeof()
+                ):
+                    continue
+                for sym in section.iter_symbols():
+                    value = sym["st_value"]
+                    if sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT") and sym.name and value:
+                        if arch.elf_machine == "EM_ARM":
+                            value &= ~1  # Thumb functions have the low bit set
+                        out.append((value, sym["st_size"], sym.name))
+    except Exception:  # pyelftools raises many kinds of errors on garbage sections
+        return []
     return out
-
-
-def _cstr(table: bytes, offset: int) -> str:
-    """The NUL-terminated string at ``offset`` of a string table."""
-    end = table.find(b"\0", offset)
-    return table[offset : end if end >= 0 else len(table)].decode("utf-8", "replace")

@@ -22,7 +22,7 @@ import os
 import random
 import resource
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TextIO
 
@@ -32,7 +32,7 @@ from ..errors import BadBinaryError, GuestUnsupportedError, HostError
 from ..machine import Machine, SymbolTable, create_cpu
 from ..machine.arch.base import UcError
 from ..machine.cpu import arch_for_model
-from .elf import ElfImage, read_elf
+from .elf import ElfImage, read_elf, read_symbols
 from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
 from .options import GuestOptions, guest_environment, host_environment
@@ -265,10 +265,9 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
     if rng is not None:
         kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream
-    entries = [(a + bias, s, n) for a, s, n in img.symbols]
-    if interp is not None:
-        entries += [(a + interp_base - page_down(interp.low), s, n) for a, s, n in interp.symbols]
-    machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
+    machine = Machine(
+        arch, uc, kernel, start, SymbolTable(_symbols(img, bias, interp, interp_base))
+    )
     machine.load_bias = bias
     kernel.machine = machine
     if sigtramp:
@@ -283,3 +282,19 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     if opts.strace or "strace" in opts.debug:
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)
     return machine
+
+
+def _symbols(
+    img: ElfImage, bias: int, interp: ElfImage | None, interp_base: int
+) -> Callable[[], list[tuple[int, int, str]]]:
+    """What reads the program's (and its dynamic linker's) symbols, where they were loaded."""
+    paths = [(os.path.abspath(img.path), bias)]
+    if interp is not None:
+        paths.append((os.path.abspath(interp.path), interp_base - page_down(interp.low)))
+
+    def read() -> list[tuple[int, int, str]]:
+        return [
+            (a + base, s, n) for path, base in paths for a, s, n in read_symbols(path, img.arch)
+        ]
+
+    return read
