@@ -34,6 +34,7 @@ class ExitStatus(enum.IntEnum):
     GUEST_UNSUPPORTED = 83  #: the guest needs something qpp does not emulate
     HOST = 84  #: a host resource failed (file not found, permission denied)
     INTERNAL = 85  #: a bug in qpp itself (QPP_DEBUG=1 shows the traceback)
+    GUEST_DEADLOCK = 86  #: every guest thread waits forever (qpp reports them)
 
 
 class QppError(Exception):

@@ -268,6 +268,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         entries += [(a + interp_base - page_down(interp.low), s, n) for a, s, n in interp.symbols]
     machine = Machine(arch, uc, kernel, start, SymbolTable(entries))
     machine.load_bias = bias
+    machine.sched_mode = opts.sched
     kernel.machine = machine
     if sigtramp:
         install_trampoline(kernel, sigtramp)
