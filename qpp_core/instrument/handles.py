@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qpp_core.errors import QppUsageError
+from qpp_core.instrument.vcpus import ScoreboardStore
 
 if TYPE_CHECKING:
     from qpp_core.instrument.core import Instrumentation
@@ -101,16 +102,20 @@ class Scoreboard:
     """Per-vcpu storage for inline operations (``qemu_plugin_scoreboard_new``).
 
     Each vcpu owns ``element_size`` bytes, seen as u64 slots (offset / 8). The Python
-    backend keeps one list of ints per vcpu: an inline add is ``slots[i] += imm``, values
-    wrap to 64 bits when read. A native backend would keep the same layout in C memory.
+    backend keeps the running vcpu's values in one list of ints, ``live``: an inline add
+    is ``slots[i] += imm``, values wrap to 64 bits when read; the other vcpus' values are
+    parked in the store (:mod:`qpp_core.instrument.vcpus`) and swapped in when their
+    thread runs. A native backend would keep the same layout in C memory.
     """
 
-    def __init__(self, element_size: int, n_vcpus: int = 1) -> None:
+    def __init__(self, element_size: int) -> None:
         if element_size <= 0:
             raise QppUsageError(f"a scoreboard element needs a positive size, not {element_size}")
         self.element_size = element_size
         self.n_slots = max(1, (element_size + 7) // 8)
-        self.vcpus: list[list[int]] = [[0] * self.n_slots for _ in range(n_vcpus)]
+        self.store = ScoreboardStore(self.n_slots)
+        #: the running vCPU's slots: what the blocks' inline ops are bound to
+        self.live: list[int] = self.store.live
         self.freed = False
 
     def entry(self, offset: int = 0) -> U64:
@@ -131,17 +136,17 @@ class U64:
     slot: int
 
     def get(self, vcpu_index: int = 0) -> int:
-        return self.score.vcpus[vcpu_index][self.slot] & U64_MASK
+        return self.score.store.slots(vcpu_index)[self.slot] & U64_MASK
 
     def set(self, vcpu_index: int, value: int) -> None:
-        self.score.vcpus[vcpu_index][self.slot] = value & U64_MASK
+        self.score.store.slots(vcpu_index)[self.slot] = value & U64_MASK
 
     def add(self, vcpu_index: int, value: int) -> None:
-        vals = self.score.vcpus[vcpu_index]
+        vals = self.score.store.slots(vcpu_index)
         vals[self.slot] = (vals[self.slot] + value) & U64_MASK
 
     def sum(self) -> int:
-        return sum(v[self.slot] for v in self.score.vcpus) & U64_MASK
+        return sum(v[self.slot] for v in self.score.store.all_slots()) & U64_MASK
 
 
 @dataclass(frozen=True)
