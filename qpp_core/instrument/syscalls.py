@@ -22,7 +22,9 @@ class SyscallsMixin(State):
             self._dispatch("syscall", kwargs, (vcpu, num, *words))
             if self.exiting:
                 return 0
-            result = self._dispatch("syscall_filter", kwargs, (vcpu, num, *words), first_result=True)
+            result = self._dispatch(
+                "syscall_filter", kwargs, (vcpu, num, *words), first_result=True
+            )
             if self.exiting:
                 return 0
             if self._discon_types:
@@ -41,7 +43,9 @@ class SyscallsMixin(State):
         saved, self.regs = self.regs, REGS_RW
         try:
             vcpu = self.vcpu_index
-            self._dispatch("syscall_ret", {"vcpu_index": vcpu, "num": num, "ret": ret}, (vcpu, num, ret))
+            self._dispatch(
+                "syscall_ret", {"vcpu_index": vcpu, "num": num, "ret": ret}, (vcpu, num, ret)
+            )
             if self._pending_discon is not None:
                 from_pc, _ = self._pending_discon
                 self._pending_discon = None

@@ -4,12 +4,16 @@
 #include <stdio.h>
 
 #define N 3
-static volatile long counter;
+static volatile long counter, threes;
 static volatile int order[N], done;
 
 static void *racer(void *arg) {
-    for (int i = 0; i < 300000; i++)
-        counter = counter + 1;
+    for (int i = 0; i < 300000; i++) {
+        long v = counter; /* the read and the write are in different blocks */
+        if (v % 3 == 0)
+            threes = threes + 1;
+        counter = v + 1;
+    }
     order[__atomic_fetch_add(&done, 1, __ATOMIC_SEQ_CST)] = (int)(long)arg;
     return NULL;
 }
