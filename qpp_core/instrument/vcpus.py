@@ -40,7 +40,8 @@ class ScoreboardStore:
 
     def swap(self, old: int, new: int) -> None:
         self._parked[old] = self.live[:]
-        self.live[:] = self._parked.pop(new, None) or [0] * self.n_slots
+        parked = self._parked.pop(new, None)
+        self.live[:] = parked if parked is not None else [0] * self.n_slots
 
 
 class _State:

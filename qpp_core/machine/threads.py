@@ -324,11 +324,11 @@ class Threads:
             w = t.wait
             if w is None:
                 continue
-            if (w.read_fd is not None and w.read_fd in ready_r) or (
-                w.write_fd is not None and w.write_fd in ready_w
+            if (
+                (w.read_fd is not None and w.read_fd in ready_r)
+                or (w.write_fd is not None and w.write_fd in ready_w)
+                or (w.poll is not None and w.poll())
             ):
-                self.wake(t, 0)
-            elif w.poll is not None and w.poll():
                 self.wake(t, 0)
             elif w.deadline is not None and now >= w.deadline:
                 self.wake(t, w.timeout_result)

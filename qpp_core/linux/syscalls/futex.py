@@ -47,9 +47,10 @@ def _timespec(k: LinuxKernel, addr: int) -> float:
     """A timespec as seconds (time64 on 64-bit and for futex_time64); EINVAL if invalid."""
     name = k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number))
     wide = k.m.arch.bits == 64 or name == "futex_time64"
-    sec, nsec = (
-        struct.unpack("<qq", k.read(addr, 16)) if wide else struct.unpack("<ii", k.read(addr, 8))
-    )
+    fmt, size = ("<qq", 16) if wide else ("<ii", 8)
+    sec: int
+    nsec: int
+    sec, nsec = struct.unpack(fmt, k.read(addr, size))
     if sec < 0 or not 0 <= nsec < 1_000_000_000:
         raise OSError(errno.EINVAL, "bad timeout")
     return sec + nsec / 1e9

@@ -36,12 +36,12 @@ if TYPE_CHECKING:
 from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
 from . import execve as _execve  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
+from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
 from . import mem as _mem  # noqa: F401
 from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
 from . import poll as _poll  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
-from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
 from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgkill...)
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
