@@ -48,6 +48,7 @@ class Slicer:
     def __init__(self) -> None:
         self._flag = ctypes.c_int64(0)
         self._code: mmap.mmap | None = None
+        self._handle = 0
 
     @staticmethod
     def supported() -> bool:
@@ -83,7 +84,14 @@ class Slicer:
         if status != unicorn.UC_ERR_OK:
             return False
         self._code = mem
+        self._handle = handle.value
         return True
+
+    def remove(self, uc: Any) -> None:
+        """Delete the hook (the caller flushes translated blocks)."""
+        if self._handle:
+            _uclib().uc_hook_del(uc._uch, ctypes.c_size_t(self._handle))
+            self._handle = 0
 
     def arm(self) -> None:
         """End the slice at the next block start (from any thread)."""

@@ -43,6 +43,8 @@ QUANTUM_SECONDS = 0.01
 QUANTUM_INSNS = 20000
 #: the time-slice mode's slice in instructions, where the native slicer is not available
 FALLBACK_INSNS = 2_000_000
+#: slices without any need for them before the slicer hook is removed
+IDLE_SLICES = 10
 #: how often a wait with a ``poll`` function is checked while nothing else can run
 POLL_SECONDS = 0.01
 
@@ -120,6 +122,7 @@ class Threads:
         self._slicer_failed = False
         #: the slicer is to be installed at the next engine stop (a thread was made)
         self._install_pending = False
+        self._unneeded = 0
         self.switches = 0
 
     # --- the engine's slice --------------------------------------------------------------
@@ -137,31 +140,65 @@ class Threads:
             return QUANTUM_INSNS
         return FALLBACK_INSNS if self._slicer_failed else 0
 
-    def _start_ticker(self) -> None:
-        """Time slices from now on (engine stopped): the slicer hook, then the ticker."""
-        if self.mode != "timeslice" or self._ticking:
+    def _needs_slices(self) -> bool:
+        """Whether a thread other than the running one can become ready without the
+        running one doing anything: one ready to run, or one waiting with a timeout, on
+        a file descriptor or for a child. Threads waiting on futexes without a timeout
+        only wake through the running thread's own system calls (exact stop points)."""
+        if self.runq:
+            return True
+        return any(
+            t.wait is not None
+            and (t.wait.deadline is not None or t.wait.poll is not None or t.wait.key is None)
+            for t in self.blocked
+        )
+
+    def _adjust_slicing(self) -> None:
+        """Engine stopped: have the slicer hook exactly while time slices are needed.
+
+        The hook costs a native call per block, so a thread running alone (the others idle
+        on futexes: a worker pool waiting for work, main in ``pthread_join``) runs without
+        it once that has lasted :data:`IDLE_SLICES` slices; it comes back (translated
+        blocks flushed each way) as soon as another thread may need the CPU."""
+        if self.mode != "timeslice" or self._slicer_failed:
             return
-        if self._slicer is None and not self._slicer_failed:
-            slicer = Slicer()
-            if slicer.install(self.m.uc):
+        uc = self.m.uc
+        if self._needs_slices():
+            self._unneeded = 0
+            if self._slicer is None:
+                slicer = Slicer()
+                if not slicer.install(uc):
+                    self._slicer_failed = True
+                    return
                 self._slicer = slicer
-                self.m.uc.ctl_flush_tb()  # blocks translated so far lack the hook
-            else:
-                self._slicer_failed = True
-                return
-        if self._slicer is None:
-            return
-        self._ticking = True
-        self._ticker = threading.Thread(target=self._tick, name="qpp-timeslice", daemon=True)
-        self._ticker.start()
+                uc.ctl_flush_tb()  # blocks translated so far lack the hook
+            if not self._ticking:
+                self._ticking = True
+                self._ticker = threading.Thread(
+                    target=self._tick, name="qpp-timeslice", daemon=True
+                )
+                self._ticker.start()
+        elif self._slicer is not None:
+            self._unneeded += 1
+            if self._unneeded >= IDLE_SLICES:
+                self._slicer.remove(uc)
+                self._slicer = None
+                uc.ctl_flush_tb()
+
+    def _want_slices(self) -> None:
+        """From a system call (an exact stop point): another thread may need the CPU."""
+        if self.mode == "timeslice" and self._slicer is None and not self._slicer_failed:
+            self._install_pending = True
+            self.m.uc.emu_stop()
 
     def _tick(self) -> None:
         while self._ticking:
             time.sleep(QUANTUM_SECONDS)
             slicer = self._slicer
-            if self._ticking and len(self.live) > 1 and slicer is not None:
+            if self._ticking and len(self.live) > 1:
                 self.slice_over = True
-                slicer.arm()
+                if slicer is not None:
+                    slicer.arm()
 
     def stop_ticker(self) -> None:
         self._ticking = False
@@ -176,9 +213,7 @@ class Threads:
         thread = GuestThread(tid, max(used) + 1, ctx)  # as QEMU numbers CPUs
         self.live[tid] = thread
         self.runq.append(thread)
-        if self.mode == "timeslice" and not self._ticking:
-            self._install_pending = True
-            self.m.uc.emu_stop()  # from the clone's hook: exact
+        self._want_slices()  # from the clone's hook
         return thread
 
     def exit_current(self) -> None:
@@ -243,6 +278,7 @@ class Threads:
         t.result = result
         self.blocked.remove(t)
         self.runq.append(t)
+        self._want_slices()  # a futex wake (a hook) or the scheduler (engine stopped)
 
     def futex_waiters(self, key: int) -> list[GuestThread]:
         return list(self.futexes.get(key, ()))
@@ -267,11 +303,8 @@ class Threads:
         returned by itself (the deterministic mode's slice is over)."""
         if self._slicer is not None:
             self._slicer.disarm()
-        due = self.switch_due or self.slice_over
-        if self._install_pending:
-            self._install_pending = False
-            self._start_ticker()
-            due = True
+        due = self.switch_due or self.slice_over or self._install_pending
+        self._install_pending = False
         pc = self.m.pc
         if natural and (self._slicer is not None or self.engine_count()) and pc:
             due = True  # the slice ran out (a stop the ticker asked for may come late)
@@ -304,6 +337,8 @@ class Threads:
             nxt.started = True
         if nxt.pending is not None and self.complete is not None:
             self.complete(nxt)
+        self._install_pending = False
+        self._adjust_slicing()
         return True
 
     def _poll_blocked(self, timeout: float = 0.0) -> None:
