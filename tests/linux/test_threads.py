@@ -4,7 +4,8 @@ The guests are tests/guests/src/thr_*.c; expected/thr_*.out are qemu-user's stdo
 same on all five targets: a mutex-protected counter, a condition-variable queue, a barrier,
 ``__thread`` variables, a detached thread and pthread_join's values (thr_sync); a thread
 calling exit() while another spins and main waits in pthread_join (thr_exit, status 3);
-threads blocked in read() of a pipe while another writes it (thr_pipe). thr_deadlock
+threads blocked in read() of a pipe while another writes it (thr_pipe); futex's answers
+(thr_futex). thr_deadlock
 hangs under qemu-user: qpp reports it. Each run is a subprocess (threads are scheduled by
 the machine; a hang must not take the test session with it).
 """
@@ -64,6 +65,15 @@ def test_read_of_a_pipe_blocks_only_its_thread(arch: str) -> None:
     status, out, err = _run("thr_pipe", arch)
     assert status == 0, err
     assert out == _expected("thr_pipe")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_futex_answers_as_linux(arch: str) -> None:
+    """Errors, timeouts (relative, absolute on both clocks), bitsets, WAKE_OP and
+    CMP_REQUEUE with real waiters: qemu-user passes futex to Linux, so this is Linux."""
+    status, out, err = _run("thr_futex", arch)
+    assert status == 0, err
+    assert out == _expected("thr_futex")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
