@@ -112,8 +112,9 @@ def test_insn_counts_each_thread_as_a_vcpu(tmp_path: Path) -> None:
     assert out == _expected("thr_compute")
     text = log.read_text()
     counts = [int(n) for n in re.findall(r"cpu \d+ insns: (\d+)", text)]
-    assert len(counts) == 5  # main and four workers, re-created four times on vCPUs 1-4
-    assert min(counts[1:]) > 4 * 1_000_000  # each worker vCPU ran four rounds
+    # main and up to four workers at a time (16 in all, on the lowest free indexes)
+    assert 2 <= len(counts) <= 5
+    assert min(counts[1:]) > 1_000_000  # each worker vCPU ran at least one job
     total = int(re.search(r"total insns: (\d+)", text).group(1))  # type: ignore[union-attr]
     assert total == sum(counts)
 
