@@ -159,6 +159,7 @@ class Instrumentation(
             self.n_flushes,
         ) = keep
         self.started = True
+        vcpus.switch(0)  # the new program's one thread runs as vCPU 0 (others are gone)
         machine.vcpu_observer = self
         self._sync_hooks()
         self.regs = REGS_OUTSIDE
