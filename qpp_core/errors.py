@@ -35,6 +35,7 @@ class ExitStatus(enum.IntEnum):
     HOST = 84  #: a host resource failed (file not found, permission denied)
     INTERNAL = 85  #: a bug in qpp itself (QPP_DEBUG=1 shows the traceback)
     BACKEND_UNAVAILABLE = 86  #: ``QPP_BACKEND`` names a backend this install lacks
+    GUEST_DEADLOCK = 87  #: every guest thread waits forever (qpp reports them)
 
 
 class QppError(Exception):

@@ -78,6 +78,13 @@ def add_parser(
         "-seed", type=int, metavar="N", help="seed AT_RANDOM and getrandom (deterministic runs)"
     )
     parser.add_argument(
+        "-sched",
+        choices=("timeslice", "deterministic"),
+        default="timeslice",
+        help="how guest threads take turns: time slices (default, fastest) or a fixed "
+        "instruction count (the same interleaving on every run)",
+    )
+    parser.add_argument(
         "--jail", metavar="DIR", help="confine every guest path to DIR (escapes fail with EACCES)"
     )
     parser.add_argument(
@@ -190,6 +197,7 @@ def main(args: argparse.Namespace) -> int:
         sysroot=args.sysroot,
         strace=args.strace or "strace" in debug,
         seed=args.seed,
+        sched=args.sched,
         jail=args.jail,
         debug=debug,
     )

@@ -12,9 +12,10 @@
  * a block that needs Python for other reasons) goes to the Python block hook, which does
  * everything itself on the same scoreboard memory.
  *
- * Scoreboards are per-vCPU arrays of u64 slots owned by Python (ctypes arrays); an
- * operation names a qpp_score, whose bases[] has one pointer per vCPU, and applies to
- * the slot of the vCPU running now (qpp_state.current_vcpu).
+ * Scoreboards are arrays of u64 slots owned by Python (ctypes arrays); an operation
+ * names a qpp_score and applies to the slot of bases[current_vcpu]. qpp keeps the running
+ * vCPU's values in base 0 and swaps values when guest threads switch (vcpus.py), so
+ * current_vcpu stays 0 and no table here changes on a switch.
  */
 #include <stdint.h>
 #include <stdlib.h>

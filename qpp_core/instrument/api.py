@@ -14,7 +14,7 @@ do instead:
 * registers are readable only from callbacks registered with ``QEMU_PLUGIN_CB_R_REGS`` or
   ``QEMU_PLUGIN_CB_RW_REGS`` (and vcpu / syscall callbacks), writable only with ``RW``.
 
-Callback signatures (``vcpu_index`` is always 0: user mode has one vcpu):
+Callback signatures (``vcpu_index``: the running guest thread's vcpu, 0 for the first):
 
 * vcpu init / exit: ``cb(id, vcpu_index)``; translation: ``cb(id, tb)``;
 * tb / insn exec: ``cb(vcpu_index, userdata)``;
@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from qpp_core.errors import QppUsageError
+from qpp_core.instrument import vcpus
 from qpp_core.instrument.core import Instrumentation, make_cond
 from qpp_core.instrument.handles import (
     QEMU_PLUGIN_CB_NO_REGS,
@@ -382,8 +383,9 @@ def qemu_plugin_u64_sum(entry: U64) -> int:
 
 
 def qemu_plugin_num_vcpus() -> int:
-    """How many vcpus ran so far: 1 in user mode."""
-    return 1
+    """How many vcpus ran so far (each guest thread is one; indexes are reused as QEMU
+    reuses them)."""
+    return vcpus.STATE.count
 
 
 # === the guest program and its end ========================================================

@@ -6,8 +6,8 @@ default native is used when it was built. Both give identical results: they shar
 Python data structure and differ only in who applies inline operations (see
 :mod:`qpp_core.instrument.native`).
 
-Scoreboard storage is chosen here too: with the native backend each vCPU's slots are a
-ctypes array of u64 (C memory the hooks write and Python reads without copies, wrapping
+Scoreboard storage is chosen here too: with the native backend the running vCPU's slots
+are a ctypes array of u64 (C memory the hooks write and Python reads without copies, wrapping
 at 64 bits as QEMU's do); with the Python backend they are a list of ints.
 """
 
@@ -96,7 +96,7 @@ def new_slots(n: int) -> Any:
         return [0] * n
     cls = _ARRAY_TYPES.get(n)
     if cls is None:
-        # a subclass, so that instances take attributes (``store``: see ScoreStorage)
+        # a subclass, so that instances take attributes (``store``: see vcpus.ScoreboardStore)
         cls = _ARRAY_TYPES[n] = type(f"Slots{n}", (ctypes.c_uint64 * n,), {})
     return cls()
 
@@ -104,32 +104,3 @@ def new_slots(n: int) -> Any:
 def new_cell() -> Any:
     """A one-slot cell (a snapshot the native hook writes, see ``plan.exact_conds``)."""
     return new_slots(1)
-
-
-class ScoreStorage:
-    """A scoreboard's per-vCPU storage, growable; with the native backend it also holds
-    the ``qpp_score`` the C operations point at."""
-
-    __slots__ = ("_ptrs", "desc", "n_slots", "vcpus")
-
-    def __init__(self, n_slots: int, n_vcpus: int = 1) -> None:
-        self.n_slots = n_slots
-        self.vcpus: list[Any] = []
-        self.desc: QppScore | None = QppScore() if is_native() else None
-        self._ptrs: Any = None
-        self.grow(n_vcpus)
-
-    def grow(self, n_vcpus: int) -> None:
-        """Make sure vCPUs ``0 .. n_vcpus - 1`` have storage (new ones zeroed)."""
-        if n_vcpus <= len(self.vcpus):
-            return
-        while len(self.vcpus) < n_vcpus:
-            slots = new_slots(self.n_slots)
-            if self.desc is not None:
-                slots.store = self  # an inline op on these slots finds its qpp_score
-            self.vcpus.append(slots)
-        if self.desc is not None:
-            ptr = ctypes.POINTER(ctypes.c_uint64)
-            self._ptrs = (ptr * len(self.vcpus))(*(ctypes.cast(v, ptr) for v in self.vcpus))
-            self.desc.bases = self._ptrs
-            self.desc.n = len(self.vcpus)

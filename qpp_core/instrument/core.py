@@ -31,11 +31,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from qpp_core.instrument import vcpus
 from qpp_core.instrument.breakpoints import BreakpointsMixin
 from qpp_core.instrument.codewatch import MAX_WATCH_HOOKS, PAGE_BITS, PAGE_MASK, CodeWatchMixin
 from qpp_core.instrument.events import EventsMixin
 from qpp_core.instrument.exit import ExitMixin
-from qpp_core.instrument.handles import Scoreboard
 from qpp_core.instrument.hooks import COALESCE_GAP, MAX_CODE_HOOKS, HooksMixin
 from qpp_core.instrument.plan import BlockPlan, fold_inline, make_cond
 from qpp_core.instrument.registers import RegistersMixin
@@ -74,6 +74,8 @@ class Instrumentation(
     def start(self) -> None:
         """Install the hooks the loaded plugins need and announce vcpu 0."""
         self.started = True
+        vcpus.reset()
+        self.machine.vcpu_observer = self
         self._sync_hooks()
         self.regs = REGS_RW
         try:
@@ -90,9 +92,40 @@ class Instrumentation(
         self._flush_it_pending()
         self.regs = REGS_RW
         try:
-            self._dispatch("vcpu_exit", {"vcpu_index": 0}, (0,))
+            for vcpu in list(self.vcpus_live):
+                self._dispatch("vcpu_exit", {"vcpu_index": vcpu}, (vcpu,))
         finally:
             self.regs = REGS_OUTSIDE
+
+    # --- guest threads: each is a vCPU (the machine tells which runs) ----------------------
+
+    def switch_vcpu(self, index: int) -> None:
+        """The running guest thread changed: its vCPU is ``index`` from now on."""
+        self.vcpu_index = index
+        vcpus.switch(index)
+
+    def vcpu_started(self, index: int) -> None:
+        """A new guest thread runs for the first time (it is the running one)."""
+        if index not in self.vcpus_live:
+            self.vcpus_live.append(index)
+        self._vcpu_event("vcpu_init", index)
+
+    def vcpu_ended(self, index: int) -> None:
+        """A guest thread ended (``exit`` of one thread)."""
+        if index in self.vcpus_live:
+            self.vcpus_live.remove(index)
+            self._vcpu_event("vcpu_exit", index)
+
+    def _vcpu_event(self, event: str, index: int) -> None:
+        if self.finished or self.exiting:
+            return
+        saved, self.regs = self.regs, REGS_RW
+        try:
+            self._dispatch(event, {"vcpu_index": index}, (index,))
+        except BaseException as exc:
+            self._hook_failed(exc)
+        finally:
+            self.regs = saved
 
     def exec_into(self, machine: Any) -> None:
         """The guest exec'd: carry every plugin's registrations over to ``machine``.
@@ -126,6 +159,8 @@ class Instrumentation(
             self.n_flushes,
         ) = keep
         self.started = True
+        vcpus.switch(0)  # the new program's one thread runs as vCPU 0 (others are gone)
+        machine.vcpu_observer = self
         self._sync_hooks()
         self.regs = REGS_OUTSIDE
         self._live = True
@@ -160,14 +195,6 @@ class Instrumentation(
         if self._observer_installed:
             self.machine.syscall_observer = None
             self._observer_installed = False
-
-    def switch_vcpu(self, index: int) -> None:
-        """The machine runs guest thread ``index`` now: inline ops apply to its slots.
-
-        Every scoreboard gets storage for vCPUs up to ``index`` (zeroed) first."""
-        Scoreboard.grow_all(index + 1)
-        if self._native is not None:
-            self._native.switch_vcpu(index)
 
     @property
     def backend(self) -> str:

@@ -43,7 +43,8 @@ class EventsMixin(State):
             self._discon_types[plugin.id] = discon
         self._own(plugin)
         if event == "vcpu_init" and self.started and not self.finished:
-            self._call(plugin, "vcpu_init", cb, plugin.id, 0)
+            for vcpu in self.vcpus_live:
+                self._call(plugin, "vcpu_init", cb, plugin.id, vcpu)
         if event == "tb_trans" and self.started:
             self.flush_all("a translation callback was registered")
         self._sync_hooks()

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import enum
 import itertools
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from qpp_core.errors import QppUsageError
-from qpp_core.instrument.backend import ScoreStorage
+from qpp_core.instrument.vcpus import ScoreboardStore
 
 if TYPE_CHECKING:
     from qpp_core.instrument.core import Instrumentation
@@ -103,30 +102,22 @@ class Scoreboard:
     """Per-vcpu storage for inline operations (``qemu_plugin_scoreboard_new``).
 
     Each vcpu owns ``element_size`` bytes, seen as u64 slots (offset / 8). The Python
-    backend keeps one list of ints per vcpu: an inline add is ``slots[i] += imm``, values
-    wrap to 64 bits when read. The native backend keeps the same layout in C memory (a
-    ctypes u64 array per vcpu, indexed the same way; see :mod:`.backend`).
+    backend keeps the running vcpu's values in ``live``: an inline add is
+    ``slots[i] += imm``, values wrap to 64 bits when read; the other vcpus' values are
+    parked in the store (:mod:`qpp_core.instrument.vcpus`) and swapped in when their
+    thread runs. ``live`` is a list of ints on the Python backend and a ctypes u64 array
+    in C memory on the native one (the C hooks add to it, Python reads it without copies).
     """
 
-    def __init__(self, element_size: int, n_vcpus: int = 1) -> None:
+    def __init__(self, element_size: int) -> None:
         if element_size <= 0:
             raise QppUsageError(f"a scoreboard element needs a positive size, not {element_size}")
         self.element_size = element_size
         self.n_slots = max(1, (element_size + 7) // 8)
-        #: per vCPU storage: lists of ints (Python backend) or ctypes u64 arrays (native)
-        self.storage = ScoreStorage(self.n_slots, n_vcpus)
-        self.vcpus: list[Any] = self.storage.vcpus
+        self.store = ScoreboardStore(self.n_slots)
+        #: the running vCPU's slots: what the blocks' inline ops are bound to
+        self.live: Any = self.store.live
         self.freed = False
-        Scoreboard._live.add(self)
-
-    #: every scoreboard alive, so that a new vCPU gets storage in all of them
-    _live: ClassVar[weakref.WeakSet[Scoreboard]] = weakref.WeakSet()
-
-    @classmethod
-    def grow_all(cls, n_vcpus: int) -> None:
-        """Give every live scoreboard storage for ``n_vcpus`` vCPUs."""
-        for score in list(cls._live):
-            score.storage.grow(n_vcpus)
 
     def entry(self, offset: int = 0) -> U64:
         """The u64 at byte ``offset`` of each vcpu's element."""
@@ -146,17 +137,17 @@ class U64:
     slot: int
 
     def get(self, vcpu_index: int = 0) -> int:
-        return int(self.score.vcpus[vcpu_index][self.slot]) & U64_MASK
+        return int(self.score.store.slots(vcpu_index)[self.slot]) & U64_MASK
 
     def set(self, vcpu_index: int, value: int) -> None:
-        self.score.vcpus[vcpu_index][self.slot] = value & U64_MASK
+        self.score.store.slots(vcpu_index)[self.slot] = value & U64_MASK
 
     def add(self, vcpu_index: int, value: int) -> None:
-        vals = self.score.vcpus[vcpu_index]
+        vals = self.score.store.slots(vcpu_index)
         vals[self.slot] = (vals[self.slot] + value) & U64_MASK
 
     def sum(self) -> int:
-        return int(sum(v[self.slot] for v in self.score.vcpus)) & U64_MASK
+        return int(sum(v[self.slot] for v in self.score.store.all_slots())) & U64_MASK
 
 
 @dataclass(frozen=True)

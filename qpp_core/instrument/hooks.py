@@ -121,7 +121,7 @@ class HooksMixin(State):
                     fn, ud, flags, owner = entry
                     me.regs = flags
                     try:
-                        fn(0, ud)
+                        fn(me.vcpu_index, ud)
                     except BaseException as exc:
                         me._code_cb_failed(owner, exc)
 

@@ -206,9 +206,6 @@ class Native:
             except BaseException as exc:
                 self.instr._hook_failed(exc)
 
-    def switch_vcpu(self, index: int) -> None:
-        self.state.current_vcpu = index
-
     def close(self) -> None:
         self.lib.qpp_blocks_clear(self.ptr)
         self.lib.qpp_mem_clear(self.ptr)
@@ -276,7 +273,7 @@ class Native:
             if e.cond_exact is None:
                 return None
             cond, entry, imm, k, snap = e.cond_exact
-            score = _score(entry.score.vcpus[0])
+            score = _score(entry.score.live)
             if score is None or not -_I64 <= k < _I64 or not -_I128 <= imm < _I128:
                 return None
             imm128 = imm & ((1 << 128) - 1)
@@ -338,7 +335,7 @@ class Native:
             for r in insn.mem_inline:
                 if disabled(r.owner):
                     continue
-                score = _score(r.entry.score.vcpus[0])
+                score = _score(r.entry.score.live)
                 if score is None:
                     break
                 kind = OP_ADD if r.op is InlineOp.ADD_U64 else OP_STORE

@@ -69,7 +69,7 @@ def fold_inline(records: list[InlineRecord]) -> tuple[list[Folded], list[Folded]
     """Fold inline ops applied in order into at most one add or one store per entry."""
     folded: dict[tuple[int, int], tuple[list[int], int, InlineOp, int]] = {}
     for rec in records:
-        vals = rec.entry.score.vcpus[0]
+        vals = rec.entry.score.live
         key = (id(vals), rec.entry.slot)
         prev = folded.get(key)
         if rec.op is InlineOp.STORE_U64 or prev is None:
@@ -99,7 +99,7 @@ def make_cond(
     :func:`exact_conds`)."""
     if cond is Cond.ALWAYS:
         return None
-    vals = entry.score.vcpus[0]
+    vals = entry.score.live
     slot = entry.slot
     if snap is not None:
         cell = snap
@@ -137,7 +137,7 @@ Effect = tuple[bool, int]
 def _effect(records: list[InlineRecord], vals: list[int], slot: int) -> Effect:
     store, value = False, 0
     for rec in records:
-        if rec.entry.score.vcpus[0] is vals and rec.entry.slot == slot:
+        if rec.entry.score.live is vals and rec.entry.slot == slot:
             if rec.op is InlineOp.STORE_U64:
                 store, value = True, rec.imm
             else:
@@ -180,7 +180,7 @@ def exact_conds(plan: BlockPlan) -> None:
     for e, records in cbs:
         assert e.cond_spec is not None
         cond, entry, imm = e.cond_spec
-        vals, slot = entry.score.vcpus[0], entry.slot
+        vals, slot = entry.score.live, entry.slot
         fstore, fval = _effect(before, vals, slot)
         pstore, pval = _effect(records, vals, slot)
         snap = None

@@ -141,6 +141,10 @@ class State:
         self._in_mem = False
         #: a plugin ended the guest (exit_guest): no more events are delivered
         self.exiting = False
+        #: the running guest thread's vCPU index (what every callback is given)
+        self.vcpu_index = 0
+        #: the vCPUs started and not yet exited, in start order
+        self.vcpus_live: list[int] = [0]
 
     if TYPE_CHECKING:  # what the mixins call on each other; defined in the module named
         # events.py

@@ -15,13 +15,16 @@ class SyscallsMixin(State):
         saved, self.regs = self.regs, REGS_RW
         try:
             self._flush_it_pending()
-            kwargs = {"vcpu_index": 0, "num": num, "args": words}
+            vcpu = self.vcpu_index
+            kwargs = {"vcpu_index": vcpu, "num": num, "args": words}
             if self.exiting:
                 return 0  # the guest is gone: the call must not happen (its result is unused)
-            self._dispatch("syscall", kwargs, (0, num, *words))
+            self._dispatch("syscall", kwargs, (vcpu, num, *words))
             if self.exiting:
                 return 0
-            result = self._dispatch("syscall_filter", kwargs, (0, num, *words), first_result=True)
+            result = self._dispatch(
+                "syscall_filter", kwargs, (vcpu, num, *words), first_result=True
+            )
             if self.exiting:
                 return 0
             if self._discon_types:
@@ -39,7 +42,10 @@ class SyscallsMixin(State):
             return
         saved, self.regs = self.regs, REGS_RW
         try:
-            self._dispatch("syscall_ret", {"vcpu_index": 0, "num": num, "ret": ret}, (0, num, ret))
+            vcpu = self.vcpu_index
+            self._dispatch(
+                "syscall_ret", {"vcpu_index": vcpu, "num": num, "ret": ret}, (vcpu, num, ret)
+            )
             if self._pending_discon is not None:
                 from_pc, _ = self._pending_discon
                 self._pending_discon = None

@@ -39,7 +39,7 @@ class TablesMixin(State):
             def run_one() -> None:
                 me.regs = flags
                 try:
-                    fn(0, ud)
+                    fn(me.vcpu_index, ud)
                 except BaseException as exc:
                     me._plugin_failed(e.owner, event, exc)
 
@@ -54,7 +54,7 @@ class TablesMixin(State):
                     continue
                 me.regs = flags
                 try:
-                    fn(0, ud)
+                    fn(me.vcpu_index, ud)
                 except BaseException as exc:
                     me._plugin_failed(e.owner, event, exc)
 
@@ -185,7 +185,7 @@ class TablesMixin(State):
         me = self
         cbs = [c for c in insn.mem_cbs if not disabled(c.owner)]
         ops = [
-            (r.rw, r.op, r.entry.score.vcpus[0], r.entry.slot, r.imm)
+            (r.rw, r.op, r.entry.score.live, r.entry.slot, r.imm)
             for r in insn.mem_inline
             if with_ops and not disabled(r.owner)
         ]
@@ -212,7 +212,7 @@ class TablesMixin(State):
                         if c.rw & rw and not me.exiting:
                             me.regs = int(c.flags)
                             try:
-                                c.fn(0, info, address, c.userdata)
+                                c.fn(me.vcpu_index, info, address, c.userdata)
                             except BaseException as exc:
                                 me._plugin_failed(c.owner, "mem", exc)
                 finally:

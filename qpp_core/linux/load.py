@@ -269,6 +269,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
         arch, uc, kernel, start, SymbolTable(_symbols(img, bias, interp, interp_base))
     )
     machine.load_bias = bias
+    machine.sched_mode = opts.sched
     kernel.machine = machine
     if sigtramp:
         install_trampoline(kernel, sigtramp)

@@ -20,6 +20,7 @@ class GuestOptions:
     sysroot: str | None = None  #: -L PATH
     strace: bool = False  #: -strace
     seed: int | None = None  #: -seed N
+    sched: str = "timeslice"  #: -sched MODE: how guest threads take turns
     jail: str | None = None  #: --jail DIR
     debug: frozenset[str] = frozenset()  #: -d items, e.g. {"unimp", "strace", "plugin"}
     #: execve: the host file to load when it differs from ``binary`` (the guest's path,

@@ -24,6 +24,7 @@ from .arch.base import INVALID_INSN, TrapSiginfo, UcError
 from .hostsig import HostSignalInterrupt
 from .signals import uncaught_message
 from .symbols import SymbolTable
+from .threads import Threads, VcpuObserver
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class Kernel(Protocol):
     def syscall(self, machine: Machine) -> None:
         """Emulate the syscall the guest just trapped with, writing its result."""
 
+
+#: the exit status of a guest whose threads all wait forever (qpp's own range, 70-89)
+DEADLOCK_STATUS = 86
 
 _FAULT_ERRORS = {
     unicorn.UC_ERR_READ_UNMAPPED: (signal.SIGSEGV, "read from unmapped address"),
@@ -133,6 +137,13 @@ class Machine:
         self.load_bias = 0
         #: execve: the machine running the process's new program (this one is done)
         self.successor: Machine | None = None
+        #: the guest's threads, from its first clone of a thread or futex wait (None: one
+        #: thread, run exactly as before: no time slice, no context switch)
+        self.threads: Threads | None = None
+        #: the scheduling mode threads get (``-sched``): "timeslice" or "deterministic"
+        self.sched_mode = "timeslice"
+        #: the instrumentation layer, told which vCPU runs (see :mod:`.threads`)
+        self.vcpu_observer: VcpuObserver | None = None
 
     # --- public surface -------------------------------------------------------------
 
@@ -190,6 +201,18 @@ class Machine:
         if self._exit is None:
             self._exit = GuestExit(128 + sig, sig, uncaught_message(self.arch.name, sig, detail))
         self.uc.emu_stop()
+
+    def deadlock(self, message: str) -> None:
+        """Every guest thread waits forever: end the run with ``message``."""
+        if self._exit is None:
+            self._exit = GuestExit(DEADLOCK_STATUS, None, message)
+        self.uc.emu_stop()
+
+    def thread_table(self) -> Threads:
+        """The guest's threads (made at the first need: a clone, a futex wait)."""
+        if self.threads is None:
+            self.threads = Threads(self, os.getpid(), self.sched_mode)
+        return self.threads
 
     def exec_into(self, successor: Machine) -> None:
         """execve succeeded: this program is over, ``successor`` runs the process now."""
@@ -265,8 +288,12 @@ class Machine:
         while True:
             self._restart = False
             error: Exception | None = None
+            threads = self.threads
             try:
-                self.uc.emu_start(begin, until)
+                if threads is None:
+                    self.uc.emu_start(begin, until)
+                else:
+                    self.uc.emu_start(begin, until, 0, threads.engine_count())
             except UcError as e:
                 error = e
             except HostSignalInterrupt:
@@ -288,6 +315,18 @@ class Machine:
                     begin = self._resume_pc()  # the guest's handler
                     continue
                 break
+            threads = self.threads  # the first clone may have made it during that run
+            if (
+                threads is not None
+                and error is None
+                and threads.after_run(not self._restart and not (until and self.pc == until))
+            ):
+                if self._exit is not None or self._stopped or self.host_signal is not None:
+                    break
+                if self.deliver_posted is not None:
+                    self.deliver_posted()  # on the thread that runs now
+                begin = self._resume_pc()
+                continue
             if error is not None:
                 if self._fault(error):
                     begin = self._resume_pc()  # the guest's handler
@@ -307,6 +346,8 @@ class Machine:
             # emu_start returned on its own: the guest jumped to address 0
             self.kill(signal.SIGSEGV, f"pc=0x{self.pc:x}: execute at unmapped address 0x0")
             break
+        if self.threads is not None:
+            self.threads.stop_ticker()
         if isinstance(self._stop_reason, HostSignalInterrupt):
             self._stop_reason = None  # it only unwound a hook: the signal is recorded
         if self._stop_reason is not None:

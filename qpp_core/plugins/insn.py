@@ -1,6 +1,8 @@
 """``insn``: count executed guest instructions (QEMU's tests/plugin/insn.c).
 
-Prints ``total insns: N`` at exit. Arguments, as in QEMU:
+Prints ``total insns: N`` at exit, preceded by ``cpu I insns: N`` for each vCPU when the
+guest ran several threads (each thread is a vCPU), as QEMU's plugin prints them.
+Arguments, as in QEMU:
 
 * ``inline=on|off`` (default on): count with an inline add on every instruction, folded
   per block by qpp (no Python per instruction); ``off`` uses one execution callback per
@@ -22,11 +24,13 @@ from qpp_core import (
     TranslationBlock,
     hookimpl,
     qemu_plugin_bool_parse,
+    qemu_plugin_num_vcpus,
     qemu_plugin_outs,
     qemu_plugin_register_vcpu_insn_exec_cb,
     qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu,
     qemu_plugin_scoreboard_new,
     qemu_plugin_scoreboard_u64,
+    qemu_plugin_u64_get,
     qemu_plugin_u64_sum,
 )
 
@@ -128,6 +132,10 @@ def qemu_plugin_atexit() -> None:
         lines.append(f"len {size} bytes: {n} insns\n")
     for (vaddr, disas), (n,) in sorted(_state["matches"].items()):
         lines.append(f"0x{vaddr:x}: {disas} executed {n} times\n")
+    n_vcpus = qemu_plugin_num_vcpus()
+    if n_vcpus > 1 and _state.get("inline", True):
+        for i in range(n_vcpus):
+            lines.append(f"cpu {i} insns: {qemu_plugin_u64_get(_state['count'], i)}\n")
     lines.append(f"total insns: {total()}\n")
     qemu_plugin_outs("".join(lines))
 

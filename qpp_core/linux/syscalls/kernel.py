@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
 from . import execve as _execve  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
+from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
 from . import mem as _mem  # noqa: F401
 from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
 from . import poll as _poll  # noqa: F401
@@ -44,9 +45,15 @@ from . import posix_timers as _posix_timers  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
 from . import sigwait as _sigwait  # noqa: F401
+from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgkill...)
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
+from .futex import BLOCKED
+from .threads import wait_for
+
+if TYPE_CHECKING:
+    from ...machine.threads import GuestThread, Wait
 
 
 class LinuxKernel:
@@ -75,6 +82,12 @@ class LinuxKernel:
         self.sigtramp = 0
         #: a vfork child's end of the pipe its parent waits on (-1: none), see .process
         self.vfork_release = -1
+        #: set_tid_address before the first thread was made (the main thread's word)
+        self.main_clear_tid = 0
+        #: membarrier's REGISTER_PRIVATE_EXPEDITED was asked for
+        self.membarrier_registered = False
+        #: the system call being emulated: (number, name, arguments), for a thread's wait
+        self._call: tuple[int, str | None, Args] = (0, None, (0, 0, 0, 0, 0, 0))
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 
@@ -148,13 +161,55 @@ class LinuxKernel:
         name = self.table.get(num)
         observer = machine.syscall_observer
         skipped = observer.enter(num, a) if observer is not None else None
-        ret = skipped if skipped is not None else self.dispatch(num, name, a)
+        self._call = (num, name, a)
+        if skipped is None:
+            threads = machine.threads
+            if threads is not None and threads.count > 1:
+                wait = wait_for(self, name, a)
+                if wait is not None:  # the others run while this thread waits
+                    self.block(wait)
+                    return
+            ret = self.dispatch(num, name, a)
+            if ret == BLOCKED:  # a futex wait: finished by complete()
+                return
+        else:
+            ret = skipped
+        self._finish(num, ret)
+
+    def _finish(self, num: int, ret: int) -> None:
+        machine = self.m
+        observer = machine.syscall_observer
         if observer is not None:
             observer.leave(num, ret)
         if machine.exited is None and ret != KEEP_REGISTERS:
             self.set_result(ret)
         if machine.exited is None:
             deliver_pending(self)  # a guest handler runs as the call returns
+
+    def block(self, wait: Wait) -> None:
+        """The calling thread waits (futex, blocking I/O) while the others run."""
+        threads = self.m.thread_table()
+        threads.complete = self.complete
+        threads.block(wait, self._call)
+
+    def complete(self, thread: GuestThread) -> None:
+        """A thread that waited runs again: its system call ends (or runs again)."""
+        assert thread.pending is not None
+        num, name, a = thread.pending
+        thread.pending = None
+        self._call = (num, name, a)
+        ret = thread.result
+        if thread.retry:
+            wait = wait_for(self, name, a)
+            if wait is not None:
+                self.block(wait)
+                return
+            ret = self.dispatch(num, name, a)
+            if ret == BLOCKED:
+                return
+        elif self.strace is not None:
+            self.strace.leave(name, ret)
+        self._finish(num, ret)
 
     def dispatch(self, num: int, name: str | None, a: Args) -> int:
         handler = HANDLERS.get(name) if name else None
@@ -180,7 +235,7 @@ class LinuxKernel:
             raise  # a deliberate end of the run (unsupported guest, host problem)
         except Exception as e:  # the last resort: see _unexpected
             ret = self._unexpected(name or str(num), e)
-        if self.strace is not None and self.m.exited is None:
+        if self.strace is not None and self.m.exited is None and ret != BLOCKED:
             self.strace.leave(name, ret)
         return ret
 

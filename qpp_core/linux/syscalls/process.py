@@ -10,8 +10,8 @@ groups, wait statuses and ``SIGCHLD``. Python-level buffers are flushed before t
 ``vfork`` (and ``clone(CLONE_VM|CLONE_VFORK)``, what glibc's and musl's ``posix_spawn``
 use) is a fork whose parent waits until the child execs or exits, as Linux suspends it;
 the child's memory is a copy rather than shared, which a correct vfork child cannot tell.
-``clone`` with ``CLONE_VM`` alone starts a thread: not emulated yet (ENOSYS, reported by
-``-d unimp``).
+``clone`` with ``CLONE_VM`` starts a thread (:mod:`.threads`); a forked child keeps only
+the thread that forked, as in Linux.
 
 ``SIGCHLD``: from the first fork on, qpp notes each one it receives; a guest that handles
 SIGCHLD has its handler run (:mod:`.delivery`), as shells waiting for their children need.
@@ -84,6 +84,8 @@ def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, boo
     if pid == 0:  # the child
         CHILD_SIGNALS.pending = False
         k.m.is_fork_child = True
+        if k.m.threads is not None:
+            k.m.threads.only_current()
         if vfork:
             os.close(release_r)
             k.vfork_release = release_w
@@ -128,7 +130,9 @@ def sys_clone(k: LinuxKernel, a: Args) -> int:
     backwards = abi.CLONE_TLS_BEFORE_CHILD_TID.get(k.arch_name, False)
     tls, child_tid = (a[3], a[4]) if backwards else (a[4], a[3])
     if flags & CLONE_VM and not flags & CLONE_VFORK:
-        return -errno.ENOSYS  # a thread: not emulated yet
+        from .threads import start_thread
+
+        return start_thread(k, flags, newsp, parent_tid, tls, child_tid)
     if flags & CLONE_THREAD:
         return -errno.EINVAL  # CLONE_THREAD needs CLONE_VM (and CLONE_SIGHAND)
     vfork = bool(flags & CLONE_VFORK)

@@ -1,0 +1,404 @@
+"""Guest threads in one engine: each thread's CPU state, who runs, who waits, and why.
+
+qpp runs every guest thread of a process in the one unicorn engine the process has, one
+at a time. A thread that is not running keeps its CPU state as a unicorn context (every
+register, the TLS registers included: x86_64's fs base, aarch64's tpidr_el0, arm's
+TPIDRURO, riscv64's tp, mips' UserLocal). The machine switches threads between engine
+runs, so never inside a block:
+
+* when the running thread blocks (futex, a read of an empty pipe, a sleep, a wait for a
+  child), ends, or yields;
+* when its time slice is over: in the default ``timeslice`` mode a ticker thread ends the
+  slice every :data:`QUANTUM_SECONDS` while more than one thread exists, through a native
+  block hook (:mod:`.slicer`: no Python runs per block, and a single-threaded guest has
+  no such hook at all); in the ``deterministic`` mode the engine runs a fixed number of
+  instructions at a time (unicorn's ``count``), so the interleaving is the same on every
+  run for the same input.
+
+Nothing here knows Linux: the Linux layer describes a wait (:class:`Wait`), and finishes a
+woken thread's system call through :attr:`Threads.complete`. When no thread can run and
+none waits for anything that can happen (a file descriptor, a deadline, a child), the
+process is deadlocked: :meth:`Threads.deadlock_message` names every thread and its wait.
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .hostsig import HostSignalInterrupt
+from .slicer import Slicer
+
+if TYPE_CHECKING:
+    from .run import Machine
+
+#: the default mode's time slice
+QUANTUM_SECONDS = 0.01
+#: the deterministic mode's slice, in guest instructions
+QUANTUM_INSNS = 20000
+#: the time-slice mode's slice in instructions, where the native slicer is not available
+FALLBACK_INSNS = 2_000_000
+#: slices without any need for them before the slicer hook is removed
+IDLE_SLICES = 10
+#: how often a wait with a ``poll`` function is checked while nothing else can run
+POLL_SECONDS = 0.01
+
+SCHED_MODES = ("timeslice", "deterministic")
+
+
+@dataclass
+class Wait:
+    """What a blocked thread waits for; ``what`` names it in a deadlock report."""
+
+    what: str
+    #: a futex: the address it waits on, and its bitset (FUTEX_WAIT_BITSET)
+    key: int | None = None
+    bitset: int = 0xFFFFFFFF
+    #: ``time.monotonic()`` at which the wait ends with ``timeout_result`` (None: never)
+    deadline: float | None = None
+    timeout_result: int = 0
+    #: host fds whose readiness (read, write) ends the wait
+    read_fd: int | None = None
+    write_fd: int | None = None
+    #: ends the wait when it returns True (asked at each switch and every POLL_SECONDS)
+    poll: Callable[[], bool] | None = None
+    #: on waking, the system call runs again (a read), else ``result`` is its result
+    retry: bool = False
+
+
+@dataclass
+class GuestThread:
+    """One guest thread: its id, its vCPU index, its saved CPU state and its wait."""
+
+    tid: int
+    vcpu: int
+    ctx: Any = None  #: unicorn context while not running
+    wait: Wait | None = None
+    result: int = 0  #: the blocked system call's result, set by whoever woke it
+    #: the system call this thread is in while it waits: (number, name, arguments)
+    pending: tuple[int, str | None, Any] | None = None
+    retry: bool = False  #: the pending call runs again when the thread wakes
+    clear_tid: int = 0  #: set_tid_address / CLONE_CHILD_CLEARTID
+    started: bool = False  #: vcpu_init was announced
+    exited: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  #: the Linux layer's per-thread data
+
+
+class VcpuObserver(Protocol):
+    """The instrumentation layer: told which vCPU runs, starts and ends."""
+
+    def switch_vcpu(self, index: int) -> None: ...
+    def vcpu_started(self, index: int) -> None: ...
+    def vcpu_ended(self, index: int) -> None: ...
+
+
+class Threads:
+    """The guest threads of one process and their scheduling (see the module docstring)."""
+
+    def __init__(self, machine: Machine, main_tid: int, mode: str = "timeslice") -> None:
+        self.m = machine
+        self.mode = mode
+        main = GuestThread(main_tid, 0, started=True)
+        self.live: dict[int, GuestThread] = {main_tid: main}
+        self.current = main
+        self.runq: deque[GuestThread] = deque()
+        self.blocked: list[GuestThread] = []
+        self.futexes: dict[int, list[GuestThread]] = {}
+        self.next_tid = main_tid + 1
+        #: the running thread blocked, ended or yielded: switch when the engine stops
+        self.switch_due = False
+        #: the ticker ended the slice
+        self.slice_over = False
+        #: the Linux layer finishes a woken thread's system call (it is current then)
+        self.complete: Callable[[GuestThread], None] | None = None
+        self._ticker: threading.Thread | None = None
+        self._ticking = False
+        self._slicer: Slicer | None = None
+        self._slicer_failed = False
+        #: the slicer is to be installed at the next engine stop (a thread was made)
+        self._install_pending = False
+        self._unneeded = 0
+        self.switches = 0
+
+    # --- the engine's slice --------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        """How many threads are alive."""
+        return len(self.live)
+
+    def engine_count(self) -> int:
+        """``count`` for ``emu_start``: the deterministic mode's slice (0: unlimited)."""
+        if self.count < 2:
+            return 0
+        if self.mode == "deterministic":
+            return QUANTUM_INSNS
+        return FALLBACK_INSNS if self._slicer_failed else 0
+
+    def _needs_slices(self) -> bool:
+        """Whether a thread other than the running one can become ready without the
+        running one doing anything: one ready to run, or one waiting with a timeout, on
+        a file descriptor or for a child. Threads waiting on futexes without a timeout
+        only wake through the running thread's own system calls (exact stop points)."""
+        if self.runq:
+            return True
+        return any(
+            t.wait is not None
+            and (t.wait.deadline is not None or t.wait.poll is not None or t.wait.key is None)
+            for t in self.blocked
+        )
+
+    def _adjust_slicing(self) -> None:
+        """Engine stopped: have the slicer hook exactly while time slices are needed.
+
+        The hook costs a native call per block, so a thread running alone (the others idle
+        on futexes: a worker pool waiting for work, main in ``pthread_join``) runs without
+        it once that has lasted :data:`IDLE_SLICES` slices; it comes back (translated
+        blocks flushed each way) as soon as another thread may need the CPU."""
+        if self.mode != "timeslice" or self._slicer_failed:
+            return
+        uc = self.m.uc
+        if self._needs_slices():
+            self._unneeded = 0
+            if self._slicer is None:
+                slicer = Slicer()
+                if not slicer.install(uc):
+                    self._slicer_failed = True
+                    return
+                self._slicer = slicer
+                uc.ctl_flush_tb()  # blocks translated so far lack the hook
+            if not self._ticking:
+                self._ticking = True
+                self._ticker = threading.Thread(
+                    target=self._tick, name="qpp-timeslice", daemon=True
+                )
+                self._ticker.start()
+        elif self._slicer is not None:
+            self._unneeded += 1
+            if self._unneeded >= IDLE_SLICES:
+                self._slicer.remove(uc)
+                self._slicer = None
+                uc.ctl_flush_tb()
+
+    def _want_slices(self) -> None:
+        """From a system call (an exact stop point): another thread may need the CPU."""
+        if self.mode == "timeslice" and self._slicer is None and not self._slicer_failed:
+            self._install_pending = True
+            self.m.uc.emu_stop()
+
+    def _tick(self) -> None:
+        while self._ticking:
+            time.sleep(QUANTUM_SECONDS)
+            slicer = self._slicer
+            if self._ticking and len(self.live) > 1:
+                self.slice_over = True
+                if slicer is not None:
+                    slicer.arm()
+
+    def stop_ticker(self) -> None:
+        self._ticking = False
+
+    # --- threads come and go -------------------------------------------------------------
+
+    def spawn(self, ctx: Any) -> GuestThread:
+        """A new thread (clone) with CPU state ``ctx``; it runs after the current one."""
+        tid = self.next_tid
+        self.next_tid += 1
+        used = [t.vcpu for t in self.live.values()]
+        thread = GuestThread(tid, max(used) + 1, ctx)  # as QEMU numbers CPUs
+        self.live[tid] = thread
+        self.runq.append(thread)
+        self._want_slices()  # from the clone's hook
+        return thread
+
+    def exit_current(self) -> None:
+        """The running thread ended (``exit``): the engine stops, another thread runs."""
+        t = self.current
+        t.exited = True
+        del self.live[t.tid]
+        observer = self.m.vcpu_observer
+        if observer is not None and t.started:
+            observer.vcpu_ended(t.vcpu)
+        self.switch_due = True
+        self.m.uc.emu_stop()
+
+    def only_current(self) -> None:
+        """After fork: the child has only the thread that forked."""
+        t = self.current
+        self.live = {t.tid: t}
+        self.runq.clear()
+        self.blocked.clear()
+        self.futexes.clear()
+        self._ticking = False
+        self._ticker = None
+        if self._slicer is not None:
+            self._slicer.disarm()
+
+    def find(self, tid: int) -> GuestThread | None:
+        return self.live.get(tid)
+
+    # --- blocking and waking -------------------------------------------------------------
+
+    def block(self, wait: Wait, pending: tuple[int, str | None, Any]) -> None:
+        """The running thread waits (inside its system call ``pending``)."""
+        t = self.current
+        t.wait = wait
+        t.pending = pending
+        t.retry = wait.retry
+        t.result = 0
+        if wait.key is not None:
+            self.futexes.setdefault(wait.key, []).append(t)
+        self.blocked.append(t)
+        self.switch_due = True
+        self.m.uc.emu_stop()
+
+    def yield_current(self) -> None:
+        """sched_yield: let the others run first (nothing happens when none can)."""
+        if self.runq:
+            self.switch_due = True
+            self.m.uc.emu_stop()
+
+    def wake(self, t: GuestThread, result: int) -> None:
+        """End ``t``'s wait: its system call returns ``result`` (or runs again)."""
+        wait = t.wait
+        if wait is None:
+            return
+        if wait.key is not None:
+            queue = self.futexes.get(wait.key)
+            if queue is not None and t in queue:
+                queue.remove(t)
+                if not queue:
+                    del self.futexes[wait.key]
+        t.wait = None
+        t.result = result
+        self.blocked.remove(t)
+        self.runq.append(t)
+        self._want_slices()  # a futex wake (a hook) or the scheduler (engine stopped)
+
+    def futex_waiters(self, key: int) -> list[GuestThread]:
+        return list(self.futexes.get(key, ()))
+
+    def requeue(self, t: GuestThread, key: int) -> None:
+        """Move a futex waiter to another futex (FUTEX_REQUEUE)."""
+        wait = t.wait
+        assert wait is not None and wait.key is not None
+        queue = self.futexes[wait.key]
+        queue.remove(t)
+        if not queue:
+            del self.futexes[wait.key]
+        wait.key = key
+        wait.what = f"futex 0x{key:x}"
+        self.futexes.setdefault(key, []).append(t)
+
+    # --- switching -----------------------------------------------------------------------
+
+    def after_run(self, natural: bool) -> bool:
+        """The engine stopped: switch threads if due (True: the machine resumes the then
+        current thread, or ends when a deadlock ended the guest). ``natural``: the engine
+        returned by itself (the deterministic mode's slice is over)."""
+        if self._slicer is not None:
+            self._slicer.disarm()
+        due = self.switch_due or self.slice_over or self._install_pending
+        self._install_pending = False
+        pc = self.m.pc
+        if natural and (self._slicer is not None or self.engine_count()) and pc:
+            due = True  # the slice ran out (a stop the ticker asked for may come late)
+        if not due:
+            return False
+        self.switch_due = self.slice_over = False
+        cur = self.current
+        self._poll_blocked()
+        if not cur.exited and cur.wait is None:
+            self.runq.append(cur)
+        while not self.runq:
+            if not self._idle():
+                return True  # deadlock or a host signal: the guest ends
+        nxt = self.runq.popleft()
+        if nxt is not cur:
+            self.switches += 1
+            uc = self.m.uc
+            if not cur.exited:
+                if cur.ctx is None:
+                    cur.ctx = uc.context_save()
+                else:
+                    uc.context_update(cur.ctx)
+            uc.context_restore(nxt.ctx)
+            self.current = nxt
+            observer = self.m.vcpu_observer
+            if observer is not None:
+                observer.switch_vcpu(nxt.vcpu)
+                if not nxt.started:
+                    observer.vcpu_started(nxt.vcpu)
+            nxt.started = True
+        if nxt.pending is not None and self.complete is not None:
+            self.complete(nxt)
+        self._install_pending = False
+        self._adjust_slicing()
+        return True
+
+    def _poll_blocked(self, timeout: float = 0.0) -> None:
+        """Wake the blocked threads whose fd is ready, deadline passed or poll says so."""
+        if not self.blocked:
+            return
+        reads = [t.wait.read_fd for t in self.blocked if t.wait and t.wait.read_fd is not None]
+        writes = [t.wait.write_fd for t in self.blocked if t.wait and t.wait.write_fd is not None]
+        ready_r: list[int] = []
+        ready_w: list[int] = []
+        if reads or writes or timeout > 0:
+            try:
+                ready_r, ready_w, _ = select.select(reads, writes, [], timeout)
+            except OSError:  # a closed fd: let every fd waiter retry (it gets EBADF)
+                ready_r, ready_w = reads, writes
+        now = time.monotonic()
+        for t in list(self.blocked):
+            w = t.wait
+            if w is None:
+                continue
+            if (
+                (w.read_fd is not None and w.read_fd in ready_r)
+                or (w.write_fd is not None and w.write_fd in ready_w)
+                or (w.poll is not None and w.poll())
+            ):
+                self.wake(t, 0)
+            elif w.deadline is not None and now >= w.deadline:
+                self.wake(t, w.timeout_result)
+
+    def _idle(self) -> bool:
+        """No thread can run: wait for one that can (True), or end the guest (False)."""
+        waits = [t.wait for t in self.blocked if t.wait is not None]
+        deadlines = [w.deadline for w in waits if w.deadline is not None]
+        polls = any(w.poll is not None for w in waits)
+        fds = any(w.read_fd is not None or w.write_fd is not None for w in waits)
+        if not deadlines and not polls and not fds:
+            self.m.deadlock(self.deadlock_message())
+            return False
+        timeout = 3600.0
+        if deadlines:
+            timeout = max(0.0, min(deadlines) - time.monotonic())
+        if polls:
+            timeout = min(timeout, POLL_SECONDS)
+        self.m.in_syscall = True  # a host signal may abandon the wait
+        try:
+            if fds:
+                self._poll_blocked(timeout)
+            else:
+                time.sleep(timeout)
+                self._poll_blocked()
+        except HostSignalInterrupt:
+            return False
+        finally:
+            self.m.in_syscall = False
+        return self.m.host_signal is None
+
+    def deadlock_message(self) -> str:
+        """One line naming each thread and what it waits on."""
+        parts = []
+        for t in sorted(self.live.values(), key=lambda t: t.vcpu):
+            what = t.wait.what if t.wait is not None else "nothing"
+            parts.append(f"thread {t.tid} (vcpu {t.vcpu}) waits on {what}")
+        return "qpp: error: guest deadlock, every thread waits forever: " + "; ".join(parts)
