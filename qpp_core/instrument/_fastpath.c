@@ -221,7 +221,7 @@ static int put(qpp_table *t, uint64_t key, uint32_t size, uint32_t flags, const 
 
 /* --- the Python side's interface ------------------------------------------------------ */
 
-QPP_EXPORT uint32_t qpp_abi_version(void) { return 1; }
+QPP_EXPORT uint32_t qpp_abi_version(void) { return 2; }
 
 QPP_EXPORT qpp_state *qpp_state_new(void) { return calloc(1, sizeof(qpp_state)); }
 
@@ -332,6 +332,24 @@ QPP_EXPORT void qpp_on_mem(void *uc, int access, uint64_t address, int size, int
     st->n_mem_native++;
     if (e->flags & F_PY)
         st->py_mem(pc, access, address, size, value);
+}
+
+/* --- time slices (qpp_core/machine/slicer.py) ------------------------------------------
+ * A guest thread's slice ends at a block start: another host thread arms the flag, and
+ * this block hook stops the engine from inside the hook, the one kind of stop unicorn
+ * resumes from exactly. The engine's uc_emu_stop comes from Python (unicorn's library). */
+
+typedef struct {
+    volatile int64_t armed;
+    int (*stop)(void *uc);
+} qpp_slice;
+
+QPP_EXPORT void qpp_slice_hook(void *uc, uint64_t address, uint32_t size, void *user) {
+    qpp_slice *s = (qpp_slice *)user;
+    (void)address;
+    (void)size;
+    if (s->armed)
+        s->stop(uc);
 }
 
 /* Not a Python module: the package loads this file with ctypes. The symbol only keeps

@@ -182,7 +182,7 @@ class Native:
                     instr.regs = flags
                     tb_ctx[0] = True
                     try:
-                        fn(0, ud)
+                        fn(instr.vcpu_index, ud)
                     except BaseException as exc:
                         instr._plugin_failed(owner, "tb exec", exc)
                     tb_ctx[0] = False

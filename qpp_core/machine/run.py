@@ -19,6 +19,7 @@ from typing import Any, NoReturn, Protocol
 
 import unicorn
 
+from ..errors import ExitStatus
 from .arch import Arch, Uc
 from .arch.base import INVALID_INSN, TrapSiginfo, UcError
 from .hostsig import HostSignalInterrupt
@@ -54,7 +55,7 @@ class Kernel(Protocol):
 
 
 #: the exit status of a guest whose threads all wait forever (qpp's own range, 70-89)
-DEADLOCK_STATUS = 86
+DEADLOCK_STATUS = int(ExitStatus.GUEST_DEADLOCK)
 
 _FAULT_ERRORS = {
     unicorn.UC_ERR_READ_UNMAPPED: (signal.SIGSEGV, "read from unmapped address"),

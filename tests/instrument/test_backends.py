@@ -20,7 +20,7 @@ from harness import add_plugin, new_session
 
 from qpp_core.errors import ExitStatus
 from qpp_core.guests import guest_path
-from qpp_core.instrument import api
+from qpp_core.instrument import api, vcpus
 from qpp_core.instrument.backend import native_lib
 from qpp_core.instrument.handles import TranslationBlock
 from qpp_core.linux import load_guest
@@ -189,7 +189,12 @@ def test_scoreboards_read_the_storage_the_backend_writes() -> None:
     assert api.qemu_plugin_u64_get(entry, 0) == 2**64 - 1
     api.qemu_plugin_u64_add(entry, 0, 2)
     assert api.qemu_plugin_u64_sum(entry) == 1
-    score.storage.grow(3)  # a new guest thread's vCPU: zeroed slots
-    api.qemu_plugin_u64_set(entry, 2, 5)
-    assert [api.qemu_plugin_u64_get(entry, i) for i in range(3)] == [1, 0, 5]
-    assert api.qemu_plugin_u64_sum(entry) == 6
+    try:
+        vcpus.switch(2)  # a new guest thread runs: its vCPU starts from zeroed slots
+        assert api.qemu_plugin_u64_get(entry, 2) == 0
+        score.live[1] += 5  # what an inline add on the running vCPU does
+        vcpus.switch(0)  # values swap back: each vCPU keeps its own
+        assert [api.qemu_plugin_u64_get(entry, i) for i in range(3)] == [1, 0, 5]
+        assert api.qemu_plugin_u64_sum(entry) == 6
+    finally:
+        vcpus.reset()

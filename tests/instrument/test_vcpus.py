@@ -77,10 +77,10 @@ def test_switch_parks_and_restores_values() -> None:
     first, second = score.entry(0), score.entry(8)
     score.live[0] += 5  # vCPU 0 runs a block
     vcpus.switch(2)
-    assert score.live == [0, 0]
+    assert list(score.live) == [0, 0]
     score.live[1] += 7  # vCPU 2 runs
     vcpus.switch(0)
-    assert score.live == [5, 0]
+    assert list(score.live) == [5, 0]
     assert (first.get(0), first.get(2), second.get(2)) == (5, 0, 7)
     assert second.sum() == 7 and api.qemu_plugin_num_vcpus() == 3
     vcpus.reset()
