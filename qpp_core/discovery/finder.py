@@ -185,7 +185,7 @@ def find_plugins(path: Iterable[str] | None = None) -> Catalog:
         if key in seen:
             continue
         seen.add(key)
-        for spec in specs_from_distribution(dist):  # type: ignore[arg-type]
+        for spec in specs_from_distribution(dist):
             catalog.plugins.setdefault(spec.name, []).append(spec)
     for specs in catalog.plugins.values():
         specs.sort(key=lambda s: normalize_dist(s.dist_name))

@@ -375,7 +375,7 @@ class BlockTable(dict[int, "BlockPlan"]):
         super().__delitem__(vaddr)
         self.native.del_block(vaddr)
 
-    def pop(self, vaddr: int, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, vaddr: int, *default: Any) -> Any:  # type: ignore[override, unused-ignore]
         self.native.del_block(vaddr)
         return super().pop(vaddr, *default)
 
@@ -396,7 +396,7 @@ class MemTable(dict[int, Callable[[int, int, int, int], None]]):
         super().__delitem__(pc)
         self.native.del_mem(pc)
 
-    def pop(self, pc: int, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, pc: int, *default: Any) -> Any:  # type: ignore[override, unused-ignore]
         self.native.del_mem(pc)
         return super().pop(pc, *default)
 
