@@ -336,30 +336,8 @@ def sys_kill(k: LinuxKernel, a: Args) -> int:
     return _signal_self(k, a[0], a[1])
 
 
+#: si_code of a signal sent by tgkill/tkill (their handlers live in :mod:`.threads`)
 SI_TKILL = -6
-
-
-@handles("tgkill")
-def sys_tgkill(k: LinuxKernel, a: Args) -> int:
-    if c_int(a[0]) <= 0 or c_int(a[1]) <= 0:
-        return -errno.EINVAL
-    if c_int(a[0]) != os.getpid() or c_int(a[1]) != os.getpid():
-        return -errno.ESRCH  # one thread: its tid is the pid
-    return _signal_self(k, a[1], a[2], SI_TKILL)
-
-
-@handles("tkill")
-def sys_tkill(k: LinuxKernel, a: Args) -> int:
-    if c_int(a[0]) <= 0:
-        return -errno.EINVAL
-    if c_int(a[0]) != os.getpid():
-        return -errno.ESRCH  # one thread: its tid is the pid
-    return _signal_self(k, a[0], a[1], SI_TKILL)
-
-
-@handles("sched_yield")
-def sys_sched_yield(k: LinuxKernel, a: Args) -> int:
-    return 0
 
 
 #: the size of the kernel's cpumask the host reports (one long: up to 64 CPUs)

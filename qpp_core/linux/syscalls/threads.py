@@ -145,13 +145,13 @@ def sys_exit_thread(k: LinuxKernel, a: Args) -> int:
 
 
 def _signal_thread(k: LinuxKernel, tid: int, sig: int) -> int:
-    from .proc import _signal_self
+    from .proc import SI_TKILL, _signal_self
 
     threads = k.m.threads
     known = threads.find(tid) is not None if threads is not None else tid == os.getpid()
     if not known:
         return -errno.ESRCH
-    return _signal_self(k, os.getpid(), sig)  # signals are process-wide in qpp
+    return _signal_self(k, os.getpid(), sig, SI_TKILL)  # signals are process-wide in qpp
 
 
 @handles("tgkill")
