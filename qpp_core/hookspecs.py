@@ -127,6 +127,34 @@ def qpp_guest_exec(path: str, argv: list[str], arch: str, load_bias: int, entry:
 
 
 @hookspec
+def qpp_signal_delivered(vcpu_index: int, signum: int, handler: int, pc: int) -> None:
+    """A guest signal handler is about to run (qpp's own event; QEMU has none).
+
+    Called when qpp has written the kernel's signal frame on the guest stack and set the
+    CPU to enter the handler, before its first instruction: at the end of a system call,
+    at a faulting instruction, or at a block boundary (timers, host signals).
+
+    :param vcpu_index: the guest thread that takes the signal.
+    :param signum: the guest's signal number, in its architecture's numbering.
+    :param handler: the handler's address.
+    :param pc: where the interrupted code resumes when the handler returns (the pc saved
+        in the frame's ``uc_mcontext``; a handler may change it).
+    """
+
+
+@hookspec
+def qpp_signal_returned(vcpu_index: int, pc: int) -> None:
+    """A guest signal handler returned through ``sigreturn``/``rt_sigreturn``.
+
+    A handler that leaves by ``siglongjmp`` never returns, so plugins see a delivery
+    without its return, as the kernel does.
+
+    :param vcpu_index: the guest thread.
+    :param pc: where the guest resumes: the pc of the frame it returned through.
+    """
+
+
+@hookspec
 def qemu_plugin_atexit() -> None:
     """The run is over (``qemu_plugin_register_atexit_cb``): print results, write files.
 

@@ -76,6 +76,7 @@ class Instrumentation(
         self.started = True
         vcpus.reset()
         self.machine.vcpu_observer = self
+        self.machine.signal_observer = self
         self._sync_hooks()
         self.regs = REGS_RW
         try:
@@ -161,9 +162,28 @@ class Instrumentation(
         self.started = True
         vcpus.switch(0)  # the new program's one thread runs as vCPU 0 (others are gone)
         machine.vcpu_observer = self
+        machine.signal_observer = self
         self._sync_hooks()
         self.regs = REGS_OUTSIDE
         self._live = True
+
+    def signal_delivered(self, signum: int, handler: int, pc: int) -> None:
+        """A guest signal handler starts (``qpp_signal_delivered``)."""
+        self._guest_event(
+            "signal",
+            {"vcpu_index": self.vcpu_index, "signum": signum, "handler": handler, "pc": pc},
+        )
+
+    def signal_returned(self, pc: int) -> None:
+        """A guest signal handler returned through sigreturn (``qpp_signal_returned``)."""
+        self._guest_event("signal_return", {"vcpu_index": self.vcpu_index, "pc": pc})
+
+    def _guest_event(self, event: str, kwargs: dict[str, Any]) -> None:
+        saved, self.regs = self.regs, REGS_NONE
+        try:
+            self._dispatch(event, kwargs, tuple(kwargs.values()))
+        finally:
+            self.regs = saved
 
     def announce_exec(self, path: str, argv: list[str], load_bias: int, entry: int) -> None:
         """Tell plugins which program the process runs now (``qpp_guest_exec``)."""

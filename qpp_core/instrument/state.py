@@ -46,6 +46,8 @@ HOOK_NAMES: dict[str, str | None] = {
     "syscall_ret": "qemu_plugin_vcpu_syscall_ret",
     "flush": "qemu_plugin_flush",
     "exec": "qpp_guest_exec",
+    "signal": "qpp_signal_delivered",
+    "signal_return": "qpp_signal_returned",
     "discon": None,
 }
 

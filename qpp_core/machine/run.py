@@ -54,6 +54,13 @@ class Kernel(Protocol):
         """Emulate the syscall the guest just trapped with, writing its result."""
 
 
+class SignalObserver(Protocol):
+    """The instrumentation layer: told when guest signal handlers start and return."""
+
+    def signal_delivered(self, signum: int, handler: int, pc: int) -> None: ...
+    def signal_returned(self, pc: int) -> None: ...
+
+
 #: the exit status of a guest whose threads all wait forever (qpp's own range, 70-89)
 DEADLOCK_STATUS = int(ExitStatus.GUEST_DEADLOCK)
 
@@ -145,6 +152,8 @@ class Machine:
         self.sched_mode = "timeslice"
         #: the instrumentation layer, told which vCPU runs (see :mod:`.threads`)
         self.vcpu_observer: VcpuObserver | None = None
+        #: told when a guest signal handler starts and when it returns (the plugins)
+        self.signal_observer: SignalObserver | None = None
 
     # --- public surface -------------------------------------------------------------
 

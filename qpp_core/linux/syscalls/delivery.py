@@ -310,24 +310,31 @@ def _run_handler(
         fault_address=addr,
     )
     try:
-        frames.push_frame(k, delivery, in_trap=in_trap, onstack=bool(flags & SA_ONSTACK))
+        resume = frames.push_frame(k, delivery, in_trap=in_trap, onstack=bool(flags & SA_ONSTACK))
     except UcError:  # no room for the frame: Linux forces SIGSEGV
         sst.mask = old_mask
         k.m.kill(11, f"no room for the signal {sig} frame on the stack")
         return
     sst.mask = (blocked & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
     k.m.request_restart()
+    observer = k.m.signal_observer
+    if observer is not None:
+        observer.signal_delivered(sig, handler & ~1 if sabi.thumb_cpsr else handler, resume)
 
 
 def sigreturn(k: LinuxKernel, rt: bool = True) -> int:
     """``rt_sigreturn``/``sigreturn``: back to where the signal interrupted, with the
     registers and mask the frame on the stack holds."""
-    mask = frames.pop_frame(k, rt)
-    if mask is None:
+    popped = frames.pop_frame(k, rt)
+    if popped is None:
         k.m.kill(11, "sigreturn without a readable signal frame")  # Linux: SIGSEGV
         return KEEP_REGISTERS
+    mask, pc = popped
     sa = sigstate.SIG_ABI[k.arch_name]
     mask &= ~(1 << (sa.sigkill - 1) | 1 << (sa.sigstop - 1))
     sigstate.state(k).mask = mask.to_bytes(sa.sigset_size, "little")
     k.m.request_restart()
+    observer = k.m.signal_observer
+    if observer is not None:
+        observer.signal_returned(pc & ~1 if frames.signal_abi(k).thumb_cpsr else pc)
     return KEEP_REGISTERS

@@ -105,8 +105,9 @@ def altstack_words(k: LinuxKernel, sp: int) -> tuple[int, int, int]:
     return base, flags, size
 
 
-def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> None:
-    """Save the CPU in a new frame on the guest stack and enter the handler.
+def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> int:
+    """Save the CPU in a new frame on the guest stack and enter the handler; the pc the
+    frame holds (where the interrupted code resumes when the handler returns).
 
     ``in_trap``: from inside a syscall's hook (x86_64's pc is then short of the resume
     point). ``onstack``: SA_ONSTACK, the frame goes on the alternate stack if there is one
@@ -128,9 +129,10 @@ def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> 
         addr -= 8  # as after a call: the return address at a 16-byte boundary less 8
 
     buf = bytearray(frame.size)
+    resume = uc.reg_read(_reg(k, sabi.pc_reg)) + advance
     for slot in frame.slots:
         if slot.reg == sabi.pc_reg:
-            value = uc.reg_read(_reg(k, slot.reg)) + advance
+            value = resume
             buf[slot.offset : slot.offset + slot.size] = _slot_bytes(slot, value)
         else:
             buf[slot.offset : slot.offset + slot.size] = _read_slot(k, slot)
@@ -181,12 +183,13 @@ def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> 
     uc.reg_write(_reg(k, sabi.sp_reg), addr)
     # (arm: unicorn takes bit 0 of a written pc as the Thumb state, as a bx would)
     uc.reg_write(_reg(k, sabi.pc_reg), d.handler - advance)
+    return int(resume)
 
 
-def pop_frame(k: LinuxKernel, rt: bool) -> int | None:
+def pop_frame(k: LinuxKernel, rt: bool) -> tuple[int, int] | None:
     """``sigreturn``/``rt_sigreturn`` (from inside its trap): restore the registers the
-    frame at the stack pointer holds; the mask to restore, or None if the frame cannot be
-    read (Linux then kills with SIGSEGV)."""
+    frame at the stack pointer holds; (the mask to restore, the pc the guest resumes at),
+    or None if the frame cannot be read (Linux then kills with SIGSEGV)."""
     from . import sigstate
 
     sabi = signal_abi(k)
@@ -210,4 +213,4 @@ def pop_frame(k: LinuxKernel, rt: bool) -> int | None:
         pc = pc & ~1 | (cpsr >> 5 & 1)
     uc.reg_write(_reg(k, sabi.pc_reg), pc - sabi.pc_advance_in_trap)
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
-    return int.from_bytes(buf[frame.sigmask : frame.sigmask + size], "little")
+    return int.from_bytes(buf[frame.sigmask : frame.sigmask + size], "little"), pc
