@@ -13,6 +13,11 @@ from fakesite import FakeSite, LogCapture
 from qpp_core.discovery import finder
 from qpp_core.session import Session
 
+# Every `python -m qpp_core` the tests start runs the installed qpp, as a user's would (in
+# tox: a non-editable install, with the native fast path that install built), not the
+# source tree that `-m` finds first in the working directory (Python >= 3.11).
+os.environ["PYTHONSAFEPATH"] = "1"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
