@@ -104,7 +104,7 @@ class Machine:
         self.uc = uc
         self.kernel = kernel
         self.entry = entry
-        self.symbols = symbols or SymbolTable()
+        self.symbols = symbols if symbols is not None else SymbolTable()
         self.syscall_observer: SyscallObserver | None = None
         self._exit: GuestExit | None = None
         self._stop_reason: BaseException | None = None

@@ -30,3 +30,26 @@ def test_public_names_resolve_lazily() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "True"]
+
+
+def test_a_run_without_plugins_loads_only_the_engine() -> None:
+    """A plain ``qpp run`` imports unicorn, not capstone, pyelftools or importlib.metadata:
+    those cost start-up and only plugins (disassembly, symbols, discovery) need them."""
+    code = (
+        "import sys, runpy; sys.argv = ['qpp', 'run', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('qpp_core', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write(' '.join(sorted(m for m in "
+        "('unicorn', 'capstone', 'elftools', 'importlib_metadata', 'importlib.metadata') "
+        "if m in sys.modules)))"
+    )
+    from qpp_core.guests import guest_path
+
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(guest_path("hello", "x86_64"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("Hello from the qpp guest!")
+    assert out.stderr.strip() == "unicorn"
