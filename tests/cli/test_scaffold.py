@@ -130,7 +130,6 @@ UV = shutil.which("uv")
 @pytest.mark.skipif(UV is None, reason="needs uv")
 def test_pip_installed_into_a_fresh_venv_it_passes_its_tests(tmp_path: Path) -> None:
     assert UV is not None
-    project = generate(tmp_path, "--uses", "syscalls")
     venv = tmp_path / "venv"
 
     def sh(*argv: str | Path, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
@@ -140,10 +139,22 @@ def test_pip_installed_into_a_fresh_venv_it_passes_its_tests(tmp_path: Path) -> 
         assert result.returncode == 0, f"{argv}: {result.stdout}\n{result.stderr}"
         return result
 
+    # as an author would: qpp and the plugin to build on installed, then `qpp new`
     sh(UV, "venv", "--quiet", "--python", sys.executable, venv)
     python = venv / "bin" / "python"
-    sh(UV, "pip", "install", "--quiet", "--python", python,
-       ROOT, ROOT / "packages" / "qpp-syscalls", f"{project}[test]")  # fmt: skip
+    sh(
+        UV,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        python,
+        ROOT,
+        ROOT / "packages" / "qpp-syscalls",
+    )
+    sh(venv / "bin" / "qpp", "new", "plugin", "filewatch", "--uses", "syscalls", "--dir", "fw")
+    project = tmp_path / "fw"
+    sh(UV, "pip", "install", "--quiet", "--python", python, f"{project}[test]")
     listed = sh(venv / "bin" / "qpp", "list")
     assert any(line.split()[:1] == ["filewatch"] for line in listed.stdout.splitlines())
     tests = sh(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
