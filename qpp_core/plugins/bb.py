@@ -76,3 +76,20 @@ def totals() -> tuple[int, int]:
 def qemu_plugin_atexit() -> None:
     bbs, insns = totals()
     qemu_plugin_outs(f"bb's: {bbs}, insns: {insns}\n")
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, int]:
+    """``qpp batch``: this run's counts (``insns`` also becomes the job's count)."""
+    bbs, insns = totals()
+    return {"bbs": bbs, "insns": insns}
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, int]:
+    """``qpp batch``: the totals over every job."""
+    return {
+        "bbs": sum(int(data["bbs"]) for _, data in results),
+        "insns": sum(int(data["insns"]) for _, data in results),
+        "jobs": len(results),
+    }

@@ -91,3 +91,26 @@ def qemu_plugin_atexit() -> None:
     if _state["callback"]:
         out += f"callback mem accesses: {callback}\n"
     qemu_plugin_outs(out)
+
+
+@hookimpl
+def qpp_batch_result() -> dict[str, int]:
+    """``qpp batch``: this run's access counts, as the run printed them."""
+    inline, callback = totals()
+    result = {}
+    if _state["inline"]:
+        result["inline"] = inline
+    if _state["callback"]:
+        result["callback"] = callback
+    return result
+
+
+@hookimpl
+def qpp_batch_merge(results: list[tuple[str, Any]]) -> dict[str, int]:
+    """``qpp batch``: each count summed over every job."""
+    merged: dict[str, int] = {}
+    for _, data in results:
+        for key, value in data.items():
+            merged[key] = merged.get(key, 0) + int(value)
+    merged["jobs"] = len(results)
+    return merged

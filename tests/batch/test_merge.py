@@ -12,7 +12,7 @@ import pytest
 from batchtools import COMPUTE, HELLO, batch, by_index, merged, summary
 from fakesite import FakeSite
 
-PLUGINS = ["syscall", "hotblocks,limit=0", "howvec,limit=1000", "hotpages", "mem"]
+PLUGINS = ["syscall", "hotblocks,limit=0", "howvec,limit=1000", "hotpages", "mem", "bb"]
 
 
 def _logs(results: Path) -> list[str]:
@@ -45,6 +45,22 @@ def test_syscall_counts_are_summed(results: Path) -> None:
     }
     counts = [calls for calls, _ in table.values()]
     assert counts == sorted(counts, reverse=True)
+
+
+def test_bb_and_mem_counts_are_summed(results: Path) -> None:
+    logs = _logs(results)
+    bbs = [re.search(r"^bb's: (\d+), insns: (\d+)$", log, flags=re.M) for log in logs]
+    accesses = [re.search(r"^callback mem accesses: (\d+)$", log, flags=re.M) for log in logs]
+    assert all(bbs) and all(accesses)
+    assert merged(results, "bb") == {
+        "bbs": sum(int(m.group(1)) for m in bbs if m),
+        "insns": sum(int(m.group(2)) for m in bbs if m),
+        "jobs": 3,
+    }
+    assert merged(results, "mem") == {
+        "callback": sum(int(m.group(1)) for m in accesses if m),
+        "jobs": 3,
+    }
 
 
 def test_hotblocks_tables_are_summed(results: Path) -> None:
