@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from qpp_core.apiversion import QPP_MIN_VERSION
 from qpp_core.discovery.metadata import (
     GROUP,
     USES_GROUP,
@@ -139,7 +140,7 @@ def specs_from_distribution(dist: importlib_metadata.Distribution) -> list[Plugi
             problems.append(f"{VERSION_GROUP} entry {raw_version!r} is not a version like 'v2'")
             version = 0
         own_uses = tuple(sorted(set(uses.get(name, ())), key=lambda u: u[0]))
-        if own_uses and 0 < version < 2:
+        if own_uses and 0 < version < QPP_MIN_VERSION:
             problems.append("declares uses but targets API version 1; QPP needs version >= 2")
         for used, provider in own_uses:
             if not valid_plugin_name(used):

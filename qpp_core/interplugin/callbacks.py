@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from pluggy import PluginValidationError
 
+from qpp_core.apiversion import QPP_MIN_VERSION
 from qpp_core.discovery.metadata import v2_hint
 from qpp_core.errors import QppUsageError
 from qpp_core.interplugin.blame import mark_culprit
@@ -161,7 +162,7 @@ class CallbackRegistry:
     # -- the owner's side -------------------------------------------------------------
 
     def create(self, owner: LoadedPlugin, name: str) -> QppCallback:
-        if owner.api_version < 2:
+        if owner.api_version < QPP_MIN_VERSION:
             raise QppUsageError(
                 f"plugin {owner.name} targets plugin API version {owner.api_version}; "
                 f"creating QPP callback {name!r} needs version >= 2: {v2_hint(owner.spec)}"

@@ -17,6 +17,7 @@ from typing import Any
 
 from pluggy import PluginValidationError
 
+from qpp_core.apiversion import QPP_MIN_VERSION
 from qpp_core.discovery.metadata import PluginSpec, v2_hint
 from qpp_core.errors import (
     ApiVersionError,
@@ -75,7 +76,7 @@ def _check_version(plugin: LoadedPlugin) -> None:
 
 
 def _check_exports(session: Session, plugin: LoadedPlugin) -> None:
-    if plugin.exports and plugin.api_version < 2:
+    if plugin.exports and plugin.api_version < QPP_MIN_VERSION:
         raise QppUsageError(
             f"plugin {plugin.name} exports {', '.join(plugin.exports)} but targets plugin API "
             f"version 1; QPP exports need version >= 2: {v2_hint(plugin.spec)}"
