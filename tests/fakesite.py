@@ -8,6 +8,8 @@ and loading are tested on real metadata without installing anything.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,6 +89,21 @@ class FakeSite:
 
     def catalog(self) -> Catalog:
         return find_plugins([str(self.root)])
+
+    def run_qpp(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``qpp ARGS...`` in a subprocess that sees this site's plugins (and its own
+        failure memory beside the site), run from the site's parent folder."""
+        env = dict(
+            os.environ, PYTHONPATH=str(self.root), QPP_CACHE_DIR=str(self.root.parent / "cache")
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "qpp_core", *args],
+            cwd=self.root.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 class LogCapture(PluginLog):

@@ -4,9 +4,7 @@ real ``qpp`` command)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,15 +26,7 @@ def fake(tmp_path: Path) -> FakeSite:
 
 
 def qpp(fake: FakeSite, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(fake.root), QPP_CACHE_DIR=str(fake.root.parent / "c"))
-    return subprocess.run(
-        [sys.executable, "-m", "qpp_core", *args],
-        cwd=fake.root.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return fake.run_qpp(*args)
 
 
 def one_error(result: subprocess.CompletedProcess[str], status: int) -> str:

@@ -8,9 +8,7 @@ pip-installed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -41,15 +39,7 @@ def fake(tmp_path: Path) -> FakeSite:
 
 
 def qpp(fake: FakeSite, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(fake.root), QPP_CACHE_DIR=str(fake.root.parent / "cache"))
-    return subprocess.run(
-        [sys.executable, "-m", "qpp_core", *args],
-        cwd=fake.root.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return fake.run_qpp(*args)
 
 
 def error(result: subprocess.CompletedProcess[str], status: ExitStatus) -> str:

@@ -37,3 +37,30 @@ def run_guest(capfd: pytest.CaptureFixture[str], binary: str, *args: str, **opts
     result = machine.run()
     out, err = capfd.readouterr()
     return Run(result.status, result.signal, result.message, out, report.getvalue() + err)
+
+
+#: the test-only guests (tests/guests) and qemu-user's outputs for them
+TEST_GUESTS = Path(__file__).resolve().parents[1] / "guests"
+
+
+def qpp_run_guest(
+    program: str, arch: str, *args: str, options: tuple[str, ...] = ()
+) -> tuple[int, str, str]:
+    """``qpp run OPTIONS tests/guests/bin/PROGRAM.ARCH ARGS`` as a subprocess (for guests
+    that fork, or start threads and signals): status, stdout, stderr."""
+    import subprocess
+    import sys
+
+    binary = TEST_GUESTS / "bin" / f"{program}.{arch}"
+    r = subprocess.run(
+        [sys.executable, "-m", "qpp_core", "run", *options, str(binary), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return r.returncode, r.stdout, r.stderr
+
+
+def expected(program: str) -> str:
+    """qemu-user's stdout for a test guest when it is the same on all five targets."""
+    return (TEST_GUESTS / "expected" / f"{program}.out").read_text()

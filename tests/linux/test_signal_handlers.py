@@ -11,56 +11,37 @@ Each run is a subprocess: the guest forks.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from linux.guestrun import ARCHES
+from linux.guestrun import ARCHES, expected, qpp_run_guest
 
 TESTS = Path(__file__).resolve().parents[1]
 
 
-def _run(program: str, arch: str) -> tuple[int, str, str]:
-    """``qpp run tests/guests/bin/PROGRAM.ARCH``: status, stdout, stderr (a subprocess:
-    the guests fork); the expected stdout is qemu-user's, the same on all five targets."""
-    binary = TESTS / "guests" / "bin" / f"{program}.{arch}"
-    r = subprocess.run(
-        [sys.executable, "-m", "qpp_core", "run", str(binary)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return r.returncode, r.stdout, r.stderr
-
-
-def _expected(program: str) -> str:
-    return (TESTS / "guests" / "expected" / f"{program}.out").read_text()
-
-
 @pytest.mark.parametrize("arch", ARCHES)
 def test_handlers_run_as_under_qemu(arch: str) -> None:
-    status, out, err = _run("sig_handlers", arch)
+    status, out, err = qpp_run_guest("sig_handlers", arch)
     assert status == 0, err
-    assert out == _expected("sig_handlers")
+    assert out == expected("sig_handlers")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_fault_handlers_fix_and_retry_or_siglongjmp(arch: str) -> None:
     """SIGSEGV handlers: mprotect and return (the store is retried), siglongjmp out of one,
     si_code and si_addr as Linux; with the default action back, the fault kills (139)."""
-    status, out, err = _run("sig_faults", arch)
+    status, out, err = qpp_run_guest("sig_faults", arch)
     assert status == 139, err
-    assert out == _expected("sig_faults")
+    assert out == expected("sig_faults")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_timers_raise_sigalrm_for_handlers_and_default(arch: str) -> None:
     """alarm/setitimer: the handler runs in pause and in a spin without system calls; with
     the default action SIGALRM ends the guest (142) as under qemu-user."""
-    status, out, err = _run("sig_timers", arch)
+    status, out, err = qpp_run_guest("sig_timers", arch)
     assert status == 142, err
-    assert out == _expected("sig_timers")
+    assert out == expected("sig_timers")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -69,9 +50,9 @@ def test_handlers_edit_the_kernel_signal_frame(arch: str) -> None:
     sets the load's register, another edits a syscall's result and uc_sigmask; SA_NODEFER,
     SA_RESETHAND, SA_ONSTACK (a stack overflow caught on the alternate stack) and FP
     registers kept across timer handlers, as under qemu-user."""
-    status, out, err = _run("sig_frames", arch)
+    status, out, err = qpp_run_guest("sig_frames", arch)
     assert status == 0, err
-    assert out == _expected("sig_frames")
+    assert out == expected("sig_frames")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -79,7 +60,7 @@ def test_cpu_exceptions_reach_handlers_with_qemus_siginfo(arch: str) -> None:
     """SIGFPE (divide by zero), SIGILL (an undefined instruction, skipped by a handler that
     returns), SIGTRAP (breakpoint), SIGBUS (past a file's end): signal, si_code and si_addr
     as qemu-user reports them, per architecture (expected/sig_traps.ARCH)."""
-    status, out, err = _run("sig_traps", arch)
+    status, out, err = qpp_run_guest("sig_traps", arch)
     assert status == 0, err
     assert out == (TESTS / "guests" / "expected" / f"sig_traps.{arch}").read_text()
 
@@ -89,15 +70,15 @@ def test_pending_signals_sigqueue_and_posix_timers(arch: str) -> None:
     """sigpending, sigwaitinfo/sigtimedwait (EAGAIN), sigqueue's si_value to a handler and
     to sigtimedwait, SI_TKILL, timer_create/settime/gettime/delete with SIGEV_SIGNAL (the
     timer's si_value and SI_TIMER), and a timer's SIGALRM with the default action (142)."""
-    status, out, err = _run("sig_queue", arch)
+    status, out, err = qpp_run_guest("sig_queue", arch)
     assert status == 142, err
-    assert out == _expected("sig_queue")
+    assert out == expected("sig_queue")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_sa_restart_versus_eintr(arch: str) -> None:
     """A timer's signal interrupts read on a pipe and waitpid: under SA_RESTART they go on,
     without it they fail with EINTR; nanosleep and poll fail with EINTR either way."""
-    status, out, err = _run("sig_restart", arch)
+    status, out, err = qpp_run_guest("sig_restart", arch)
     assert status == 0, err
-    assert out == _expected("sig_restart")
+    assert out == expected("sig_restart")

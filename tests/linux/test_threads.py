@@ -13,12 +13,10 @@ the machine; a hang must not take the test session with it).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from linux.guestrun import ARCHES
+from linux.guestrun import ARCHES, expected, qpp_run_guest
 
 from qpp_core.errors import ExitStatus
 from qpp_core.linux import GuestOptions, load_guest
@@ -27,58 +25,41 @@ TESTS = Path(__file__).resolve().parents[1]
 BIN = TESTS / "guests" / "bin"
 
 
-def _run(
-    program: str, arch: str, *args: str, options: tuple[str, ...] = ()
-) -> tuple[int, str, str]:
-    binary = BIN / f"{program}.{arch}"
-    r = subprocess.run(
-        [sys.executable, "-m", "qpp_core", "run", *options, str(binary), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return r.returncode, r.stdout, r.stderr
-
-
-def _expected(program: str) -> str:
-    return (TESTS / "guests" / "expected" / f"{program}.out").read_text()
-
-
 @pytest.mark.parametrize("arch", ARCHES)
 def test_mutex_condvar_barrier_tls_detached_join(arch: str) -> None:
-    status, out, err = _run("thr_sync", arch)
+    status, out, err = qpp_run_guest("thr_sync", arch)
     assert status == 0, err
-    assert out == _expected("thr_sync")
+    assert out == expected("thr_sync")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_exit_from_a_thread_ends_the_process(arch: str) -> None:
     """One thread calls exit(3) while another spins without system calls: the spinner
     does not starve the others (time slices), and the process ends with status 3."""
-    status, out, err = _run("thr_exit", arch)
+    status, out, err = qpp_run_guest("thr_exit", arch)
     assert status == 3, err
-    assert out == _expected("thr_exit")
+    assert out == expected("thr_exit")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_read_of_a_pipe_blocks_only_its_thread(arch: str) -> None:
-    status, out, err = _run("thr_pipe", arch)
+    status, out, err = qpp_run_guest("thr_pipe", arch)
     assert status == 0, err
-    assert out == _expected("thr_pipe")
+    assert out == expected("thr_pipe")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_futex_answers_as_linux(arch: str) -> None:
     """Errors, timeouts (relative, absolute on both clocks), bitsets, WAKE_OP and
     CMP_REQUEUE with real waiters: qemu-user passes futex to Linux, so this is Linux."""
-    status, out, err = _run("thr_futex", arch)
+    status, out, err = qpp_run_guest("thr_futex", arch)
     assert status == 0, err
-    assert out == _expected("thr_futex")
+    assert out == expected("thr_futex")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_deadlock_is_reported_not_hung(arch: str) -> None:
-    status, out, err = _run("thr_deadlock", arch)
+    status, out, err = qpp_run_guest("thr_deadlock", arch)
     assert status == ExitStatus.GUEST_DEADLOCK, err
     assert out == "starting\n"
     lines = [line for line in err.splitlines() if "deadlock" in line]
@@ -94,7 +75,7 @@ def test_deterministic_schedule_repeats_a_race(arch: str, tmp_path: Path) -> Non
     for i in range(2):
         log = tmp_path / f"insn{i}"
         options = ("-sched", "deterministic", "-seed", "7", "-p", "insn", "-D", str(log))
-        status, out, err = _run("thr_racy", arch, options=options)
+        status, out, err = qpp_run_guest("thr_racy", arch, options=options)
         assert status == 0, err
         runs.append((out, log.read_text()))
     assert runs[0] == runs[1]
@@ -107,9 +88,11 @@ def test_deterministic_schedule_repeats_a_race(arch: str, tmp_path: Path) -> Non
 def test_insn_counts_each_thread_as_a_vcpu(tmp_path: Path) -> None:
     """-p insn: one line per vCPU (indexes reused as QEMU reuses them) and their sum."""
     log = tmp_path / "insn"
-    status, out, err = _run("thr_compute", "riscv64", "4", options=("-p", "insn", "-D", str(log)))
+    status, out, err = qpp_run_guest(
+        "thr_compute", "riscv64", "4", options=("-p", "insn", "-D", str(log))
+    )
     assert status == 0, err
-    assert out == _expected("thr_compute")
+    assert out == expected("thr_compute")
     text = log.read_text()
     counts = [int(n) for n in re.findall(r"cpu \d+ insns: (\d+)", text)]
     # main and up to four workers at a time (16 in all, on the lowest free indexes)
@@ -125,5 +108,5 @@ def test_single_threaded_guest_has_no_scheduler(capfd: pytest.CaptureFixture[str
     result = machine.run()
     out, _ = capfd.readouterr()
     assert result.status == 0
-    assert out == _expected("thr_compute").replace("threads 4", "threads 0")  # main alone
+    assert out == expected("thr_compute").replace("threads 4", "threads 0")  # main alone
     assert machine.threads is None

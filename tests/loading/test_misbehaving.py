@@ -11,9 +11,7 @@ subprocess, as if they were pip-installed.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -109,15 +107,7 @@ def fake(tmp_path: Path) -> FakeSite:
 
 
 def qpp(fake: FakeSite, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(fake.root), QPP_CACHE_DIR=str(fake.root.parent / "cache"))
-    return subprocess.run(
-        [sys.executable, "-m", "qpp_core", *args],
-        cwd=fake.root.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return fake.run_qpp(*args)
 
 
 def run_rude(fake: FakeSite, tmp_path: Path, *options: str) -> tuple[int, list[str], str]:
