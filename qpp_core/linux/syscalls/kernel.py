@@ -45,6 +45,7 @@ from . import posix_timers as _posix_timers  # noqa: F401
 from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
 from . import sigwait as _sigwait  # noqa: F401
+from . import sockaddr as _sockaddr  # noqa: F401
 from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgkill...)
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
