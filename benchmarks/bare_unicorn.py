@@ -5,15 +5,18 @@ Maps the ELF's segments, builds the initial stack (argv, envp, auxv) and runs th
 with unicorn alone, answering the handful of system calls a static musl program makes
 (write, writev, brk, mmap, exit, ...) in a syscall hook; nothing else is hooked unless
 ``--block-hook`` adds a Python block hook that counts instructions by block size, the
-cheapest Python instrumentation unicorn offers. It imports only unicorn and the standard
-library, so its wall time is what any Python + unicorn tool pays at the least (the
-start-up baseline of ``bench_instrument.py``).
+cheapest Python instrumentation unicorn offers, or ``--c-block-hook LIB`` the same count in
+a C function ``count_block`` of the shared library LIB (the least any instrumentation
+through unicorn's hooks can cost: one C call per executed block). It imports only unicorn
+and the standard library, so its wall time is what any Python + unicorn tool pays at the
+least (the start-up baseline of ``bench_instrument.py``).
 
-usage: bare_unicorn.py [--block-hook] PROGRAM [ARGS...]
+usage: bare_unicorn.py [--block-hook | --c-block-hook LIB] PROGRAM [ARGS...]
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import struct
 import sys
@@ -21,6 +24,7 @@ from typing import Any
 
 import unicorn
 from unicorn import x86_const as x86
+from unicorn.unicorn_py3.unicorn import uclib
 
 PAGE = 0x1000
 STACK_TOP = 0x7FFF_F000_0000
@@ -123,10 +127,28 @@ class Kernel:
         uc.reg_write(x86.UC_X86_REG_RAX, ret & 0xFFFF_FFFF_FFFF_FFFF)
 
 
+def add_c_block_hook(uc: Any, lib: str, counter: Any) -> None:
+    """Register ``count_block`` of ``lib`` as a block hook adding each block's size to
+    ``counter`` (unicorn's C API directly: the Python binding takes only Python callables)."""
+    fn = ctypes.cast(ctypes.CDLL(lib).count_block, ctypes.c_void_p)
+    handle = ctypes.c_size_t(0)
+    status = uclib.uc_hook_add(
+        uc._uch,
+        ctypes.byref(handle),
+        unicorn.UC_HOOK_BLOCK,
+        fn,
+        ctypes.cast(ctypes.byref(counter), ctypes.c_void_p),
+        ctypes.c_uint64(1),
+        ctypes.c_uint64(0),
+    )
+    if status != unicorn.UC_ERR_OK:
+        raise unicorn.UcError(status)
+
+
 def main(argv: list[str]) -> int:
     block_hook = bool(argv) and argv[0] == "--block-hook"
-    if block_hook:
-        argv = argv[1:]
+    c_lib = argv[1] if len(argv) > 1 and argv[0] == "--c-block-hook" else None
+    argv = argv[1:] if block_hook else argv[2:] if c_lib else argv
     if not argv:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
@@ -135,16 +157,19 @@ def main(argv: list[str]) -> int:
     kernel = Kernel(uc, end)
     uc.hook_add(unicorn.UC_HOOK_INSN, kernel.syscall, None, 1, 0, x86.UC_X86_INS_SYSCALL)
     count = [0]
+    c_count = ctypes.c_uint64(0)
     if block_hook:
 
         def on_block(uc: Any, address: int, size: int, user: Any) -> None:
             count[0] += size
 
         uc.hook_add(unicorn.UC_HOOK_BLOCK, on_block)
+    if c_lib:
+        add_c_block_hook(uc, c_lib, c_count)
     uc.reg_write(x86.UC_X86_REG_RSP, sp)
     uc.emu_start(entry, 0)
-    if block_hook:
-        print(f"block bytes: {count[0]}", file=sys.stderr)
+    if block_hook or c_lib:
+        print(f"block bytes: {count[0] + c_count.value}", file=sys.stderr)
     return kernel.status
 
 

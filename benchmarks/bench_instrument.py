@@ -9,10 +9,12 @@ second; the instruction count is qpp's ``-p insn`` total, which equals QEMU's). 
 * qpp ``-p insn`` (inline), ``-p bb``, ``-p hotblocks``, ``-p mem,inline=on`` on the backend
   in use (``QPP_BACKEND``), and the same on the Python backend at fewer rounds;
 * (a) qpp with no plugin, (b) bare unicorn with no hook (``bare_unicorn.py``, a minimal
-  loader), (c) qemu-user with no plugin and with a tiny C plugin counting with one inline
-  add per instruction (built here with gcc; Debian ships no ``qemu-plugin.h``, so the few
-  declarations of QEMU 7.2's plugin API are written out below) when ``qemu-x86_64`` and
-  ``gcc`` are installed;
+  loader), (d) bare unicorn with a C block hook adding the block's size to a counter (one
+  C call per block: the floor of any counting through unicorn's hooks; built here with
+  gcc when it is installed), (c) qemu-user with no plugin and with a tiny C plugin
+  counting with one inline add per instruction (built here with gcc; Debian ships no
+  ``qemu-plugin.h``, so the few declarations of QEMU 7.2's plugin API are written out
+  below) when ``qemu-x86_64`` and ``gcc`` are installed;
 * a per-block Python callback (``-p bb,inline=off``) against a bare unicorn Python block
   hook doing the same count, at fewer rounds (both are ~20x slower);
 * start-up: ``qpp run hello`` against ``bare_unicorn.py hello``.
@@ -104,6 +106,25 @@ def build_qemu_plugin(tmp: Path) -> str | None:
     return str(lib)
 
 
+C_BLOCK_HOOK = r"""
+#include <stdint.h>
+void count_block(void *uc, uint64_t address, uint32_t size, void *counter) {
+    *(uint64_t *)counter += size;
+}
+"""
+
+
+def build_c_block_hook(tmp: Path) -> str | None:
+    """The bare loader's C block hook library, or ``None`` without gcc."""
+    if not shutil.which("gcc"):
+        return None
+    src = tmp / "countblock.c"
+    src.write_text(C_BLOCK_HOOK)
+    lib = tmp / "libcountblock.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(src)], check=True)
+    return str(lib)
+
+
 def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall time, CPU time (user + system) of ``cmd`` and its stderr (stdout, the
     guest's, is dropped)."""
@@ -139,6 +160,7 @@ def main() -> int:
     env_py = dict(os.environ, QPP_BACKEND="python")
     with tempfile.TemporaryDirectory() as tmp:
         plugin = build_qemu_plugin(Path(tmp))
+        c_hook = build_c_block_hook(Path(tmp))
         r, s = str(a.rounds), str(a.slow_rounds)
         # (label, command, rounds, environment)
         modes: list[tuple[str, list[str], int, dict[str, str]]] = [
@@ -170,6 +192,15 @@ def main() -> int:
             ("start-up: bare unicorn hello", [*BARE, HELLO], 0, env),
             ("start-up: qpp run hello", [*QPP, HELLO], 0, env),
         ]
+        if c_hook is not None:
+            modes.append(
+                (
+                    "(d) bare unicorn, C block hook",
+                    [*BARE, "--c-block-hook", c_hook, COMPUTE, r],
+                    a.rounds,
+                    env,
+                )
+            )
         if plugin is not None:
             modes += [
                 ("(c) qemu-user, no plugin", ["qemu-x86_64", COMPUTE, r], a.rounds, env),
@@ -213,6 +244,10 @@ def main() -> int:
     bare = mips["(b) bare unicorn, no hook"]
     print(f"  -p insn / qpp no plugin:           {inline / none:6.2f}x  (target >= 0.6)")
     print(f"  -p insn / bare unicorn:            {inline / bare:6.2f}x")
+    if c_hook is not None:
+        floor = mips["(d) bare unicorn, C block hook"]
+        print(f"  bare C block hook / bare unicorn:  {floor / bare:6.2f}x  (hook-based ceiling)")
+        print(f"  -p insn / bare C block hook:       {inline / floor:6.2f}x")
     for other in ("qpp -p bb", "qpp -p hotblocks", "qpp -p mem,inline=on"):
         print(f"  {other[4:] + ' / qpp no plugin:':<35}{mips[other] / none:6.2f}x")
     if plugin is not None:

@@ -63,7 +63,8 @@ typedef struct {
     uint64_t *cell;
 } qpp_cond;
 
-enum { F_PY = 1, F_BRANCH = 2 };
+/* F_ONE_ADD (set by put): the entry is one ADD and nothing else, the common counting case */
+enum { F_PY = 1, F_BRANCH = 2, F_ONE_ADD = 4 };
 
 typedef struct {
     uint64_t key;
@@ -110,7 +111,7 @@ static void entry_free(qpp_entry *e) {
     e->conds = NULL;
 }
 
-static qpp_entry *table_find(const qpp_table *t, uint64_t key) {
+static inline qpp_entry *table_find(const qpp_table *t, uint64_t key) {
     if (!t->cap)
         return NULL;
     uint64_t mask = t->cap - 1, i = hash64(key) & mask;
@@ -211,6 +212,8 @@ static int put(qpp_table *t, uint64_t key, uint32_t size, uint32_t flags, const 
         return -1;
     }
     e->size = size;
+    if (n_ops == 1 && o[0].kind == OP_ADD && !n_conds && !(flags & F_PY))
+        flags |= F_ONE_ADD;
     e->flags = (uint8_t)flags;
     e->ops = o;
     e->n_ops = n_ops;
@@ -290,6 +293,10 @@ QPP_EXPORT void qpp_on_block(void *uc, uint64_t address, uint32_t size, void *us
         return;
     }
     st->n_native++;
+    if ((e->flags & F_ONE_ADD) && !st->mips_guard) {
+        *slot_of(st, e->ops[0].score, e->ops[0].slot) += e->ops[0].imm;
+        return;
+    }
     for (uint32_t i = 0; i < e->n_ops; i++) {
         const qpp_op *op = &e->ops[i];
         uint64_t *p = slot_of(st, op->score, op->slot);

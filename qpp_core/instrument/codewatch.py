@@ -39,20 +39,28 @@ class CodeWatchMixin(State):
     def _watch_code(self, lo: int, hi: int) -> None:
         """Make sure guest stores into ``[lo, hi]`` reach :meth:`_code_written`.
 
-        Code that cannot be written (a read-only, executable mapping: the usual case)
-        is watched as one range per mapping, so a program costs one hook whatever it runs;
-        writable code (an RWX stack, a JIT buffer) page by page. Stores elsewhere cost
-        unicorn one range comparison each, no Python.
+        Code that cannot be written (a read-only, executable mapping: the usual case) needs
+        no hook: a guest store there faults, and an ``mprotect`` that makes it writable
+        reports the range through :meth:`code_changed`, which forgets the blocks there (so
+        they are translated again, and watched then). The mapping is remembered, so a
+        program pays one lookup per mapping. Writable code (an RWX stack, a JIT buffer) is
+        watched page by page with a store hook. Any store hook at all sends every guest
+        load and store through unicorn's slow memory path (3-4x slower), which is why
+        read-only code must not have one.
         """
         self._listen_to_memory()
+        for a, b in self._readonly_code:
+            if a <= lo and hi <= b:
+                return
         for a, b, _ in self._watch:
             if a <= lo and hi <= b:
                 return
         new_lo, new_hi = lo & ~PAGE_MASK, hi | PAGE_MASK
         for begin, end, perms in self.uc.mem_regions():
             if begin <= lo <= end:
-                if not perms & _uc.PROT_WRITE:
-                    new_lo, new_hi = begin, end
+                if not perms & _uc.PROT_WRITE and hi <= end:
+                    self._readonly_code.append((begin, end))
+                    return
                 break
         ivs = [[a, b] for a, b, _ in self._watch] + [[new_lo, new_hi]]
         merged = coalesce(ivs, 1, MAX_WATCH_HOOKS)
@@ -68,7 +76,12 @@ class CodeWatchMixin(State):
             listeners.append(self.code_changed)
 
     def code_changed(self, lo: int, hi: int) -> None:
-        """``[lo, hi)`` changed outside guest stores: announce its blocks afresh."""
+        """``[lo, hi)`` changed outside guest stores: announce its blocks afresh.
+
+        The range may have become writable (``mprotect``, a remap): mappings there are
+        no longer known to be read-only.
+        """
+        self._readonly_code = [(a, b) for a, b in self._readonly_code if b < lo or hi <= a]
         first, last = lo >> PAGE_BITS, (hi - 1) >> PAGE_BITS
         if last - first > len(self._page_blocks):  # a wide range: walk the few code pages
             pages = [p for p in self._page_blocks if first <= p <= last]
@@ -85,11 +98,12 @@ class CodeWatchMixin(State):
         for _, _, handle in self._watch:
             self.raw.delete(handle)
         self._watch = []
+        self._readonly_code = []
         self._page_blocks.clear()
 
     @property
     def code_watch_ranges(self) -> list[tuple[int, int]]:
-        """The code address ranges whose stores are watched now (for tests)."""
+        """The code address ranges whose stores are watched by a hook now (for tests)."""
         return [(a, b) for a, b, _ in self._watch]
 
     def _make_watch_hook(self) -> MemHook:

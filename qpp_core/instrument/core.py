@@ -211,6 +211,7 @@ class Instrumentation(
             self._native.close()
         self._intervals.clear()
         self._watch = []
+        self._readonly_code = []
         self._page_blocks.clear()
         if self._observer_installed:
             self.machine.syscall_observer = None

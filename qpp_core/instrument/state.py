@@ -130,6 +130,8 @@ class State:
         self.n_flushes = 0
         #: self-modifying code: write hooks over announced code, [lo, hi, handle]
         self._watch: list[list[int]] = []
+        #: read-only mappings holding announced code: stores there fault, no hook needed
+        self._readonly_code: list[tuple[int, int]] = []
         #: page number -> addresses of announced blocks with bytes on that page
         self._page_blocks: dict[int, set[int]] = {}
         self.n_code_writes = 0

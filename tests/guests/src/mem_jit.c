@@ -81,6 +81,14 @@ int main(void) {
     /* made executable without writing in between: the old code still runs */
     mprotect(wx, page, PROT_READ | PROT_WRITE | PROT_EXEC);
     printf("w^x rwx: %d\n", run(wx, n));
+    /* ran while read-only, then made writable: a store now must reach the next run */
+    mprotect(wx, page, PROT_READ | PROT_EXEC);
+    printf("rx again: %d\n", run(wx, n));
+    mprotect(wx, page, PROT_READ | PROT_WRITE | PROT_EXEC);
+    emit(wx, 71, 81);
+    printf("rx made rwx, rewritten: %d\n", run(wx, n));
+    emit(wx, 72, 82);
+    printf("rwx rewritten again: %d\n", run(wx, n));
 
     /* code that arrives through read() (the kernel writes it) */
     unsigned char tmp[16];
