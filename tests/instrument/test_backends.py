@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import add_plugin, new_session
+from instrument.harness import add_plugin, new_session
 
 from qpp_core.errors import ExitStatus
 from qpp_core.guests import guest_path

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-from harness import add_plugin, new_session
+from instrument.harness import add_plugin, new_session
 
 from qpp_core.guests import MEMLOOP_INSNS, guest_path
 from qpp_core.instrument import api

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import add_plugin, log_text, new_session
+from instrument.harness import add_plugin, log_text, new_session
 
 from qpp_core.errors import PluginRuntimeError, QppUsageError
 from qpp_core.guests import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import BASE, SnippetMachine, add_plugin, new_session
+from instrument.harness import BASE, SnippetMachine, add_plugin, new_session
 
 from qpp_core.instrument import api
 from qpp_core.instrument.core import fold_inline

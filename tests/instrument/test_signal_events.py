@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import add_plugin, new_session
+from instrument.harness import add_plugin, new_session
 
 from qpp_core.linux import load_guest
 from qpp_core.linux.options import GuestOptions

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import add_plugin, new_session
+from instrument.harness import add_plugin, new_session
 
 from qpp_core.instrument import api, vcpus
 from qpp_core.instrument.handles import TranslationBlock

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from qpp_core.linux.syscalls.numbers import NUMBERS
-from tests.linux.guestrun import ARCHES
+from linux.guestrun import ARCHES
 
 GUESTS = Path(__file__).resolve().parents[1] / "guests"
 QPP = [sys.executable, "-m", "qpp_core", "run"]

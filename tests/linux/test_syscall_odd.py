@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.linux.guestrun import ARCHES, run_guest
+from linux.guestrun import ARCHES, run_guest
 
 HERE = Path(__file__).resolve().parent
 GUESTS = HERE.parent / "guests"
