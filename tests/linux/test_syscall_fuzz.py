@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from linux.guestrun import ARCHES
 
 from qpp_core.linux.syscalls.numbers import NUMBERS
-from linux.guestrun import ARCHES
 
 GUESTS = Path(__file__).resolve().parents[1] / "guests"
 QPP = [sys.executable, "-m", "qpp_core", "run"]

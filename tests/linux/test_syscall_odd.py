@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from linux.guestrun import ARCHES, run_guest
 
 HERE = Path(__file__).resolve().parent

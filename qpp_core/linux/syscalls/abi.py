@@ -239,10 +239,11 @@ def tls_register(arch: str) -> int:
     """The unicorn id of the register that holds the thread pointer (``CLONE_SETTLS``)."""
     from unicorn import arm64_const, arm_const, mips_const, riscv_const, x86_const
 
-    return {
+    registers: dict[str, int] = {
         "x86_64": x86_const.UC_X86_REG_FS_BASE,
         "aarch64": arm64_const.UC_ARM64_REG_TPIDR_EL0,
         "arm": arm_const.UC_ARM_REG_C13_C0_3,
         "riscv64": riscv_const.UC_RISCV_REG_TP,
         "mipsel": mips_const.UC_MIPS_REG_CP0_USERLOCAL,
-    }[arch]
+    }
+    return registers[arch]
