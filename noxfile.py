@@ -63,7 +63,7 @@ def integration(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff, mypy (also over qpp-client's typed calls into qpp-srv), import-linter contracts."""
+    """ruff, mypy (also over qpp-client's calls into qpp-srv, and the tests), import-linter."""
     session.install(
         ".",
         "./packages/qpp-srv",
@@ -73,8 +73,11 @@ def lint(session: nox.Session) -> None:
         "ruff",
         "mypy",
         "import-linter",
+        "pytest",  # the tests are type-checked too: the libraries they import
+        "hypothesis",
     )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("python", "tools/mypy_tests.py")
     session.run("lint-imports")

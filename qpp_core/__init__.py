@@ -57,14 +57,14 @@ if TYPE_CHECKING:
     from qpp_core.instrument.api import *  # noqa: F403  (the TCG API: its __all__)
     from qpp_core.interplugin.callbacks import QppCallback as QppCallback
     from qpp_core.interplugin.exports import export as export
-    from qpp_core.interplugin.namespace import QppNamespace
+    from qpp_core.interplugin.namespace import QppModule
     from qpp_core.loading.args import Arg as Arg
     from qpp_core.loading.args import PluginArgs as PluginArgs
     from qpp_core.session import PluginId as PluginId
     from qpp_core.session import PluginInfo as PluginInfo
     from qpp_core.session import Session as Session
 
-    qpp: QppNamespace
+    qpp: QppModule
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from qpp_core.discovery.finder import Catalog, find_plugins
@@ -120,7 +120,18 @@ class LogCapture(PluginLog):
         return self.buffer.getvalue()
 
 
-def load(session: Session, site: FakeSite, *names: str, args: dict | None = None) -> None:
+def log_text(session: Session) -> str:
+    """What the plugins of a ``session`` fixture's session wrote (its log is a LogCapture)."""
+    assert isinstance(session.log, LogCapture)
+    return session.log.text
+
+
+def load(
+    session: Session,
+    site: FakeSite,
+    *names: str,
+    args: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> None:
     """Resolve and load ``names`` from the fake site into ``session``."""
     catalog = site.catalog()
     load_all(session, resolve(catalog, list(names)), args or {})

@@ -24,7 +24,7 @@ from __future__ import annotations
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from qpp_core.errors import QppUsageError
 from qpp_core.session import LoadedPlugin, Session, current_session
@@ -33,6 +33,18 @@ T = TypeVar("T")
 
 _SUFFIX = "_qpp"
 _METHODS = ("typed", "plugin")
+
+
+class QppModule(Protocol):
+    """The static type of ``qpp`` (the module :func:`namespace_for` gives): its methods.
+
+    The ``qpp.<plugin>_<func>_qpp`` and ``qpp.<plugin>`` names are made at run time and
+    left out on purpose: under mypy a plugin takes the typed route, ``qpp.typed(Protocol)``.
+    """
+
+    def typed(self, protocol: Callable[..., T]) -> T: ...
+
+    def plugin(self, name: str) -> types.ModuleType: ...
 
 
 class QppNamespace:

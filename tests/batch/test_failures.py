@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from batchtools import COMPUTE, HELLO, TEST_GUESTS, batch, by_index, merged, summary
@@ -43,7 +44,7 @@ def test_each_kind_of_bad_job(
     garbage.write_bytes(b"\x7fELF" + b"\x00" * 20)
     os.chmod(garbage, 0o755)
     probe = str(Path(HELLO).with_name("probe.x86_64"))
-    jobs = [
+    jobs: list[tuple[dict[str, str | list[str]], str, str | None]] = [
         ({"program": HELLO, "id": "fine"}, "ok", None),
         ({"program": str(in_tmp / "missing"), "id": "missing"}, "error", "no such file"),
         ({"program": str(garbage), "id": "malformed"}, "error", "garbage.elf"),
@@ -123,25 +124,24 @@ def test_retry_failed_runs_only_failed_jobs(in_tmp: Path) -> None:
 def test_a_full_disk_stops_the_batch_with_its_records_intact(
     in_tmp: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qpp_core.batch import records as records_module
-
-    real_dump = records_module.json.dump
+    real_dump = json.dump
     calls = []
 
-    def dump(data: object, file: object, **kwargs: object) -> None:
+    def dump(data: object, file: IO[str], **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) > 3:  # batch.json, then two records
             raise OSError(28, "No space left on device")
-        real_dump(data, file, **kwargs)  # type: ignore[arg-type]
+        real_dump(data, file, **kwargs)
 
-    monkeypatch.setattr(records_module.json, "dump", dump)
+    # the json module as qpp_core.batch.records writes its files with it
+    monkeypatch.setattr("qpp_core.batch.records.json.dump", dump)
     assert batch("-p", "insn", HELLO, f"@{corpus}/*") == 84
     err = capsys.readouterr().err
     assert "qpp: error: cannot write qpp-batch/records/" in err
     assert err.rstrip().endswith("No space left on device")
     assert len(by_index(in_tmp / "qpp-batch")) == 2
     assert not list((in_tmp / "qpp-batch/records").glob(".*"))  # no half-written record
-    monkeypatch.setattr(records_module.json, "dump", real_dump)
+    monkeypatch.setattr("qpp_core.batch.records.json.dump", real_dump)
     assert batch("-p", "insn", HELLO, f"@{corpus}/*") == 0
     assert len(by_index(in_tmp / "qpp-batch")) == 6
 

@@ -22,8 +22,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from fakesite import FakeSite
@@ -53,7 +54,13 @@ def fake(tmp_path: Path) -> FakeSite:
 class Running:
     """A ``qpp run`` (or qemu) child process that a test signals."""
 
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], **kw: object) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        preexec_fn: Callable[[], object] | None = None,
+    ) -> None:
         self.proc = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -61,7 +68,7 @@ class Running:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            **kw,  # type: ignore[call-overload]
+            preexec_fn=preexec_fn,
         )
         self.stdout = b""
         self.stderr = b""
@@ -112,15 +119,21 @@ class Running:
         return self.proc.returncode, self.stderr.decode(), took
 
 
+class StartQpp(Protocol):
+    """The ``qpp`` fixture: ``qpp("run", ...)`` starts ``qpp run ...`` as a :class:`Running`."""
+
+    def __call__(self, *args: str, preexec_fn: Callable[[], object] | None = None) -> Running: ...
+
+
 @pytest.fixture
-def qpp(fake: FakeSite, tmp_path: Path) -> Iterator[type[Running]]:
+def qpp(fake: FakeSite, tmp_path: Path) -> Iterator[StartQpp]:
     """Start ``qpp ARGS...`` with the fake site importable; children are reaped after."""
     started: list[Running] = []
     env = dict(os.environ, PYTHONPATH=str(fake.root), QPP_CACHE_DIR=str(tmp_path / "cache"))
 
     class Qpp(Running):
-        def __init__(self, *args: str, **kw: object) -> None:
-            super().__init__([sys.executable, "-m", "qpp_core", *args], tmp_path, env, **kw)
+        def __init__(self, *args: str, preexec_fn: Callable[[], object] | None = None) -> None:
+            super().__init__([sys.executable, "-m", "qpp_core", *args], tmp_path, env, preexec_fn)
             started.append(self)
 
     yield Qpp
@@ -149,9 +162,7 @@ def no_python_noise(stderr: str) -> None:
     ],
     ids=lambda s: signal.Signals(s).name,
 )
-def test_signal_ends_a_spinning_guest_with_atexit(
-    qpp: type[Running], tmp_path: Path, sig: int
-) -> None:
+def test_signal_ends_a_spinning_guest_with_atexit(qpp: StartQpp, tmp_path: Path, sig: int) -> None:
     log = tmp_path / "insn.log"
     child = qpp("run", "-p", "insn", "-D", str(log), guest("x86_64"))
     child.wait_for(b"hostsig_loop: spin\n")
@@ -164,7 +175,7 @@ def test_signal_ends_a_spinning_guest_with_atexit(
     assert total.startswith("total insns: ") and int(total.split()[2]) > 100_000, total
 
 
-def test_ctrl_c_with_python_block_hooks(qpp: type[Running], tmp_path: Path) -> None:
+def test_ctrl_c_with_python_block_hooks(qpp: StartQpp, tmp_path: Path) -> None:
     """hotblocks runs Python per block: Ctrl-C must not surface inside a ctypes callback."""
     log = tmp_path / "hot.log"
     child = qpp("run", "-p", "hotblocks", "-D", str(log), guest("aarch64"))
@@ -188,7 +199,7 @@ def test_ctrl_c_with_python_block_hooks(qpp: type[Running], tmp_path: Path) -> N
     ],
 )
 def test_signal_in_a_blocking_syscall(
-    qpp: type[Running], tmp_path: Path, arch: str, mode: str, sig: int
+    qpp: StartQpp, tmp_path: Path, arch: str, mode: str, sig: int
 ) -> None:
     """A guest asleep or blocked in read (a host call Python would resume) dies at once."""
     log = tmp_path / "insn.log"
@@ -203,7 +214,7 @@ def test_signal_in_a_blocking_syscall(
     assert b"read returned" not in child.stdout
 
 
-def test_a_signal_ignored_by_the_parent_stays_ignored(qpp: type[Running]) -> None:
+def test_a_signal_ignored_by_the_parent_stays_ignored(qpp: StartQpp) -> None:
     """As under nohup: qemu's guest inherits the ignored SIGHUP; SIGTERM still ends it."""
 
     def ignore_hup() -> None:
@@ -237,7 +248,7 @@ def qemu_plugin_atexit():
 
 
 def test_signal_during_a_plugin_syscall_callback(
-    qpp: type[Running], fake: FakeSite, tmp_path: Path
+    qpp: StartQpp, fake: FakeSite, tmp_path: Path
 ) -> None:
     """The plugin's callback is not interrupted; the blocking read after it still is."""
     fake.plugin("slow", SLOW_SYSCALL)
@@ -274,7 +285,7 @@ def qemu_plugin_atexit():
 """
 
 
-def test_signal_while_a_plugin_installs(qpp: type[Running], fake: FakeSite, tmp_path: Path) -> None:
+def test_signal_while_a_plugin_installs(qpp: StartQpp, fake: FakeSite, tmp_path: Path) -> None:
     """The install under way is abandoned, the guest never starts, installed plugins'
     atexit run."""
     fake.plugin("early", EARLY)
@@ -303,9 +314,7 @@ def qemu_plugin_atexit():
 """
 
 
-def test_one_signal_during_atexit_is_ignored(
-    qpp: type[Running], fake: FakeSite, tmp_path: Path
-) -> None:
+def test_one_signal_during_atexit_is_ignored(qpp: StartQpp, fake: FakeSite, tmp_path: Path) -> None:
     """The guest has exited: atexit finishes, the guest's status stands."""
     from qpp_core.guests import guest_path
 
@@ -319,7 +328,7 @@ def test_one_signal_during_atexit_is_ignored(
 
 
 def test_a_second_signal_during_atexit_ends_qpp(
-    qpp: type[Running], fake: FakeSite, tmp_path: Path
+    qpp: StartQpp, fake: FakeSite, tmp_path: Path
 ) -> None:
     """Asked twice, qpp stops waiting for a plugin's atexit: the signal's default action."""
     fake.plugin("lingering", SLOW_ATEXIT.replace("time.sleep(1.0)", "time.sleep(60)"))
@@ -363,7 +372,7 @@ def qemu_plugin_install(id, info, args):
 
 
 def test_a_second_signal_ends_an_install_that_swallows_the_first(
-    qpp: type[Running], fake: FakeSite
+    qpp: StartQpp, fake: FakeSite
 ) -> None:
     fake.plugin("stubborn", STUBBORN_INSTALL)
     child = qpp("run", "-p", "stubborn", guest("x86_64"))

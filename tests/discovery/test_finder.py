@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from fakesite import FakeSite
@@ -116,7 +117,7 @@ def test_unknown_plugin_suggests_the_closest_name(site: FakeSite) -> None:
     assert "installed: qpp_client, qpp_srv" in message
 
 
-def test_a_shadowed_copy_of_a_distribution_counts_once(site: FakeSite, tmp_path) -> None:
+def test_a_shadowed_copy_of_a_distribution_counts_once(site: FakeSite, tmp_path: Path) -> None:
     site.dist("dup-dist", {"dup": "m"}, version="2.0")
     older = FakeSite(tmp_path / "older")
     older.dist("dup-dist", {"dup": "m"}, version="1.0")

@@ -21,7 +21,7 @@ from qpp_core.instrument import api
 from qpp_core.instrument.handles import TranslationBlock
 from qpp_core.linux import load_guest
 from qpp_core.linux.options import GuestOptions
-from qpp_core.session import Session
+from qpp_core.session import PluginId, Session
 
 
 def _machine(program: str, arch: str = "x86_64") -> Any:
@@ -192,7 +192,7 @@ def test_late_translation_callback_sees_code_translated_before() -> None:
             tb, api.QEMU_PLUGIN_INLINE_ADD_U64, late_inline, tb.n_insns
         )
 
-    def on_syscall(id: int, vcpu: int, num: int, *args: int) -> None:
+    def on_syscall(id: PluginId, vcpu: int, num: int, *args: int) -> None:
         if not seen:
             api.qemu_plugin_register_vcpu_tb_trans_cb(id, late_trans)
 

@@ -3,6 +3,7 @@ x86 ``rep`` iterations, Thumb IT blocks, memory accesses, inline ops, conditions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,7 +11,13 @@ from instrument.harness import BASE, SnippetMachine, add_plugin, new_session
 
 from qpp_core.instrument import api
 from qpp_core.instrument.core import fold_inline
-from qpp_core.instrument.handles import InlineOp, InlineRecord, Scoreboard, TranslationBlock
+from qpp_core.instrument.handles import (
+    InlineOp,
+    InlineRecord,
+    Instruction,
+    Scoreboard,
+    TranslationBlock,
+)
 
 # x86-64, at BASE:
 #   0x10000 mov rcx, 3            0x10015 rep movsb (runs 4 times: rcx 3, 2, 1, 0)
@@ -193,7 +200,9 @@ def test_handle_queries() -> None:
     assert api.qemu_plugin_insn_data(insn) == b"\xf3\xa4"
     assert api.qemu_plugin_insn_size(insn) == 2 and api.qemu_plugin_insn_vaddr(insn) == 0x10015
     assert api.qemu_plugin_insn_symbol(api.qemu_plugin_tb_get_insn(tb, 0)) == "start"
-    assert api.qemu_plugin_insn_haddr(insn) is None
+    # typed to return None (a Python plugin has no host address): read as QEMU's void *
+    haddr: Callable[[Instruction], object] = api.qemu_plugin_insn_haddr
+    assert haddr(insn) is None
 
 
 def _mips_i(op: int, rs: int, rt: int, imm: int) -> bytes:

@@ -14,7 +14,7 @@ from qpp_core import (
     qpp_callback,
 )
 from qpp_core.errors import PluginInstallError
-from qpp_core.session import Session
+from qpp_core.session import LoadedPlugin, Session
 
 OWNER = """
 from qpp_core import hookimpl, qemu_plugin_create_callback
@@ -29,23 +29,25 @@ def qemu_plugin_install(id, info, args):
 
 
 @pytest.fixture
-def owner(site: FakeSite, session: Session):
+def owner(site: FakeSite, session: Session) -> LoadedPlugin:
     site.plugin("owner", OWNER)
     load(session, site, "owner")
     return session.by_name["owner"]
 
 
-def run(owner, evdata=None, udata=None):
+def run(owner: LoadedPlugin, evdata: object = None, udata: object = None) -> bool:
     return qemu_plugin_run_callback(owner.id, "on_x", evdata, udata)
 
 
-def test_functions_run_in_registration_order_and_twice_if_registered_twice(owner) -> None:
-    calls = []
+def test_functions_run_in_registration_order_and_twice_if_registered_twice(
+    owner: LoadedPlugin,
+) -> None:
+    calls: list[tuple[str, object, object]] = []
 
-    def first(evdata, udata):
+    def first(evdata: object, udata: object) -> None:
         calls.append(("first", evdata, udata))
 
-    def second(evdata, udata):
+    def second(evdata: object, udata: object) -> None:
         calls.append(("second", evdata, udata))
 
     qemu_plugin_reg_callback("owner", "on_x", first)
@@ -55,7 +57,7 @@ def test_functions_run_in_registration_order_and_twice_if_registered_twice(owner
     assert calls == [("first", 1, 2), ("second", 1, 2), ("first", 1, 2)]
 
 
-def test_the_handle_runs_fast_and_collects_results(owner, session: Session) -> None:
+def test_the_handle_runs_fast_and_collects_results(owner: LoadedPlugin, session: Session) -> None:
     callback = session.callbacks.get_own(owner, "on_x")
     qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: evdata + 1)
     qemu_plugin_reg_callback("owner", "on_x", lambda evdata: evdata * 10)
@@ -64,11 +66,11 @@ def test_the_handle_runs_fast_and_collects_results(owner, session: Session) -> N
 
 
 def test_each_callback_is_a_pluggy_hook_namespaced_by_its_owner(
-    owner, site: FakeSite, session: Session
+    owner: LoadedPlugin, site: FakeSite, session: Session
 ) -> None:
     site.plugin("other", OWNER)
     load(session, site, "other")
-    seen = []
+    seen: list[str] = []
     qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: seen.append("owner"))
     qemu_plugin_reg_callback("other", "on_x", lambda evdata, udata: seen.append("other"))
     hook = getattr(session.pm.hook, "owner.on_x")
@@ -77,10 +79,10 @@ def test_each_callback_is_a_pluggy_hook_namespaced_by_its_owner(
     assert seen == ["owner"]
 
 
-def test_unregister_removes_the_first_match_and_reports_misses(owner) -> None:
-    calls = []
+def test_unregister_removes_the_first_match_and_reports_misses(owner: LoadedPlugin) -> None:
+    calls: list[object] = []
 
-    def fn(evdata, udata):
+    def fn(evdata: object, udata: object) -> None:
         calls.append(evdata)
 
     qemu_plugin_reg_callback("owner", "on_x", fn)
@@ -94,7 +96,7 @@ def test_unregister_removes_the_first_match_and_reports_misses(owner) -> None:
     assert qemu_plugin_unreg_callback("nobody", "on_x", fn) is False
 
 
-def test_registering_on_unknown_plugin_or_callback_is_an_error(owner) -> None:
+def test_registering_on_unknown_plugin_or_callback_is_an_error(owner: LoadedPlugin) -> None:
     with pytest.raises(QppUsageError, match="plugin ghost is not loaded"):
         qemu_plugin_reg_callback("ghost", "on_x", print)
     with pytest.raises(
@@ -103,7 +105,7 @@ def test_registering_on_unknown_plugin_or_callback_is_an_error(owner) -> None:
         qemu_plugin_reg_callback("owner", "on_y", print)
 
 
-def test_a_typo_among_many_callbacks_gets_the_closest_names(owner) -> None:
+def test_a_typo_among_many_callbacks_gets_the_closest_names(owner: LoadedPlugin) -> None:
     """With hundreds of callbacks (qpp-syscalls), the error suggests, it does not list."""
     from qpp_core import qemu_plugin_create_callback
 
@@ -119,8 +121,9 @@ def test_a_typo_among_many_callbacks_gets_the_closest_names(owner) -> None:
         qemu_plugin_reg_callback("owner", "zzz", print)
 
 
-def test_bad_signatures_are_rejected_naming_the_callback(owner) -> None:
-    def wrong(event, data):
+def test_bad_signatures_are_rejected_naming_the_callback(owner: LoadedPlugin) -> None:
+    # unannotated on purpose: the message quotes the signature as plugin authors write it
+    def wrong(event, data):  # type: ignore[no-untyped-def]
         pass
 
     with pytest.raises(QppUsageError) as info:
@@ -132,7 +135,7 @@ def test_bad_signatures_are_rejected_naming_the_callback(owner) -> None:
     assert "\n" not in message
 
 
-def test_creating_twice_and_running_uncreated_are_errors(owner) -> None:
+def test_creating_twice_and_running_uncreated_are_errors(owner: LoadedPlugin) -> None:
     with pytest.raises(QppUsageError, match="already created QPP callback 'on_x'"):
         qemu_plugin_create_callback(owner.id, "on_x")
     with pytest.raises(QppUsageError, match="runs QPP callback 'never' but never created it"):
@@ -148,18 +151,18 @@ def test_version_one_plugin_cannot_create_callbacks(site: FakeSite, session: Ses
     assert '[project.entry-points."qemu_plugins.version"] old = "v2"' in message
 
 
-def test_a_run_sees_the_registrations_of_its_start(owner) -> None:
-    calls = []
+def test_a_run_sees_the_registrations_of_its_start(owner: LoadedPlugin) -> None:
+    calls: list[str] = []
 
-    def late(evdata, udata):
+    def late(evdata: object, udata: object) -> None:
         calls.append("late")
 
-    def registers_and_unregisters(evdata, udata):
+    def registers_and_unregisters(evdata: object, udata: object) -> None:
         calls.append("first")
         qemu_plugin_reg_callback("owner", "on_x", late)
         qemu_plugin_unreg_callback("owner", "on_x", victim)
 
-    def victim(evdata, udata):
+    def victim(evdata: object, udata: object) -> None:
         calls.append("victim")
 
     qemu_plugin_reg_callback("owner", "on_x", registers_and_unregisters)
@@ -172,10 +175,10 @@ def test_a_run_sees_the_registrations_of_its_start(owner) -> None:
     assert calls == ["late"]
 
 
-def test_nested_runs_work_and_runaway_recursion_is_stopped(owner) -> None:
-    depth = []
+def test_nested_runs_work_and_runaway_recursion_is_stopped(owner: LoadedPlugin) -> None:
+    depth: list[int] = []
 
-    def nested(evdata, udata):
+    def nested(evdata: int, udata: object) -> None:
         depth.append(evdata)
         if evdata < 3:
             run(owner, evdata + 1)
@@ -189,7 +192,9 @@ def test_nested_runs_work_and_runaway_recursion_is_stopped(owner) -> None:
         run(owner)
 
 
-def test_uninstalling_the_owner_removes_its_callbacks(owner, session: Session) -> None:
+def test_uninstalling_the_owner_removes_its_callbacks(
+    owner: LoadedPlugin, session: Session
+) -> None:
     qemu_plugin_reg_callback("owner", "on_x", lambda evdata, udata: None)
     session.uninstall(owner)
     assert not hasattr(session.pm.hook, "owner.on_x")
@@ -198,7 +203,7 @@ def test_uninstalling_the_owner_removes_its_callbacks(owner, session: Session) -
 
 
 def test_uninstalling_a_registrant_removes_its_registrations(
-    owner, site: FakeSite, session: Session
+    owner: LoadedPlugin, site: FakeSite, session: Session
 ) -> None:
     site.plugin(
         "client",
@@ -223,7 +228,9 @@ def test_uninstalling_a_registrant_removes_its_registrations(
     assert session.callbacks.registrations == []
 
 
-def test_a_failed_install_leaves_nothing_behind(owner, site: FakeSite, session: Session) -> None:
+def test_a_failed_install_leaves_nothing_behind(
+    owner: LoadedPlugin, site: FakeSite, session: Session
+) -> None:
     site.plugin(
         "flaky",
         """
@@ -245,9 +252,9 @@ def test_a_failed_install_leaves_nothing_behind(owner, site: FakeSite, session: 
     assert not session.pm.has_plugin("flaky")
 
 
-def test_decorator_registration_outside_plugins_is_unowned(owner) -> None:
+def test_decorator_registration_outside_plugins_is_unowned(owner: LoadedPlugin) -> None:
     @qpp_callback("owner", "on_x")
-    def handler(evdata, udata):
+    def handler(evdata: object, udata: object) -> str:
         return "handled"
 
     assert run(owner) is True

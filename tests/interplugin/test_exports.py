@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import types
+from typing import cast
+
 import pytest
-from fakesite import FakeSite, load
+from fakesite import FakeSite, load, log_text
 
 from qpp_core import QppUsageError
 from qpp_core.errors import PluginInstallError
@@ -25,10 +28,12 @@ def private(x):
 """
 
 
-def namespace():
+def namespace() -> types.ModuleType:
+    """Non-plugin code's ``qpp``, with its run-time names (its static type has only the
+    methods: plugins are to take the typed route, ``qpp.typed``)."""
     from qpp_core import qpp
 
-    return qpp
+    return cast(types.ModuleType, qpp)
 
 
 def diagnose(name: str) -> str:
@@ -114,7 +119,7 @@ def test_a_plugin_that_declares_uses_may_call(site: FakeSite, session: Session) 
         uses=["my_srv"],
     )
     load(session, site, "client")
-    assert session.log.text == "1 2"
+    assert log_text(session) == "1 2"
 
 
 def test_ambiguous_qpp_names_are_rejected_at_load(site: FakeSite, session: Session) -> None:

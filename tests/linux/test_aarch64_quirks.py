@@ -10,6 +10,7 @@ import struct
 from typing import Any
 
 from linux.guestrun import guest
+from unicorn import arm64_const
 
 from qpp_core.linux import GuestOptions, load_guest
 from qpp_core.machine.arch import aarch64
@@ -28,7 +29,7 @@ def _code(*words: int) -> bytes:
 def test_quirk_sites_are_found_aligned_only() -> None:
     code = _code(MRS_X3_TPIDR, MRS_X1_DCZID, 0, MRS_X2_CTR, DC_ZVA_X4, 0xD53B00FF)
     sites = aarch64.quirk_sites(0x1000, code)
-    mrs, sys_ = aarch64.A.UC_ARM64_INS_MRS, aarch64.A.UC_ARM64_INS_SYS
+    mrs, sys_ = arm64_const.UC_ARM64_INS_MRS, arm64_const.UC_ARM64_INS_SYS
     assert sites == [(0x1004, mrs), (0x100C, mrs), (0x1010, sys_), (0x1014, mrs)]
     assert aarch64.quirk_sites(0x1001, code[:8]) == []  # not on an instruction boundary
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakesite import FakeSite, load
+from fakesite import FakeSite, load, log_text
 
 from qpp_core import Arg
 from qpp_core.errors import (
@@ -115,7 +115,7 @@ def test_declared_arguments_are_parsed(site: FakeSite, session: Session) -> None
         ]
     )
     load(session, site, "counter", args=items)
-    assert session.log.text == (
+    assert log_text(session) == (
         "False 16 ['add', 'mov'] ('inline=off', 'limit=0x10', 'match=add', 'match=mov')"
     )
 
@@ -146,7 +146,7 @@ def test_bad_arguments_fail_before_install(
         load(session, site, "counter", args=merge_requests([PluginRequest.parse(text)]))
     assert str(info.value).startswith(message)
     assert info.value.exit_status == ExitStatus.PLUGIN_ARGS
-    assert session.log.text == ""
+    assert log_text(session) == ""
 
 
 def test_argument_items_must_be_key_value() -> None:
@@ -167,7 +167,7 @@ def test_undeclared_arguments_pass_through_as_strings(site: FakeSite, session: S
     """,
     )
     load(session, site, "raw", args={"raw": [("a", "1"), ("b", "x=y")]})
-    assert session.log.text == "{'a': '1', 'b': 'x=y'}"
+    assert log_text(session) == "{'a': '1', 'b': 'x=y'}"
 
 
 def test_arg_declaration_type() -> None:
@@ -184,5 +184,7 @@ def test_arg_declaration_type() -> None:
         ("libmem.so,callback=on", "mem", (("callback", "on"),)),
     ],
 )
-def test_plugin_requests_accept_qemu_spellings(text: str, name: str, items: tuple) -> None:
+def test_plugin_requests_accept_qemu_spellings(
+    text: str, name: str, items: tuple[tuple[str, str], ...]
+) -> None:
     assert PluginRequest.parse(text) == PluginRequest(name, items)
