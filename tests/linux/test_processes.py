@@ -58,6 +58,28 @@ def test_one_log_per_process_with_percent_d(tmp_path: Path) -> None:
     assert f"log.{r.args and ''}" not in totals  # names carry pids, not the pattern
 
 
+@pytest.mark.parametrize("arch", ARCHES)
+def test_spawn_vfork_execveat_groups_poll(arch: str) -> None:
+    """posix_spawn, vfork's parent waiting, execveat, kill(-pgid), poll/select on pipes."""
+    r = qpp_run(str(BIN / f"proc_spawn.{arch}"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (EXPECTED / "proc_spawn.out").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_posix_spawn_of_a_missing_program(arch: str) -> None:
+    """musl reports the child's execve error through a pipe: ENOENT, as on Linux.
+
+    glibc's child stores it in the memory it shares with its parent (CLONE_VM|CLONE_VFORK);
+    qpp's vfork child has a copy, as qemu-user 7.2's (which forks): posix_spawn succeeds
+    and the child exits 127, the result recorded from qemu-user.
+    """
+    r = qpp_run(str(BIN / f"proc_spawn.{arch}"), "missing")
+    assert r.returncode == 0, r.stderr
+    reference = "proc_spawn-missing.out" if arch == "x86_64" else "proc_spawn-missing.glibc"
+    assert r.stdout == (EXPECTED / reference).read_text()
+
+
 BUSYBOX = TESTS / "thirdparty" / "bin"
 
 
