@@ -81,8 +81,18 @@ def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, boo
     release_r = release_w = -1
     if vfork:  # qpp's own pipe: the child's execve must not close it as close-on-exec
         release_r, release_w = pipe_private()
-    pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
-    if pid == 0:  # the child
+    # Host signals stay blocked across the fork: CPython forgets every signal that reaches
+    # the child before its after-fork hook runs, so a kill(-pgid) right after the fork
+    # was lost and the child paused forever. Unblocked, the kernel delivers it now.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    if pid != 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    else:  # the child
         CHILD_SIGNALS.pending = False
         k.m.is_fork_child = True
         if k.m.threads is not None:
@@ -95,6 +105,7 @@ def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, boo
             k.vfork_release = -1
         if newsp:
             k.m.uc.reg_write(k.m.arch.sp, newsp)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return 0, True
     if vfork:
         close_private_fd(release_w)
