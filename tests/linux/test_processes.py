@@ -67,6 +67,14 @@ def test_spawn_vfork_execveat_groups_poll(arch: str) -> None:
 
 
 @pytest.mark.parametrize("arch", ARCHES)
+def test_a_group_killed_right_after_its_forks_dies(arch: str) -> None:
+    """kill(-pgid) at once after fork: CPython drops signals that reach a child before its
+    after-fork hook, so qpp blocks them across the fork (once, a child paused forever)."""
+    r = qpp_run(str(BIN / f"proc_spawn.{arch}"), "killrace")
+    assert (r.returncode, r.stdout) == (0, "killed at once: 40\n"), r.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
 def test_posix_spawn_of_a_missing_program(arch: str) -> None:
     """musl reports the child's execve error through a pipe: ENOENT, as on Linux.
 

@@ -94,6 +94,27 @@ int main(int argc, char **argv) {
         if (r == 0) { waitpid(p, &st, 0); show("spawnedp missing", st); }
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "killrace") == 0) {
+        /* a group killed at once after its forks: no child may miss the signal */
+        int killed = 0;
+        for (int round = 0; round < 20; round++) {
+            pid_t kids[2];
+            for (int i = 0; i < 2; i++) {
+                if ((kids[i] = fork()) == 0) {
+                    setpgid(0, i == 0 ? 0 : kids[0]);
+                    for (;;) pause();
+                }
+                setpgid(kids[i], i == 0 ? kids[i] : kids[0]);
+            }
+            kill(-kids[0], SIGUSR1);
+            for (int i = 0; i < 2; i++) {
+                waitpid(kids[i], &st, 0);
+                killed += WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1;
+            }
+        }
+        printf("killed at once: %d\n", killed);
+        return 0;
+    }
     char exe[512];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0) return 10;
