@@ -75,6 +75,19 @@ def open_private(path: str, mode: str = "w", **kwargs: Any) -> IO[Any]:
     return open(path, mode, opener=_private_opener, **kwargs)
 
 
+def pipe_private() -> tuple[int, int]:
+    """A close-on-exec pipe of qpp's own (read end, write end), out of the guest's reach."""
+    r, w = os.pipe()
+    return make_private(r), make_private(w)
+
+
+def close_private_fd(fd: int) -> None:
+    """Close one of qpp's own fds from :func:`make_private` and give its number back."""
+    RESERVED.discard(fd)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 def close_private(stream: IO[Any]) -> None:
     """Close a file from :func:`open_private` and give its number back."""
     with contextlib.suppress(ValueError, OSError):

@@ -18,12 +18,29 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Callable
 
+from ..hostfds import RESERVED
 from .syscalls.abi import AT_FDCWD
 
-PROC_SELF_EXE = ("/proc/self/exe", f"/proc/{os.getpid()}/exe")
+#: /proc/PID/fd/N and fdinfo/N (also through self, thread-self and task/TID)
+_PROC_FD = re.compile(r"/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd(?:info)?/(\d+)")
+
+
+def is_proc_self_exe(path: str) -> bool:
+    """Whether ``path`` names this process's exe (the pid is read now: a fork changes it)."""
+    return path in ("/proc/self/exe", "/proc/thread-self/exe", f"/proc/{os.getpid()}/exe")
+
+
+def names_private_fd(path: str) -> bool:
+    """Whether ``path`` is /proc's link to one of qpp's own fds (the -D log...).
+
+    The guest must not reopen qpp's files through /proc: it gets ENOENT, as for a closed fd.
+    """
+    m = _PROC_FD.fullmatch(os.path.normpath(path))
+    return m is not None and int(m.group(1)) in RESERVED
 
 
 class JailEscape(OSError):
@@ -65,8 +82,10 @@ class FileView:
 
     def host_path(self, path: str, dirfd: int = AT_FDCWD, follow: bool = True) -> str:
         """The host path for a guest path (raises OSError with EACCES on a jail escape)."""
-        path = self.exe if path in PROC_SELF_EXE and follow else self.in_sysroot(path)
+        path = self.exe if follow and is_proc_self_exe(path) else self.in_sysroot(path)
         full = path if os.path.isabs(path) else os.path.join(self._base_dir(dirfd), path)
+        if RESERVED and names_private_fd(full):
+            raise OSError(errno.ENOENT, "qpp's own fd")
         if self.jail is None:
             return full
         if follow:
@@ -113,6 +132,6 @@ class FileView:
 
     def readlink(self, path: str, dirfd: int = AT_FDCWD) -> str:
         """readlink(2) with /proc/self/exe answered as the guest program's path."""
-        if path in PROC_SELF_EXE:
+        if is_proc_self_exe(path):
             return self.exe
         return os.readlink(self.host_path(path, dirfd, follow=False))

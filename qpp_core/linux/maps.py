@@ -14,7 +14,11 @@ import os
 
 from .memory import GuestMemory
 
-PROC_MAPS = ("/proc/self/maps", f"/proc/{os.getpid()}/maps", "/proc/thread-self/maps")
+
+def is_proc_maps(path: str) -> bool:
+    """Whether ``path`` names this process's maps (the pid is read now: a fork changes it)."""
+    return path in ("/proc/self/maps", "/proc/thread-self/maps", f"/proc/{os.getpid()}/maps")
+
 
 _VSYSCALL = (0xFFFF_FFFF_FF60_0000, 0xFFFF_FFFF_FF60_1000, 4, None, "[vsyscall]")
 

@@ -204,6 +204,33 @@ def test_guest_cannot_see_or_touch_the_log(tmp_path: Path) -> None:
     assert cov.read_bytes().startswith(b"DRCOV VERSION: 2\n")
 
 
+BUSYBOX = Path(__file__).resolve().parents[1] / "thirdparty" / "bin" / "busybox.{}"
+ARCHES = ("x86_64", "aarch64", "arm", "riscv64", "mipsel")
+PROC_FD_SCRIPT = (
+    "ls /proc/self/fd /proc/$$/fdinfo | sort -un | tail -1;"
+    " echo INJECT >> /proc/self/fd/192 || echo refused;"
+    " readlink /proc/$$/fd/192 || echo no link; cat /proc/self/fdinfo/192 || echo no info"
+)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_guest_cannot_find_qpp_fds_through_proc(arch: str, tmp_path: Path) -> None:
+    """/proc/PID/fd lists none of qpp's fds, and /proc/self/fd/N cannot reopen the log.
+
+    Debian's busybox (tests/thirdparty) as the guest: its ls, readlink and cat run in
+    forked children, which hold qpp's fds too.
+    """
+    log = tmp_path / "insn.log"
+    argv = [QPP, "run", "-p", "insn", "-D", str(log), str(BUSYBOX).format(arch), "sh", "-c"]
+    result = run(*argv, PROC_FD_SCRIPT, env={}, preexec_fn=_low_nofile)
+    assert result.returncode == 0, result.stderr
+    highest, *rest = result.stdout.splitlines()
+    assert int(highest) < 192  # the guest's own fds only (qpp's log is 192)
+    assert rest == ["refused", "no link", "no info"]
+    assert "INJECT" not in log.read_text()
+    assert log.read_text().startswith("total insns: ")
+
+
 def test_guest_cannot_dup2_onto_qpp_fds(tmp_path: Path) -> None:
     log = tmp_path / "insn.log"
     result = run(

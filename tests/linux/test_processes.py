@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from linux.guestrun import ARCHES
+
+from qpp_core.guests import GUEST_DIR
 
 TESTS = Path(__file__).resolve().parents[1]
 BIN = TESTS / "guests" / "bin"
@@ -53,6 +56,106 @@ def test_one_log_per_process_with_percent_d(tmp_path: Path) -> None:
     for name, text in totals.items():
         assert re.fullmatch(r"total insns: \d+\n", text), (name, text)
     assert f"log.{r.args and ''}" not in totals  # names carry pids, not the pattern
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_spawn_vfork_execveat_groups_poll(arch: str) -> None:
+    """posix_spawn, vfork's parent waiting, execveat, kill(-pgid), poll/select on pipes."""
+    r = qpp_run(str(BIN / f"proc_spawn.{arch}"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (EXPECTED / "proc_spawn.out").read_text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_group_killed_right_after_its_forks_dies(arch: str) -> None:
+    """kill(-pgid) at once after fork: CPython drops signals that reach a child before its
+    after-fork hook, so qpp blocks them across the fork (once, a child paused forever)."""
+    r = qpp_run(str(BIN / f"proc_spawn.{arch}"), "killrace")
+    assert (r.returncode, r.stdout) == (0, "killed at once: 40\n"), r.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_posix_spawn_of_a_missing_program(arch: str) -> None:
+    """musl reports the child's execve error through a pipe: ENOENT, as on Linux.
+
+    glibc's child stores it in the memory it shares with its parent (CLONE_VM|CLONE_VFORK);
+    qpp's vfork child has a copy, as qemu-user 7.2's (which forks): posix_spawn succeeds
+    and the child exits 127, the result recorded from qemu-user.
+    """
+    r = qpp_run(str(BIN / f"proc_spawn.{arch}"), "missing")
+    assert r.returncode == 0, r.stderr
+    reference = "proc_spawn-missing.out" if arch == "x86_64" else "proc_spawn-missing.glibc"
+    assert r.stdout == (EXPECTED / reference).read_text()
+
+
+BUSYBOX = TESTS / "thirdparty" / "bin"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_proc_pid_names_the_guest_in_a_child(arch: str) -> None:
+    """/proc/PID/exe and /proc/PID/maps with a child's own pid show the guest, not Python.
+
+    Debian's busybox: each inner ``sh`` is a forked child that execs busybox again, then
+    ``exec``s the applet, keeping its pid: ``$$`` is the pid of the process that reads.
+    """
+    busybox = BUSYBOX / f"busybox.{arch}"
+    script = "sh -c 'exec readlink /proc/$$/exe'; sh -c 'exec head -1 /proc/$$/maps'; true"
+    r = subprocess.run(
+        [*QPP, "run", str(busybox), "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={},
+    )
+    assert r.returncode == 0, r.stderr
+    exe, maps = r.stdout.splitlines()
+    assert exe == str(busybox)
+    assert maps.endswith(f" {busybox}")
+
+
+def _logs_by_pid(where: Path) -> list[int]:
+    """The insn totals of ``where``'s ``log.PID`` files, in pid order (parent first)."""
+    logs = sorted(where.glob("log.*"), key=lambda p: int(p.suffix[1:]))
+    return [int(p.read_text().split()[-1]) for p in logs]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_per_process_logs_count_each_exec_exactly(arch: str, tmp_path: Path) -> None:
+    """``-p insn -D log.%d`` over fork+execve+wait: one log per process, exact counts.
+
+    proc_exec forks twice; each child execs ./prog and the parent waits. A child's total is
+    what it inherited at the fork (as in qemu-user, its plugins keep their state), plus
+    its own work up to the execve, plus prog. Run twice with two different programs at
+    the same path ./prog (hello, memloop): the parent's log must not change, and each
+    child's total minus a single-process ``qpp run ./prog`` total must be the same for
+    both programs, i.e. the exec'd program is counted exactly as a run of its own.
+    """
+    results = {}
+    for name in ("hello", "memloop"):
+        work = tmp_path / name
+        work.mkdir()
+        shutil.copy(GUEST_DIR / f"{name}.{arch}", work / "prog")
+        env = {"QPP_CACHE_DIR": str(tmp_path)}  # the guest's environment: empty
+        spawn = [str(BIN / f"proc_exec.{arch}"), "spawn", "2", "./prog"]
+        r = subprocess.run(
+            [*QPP, "run", "-p", "insn", "-D", "log.%d", *spawn], cwd=work, env=env, timeout=120
+        )
+        assert r.returncode == 0
+        single = subprocess.run(
+            [*QPP, "run", "-p", "insn", "-D", "one.log", "./prog"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.DEVNULL,  # as the spawned children's (dup2 of /dev/null)
+            timeout=120,
+        )
+        assert single.returncode == 0
+        parent, *children = _logs_by_pid(work)
+        alone = int((work / "one.log").read_text().split()[-1])
+        assert len(children) == 2
+        results[name] = (parent, [c - alone for c in children])
+    assert results["hello"] == results["memloop"]
+    parent, (first, second) = results["hello"]
+    assert 0 < first < second < parent  # the second fork inherits one more loop round
 
 
 def test_without_percent_d_all_processes_append_whole_lines(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
 """The busybox and bash commands run on qemu-user (record.py) and on qpp (test_thirdparty.py).
 
 Each case is one guest process: ``busybox ARGV...`` or ``bash ARGV...`` (Debian's static
-builds, see README.md) started in ``data/`` with an empty environment (or the case's ``env``), its stdin a file of ``data/`` (or /dev/null). Commands that need fork, vfork
-or pipes are flagged (``needs_fork``); exec chains run busybox again through
-/proc/self/exe, which qemu-user follows itself. Everything a case reads is committed in ``data/``; nothing is written
-outside the guest's stdout.
+builds, see README.md) started in ``data/`` with an empty environment (or the case's
+``env``), its stdin a file of ``data/`` (or /dev/null). Commands that start other
+processes (fork, vfork, pipes, exec chains: busybox runs its applets through
+/proc/self/exe) are flagged ``needs_fork``; record.py runs those with binfmt-like
+wrappers in PATH (see README.md). Everything a case reads is committed in ``data/``;
+nothing is written outside the guest's stdout.
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@ Usage: python tests/thirdparty/record.py [CASE...]   (default: all cases)
 
 Runs ``qemu-ARCH PROGRAM.ARCH ARGV...`` directly, as qpp's tests run ``qpp run``: an
 empty environment, ``data/`` as the working directory, stdin from the case's file (or
-/dev/null). Writes expected.tsv (one row per case and arch: status, sha256 and size of
+/dev/null). Cases that run other processes (``needs_fork``) also get ``PATH`` naming a
+directory of wrappers, what binfmt_misc would do: qemu-user hands a guest ``execve`` to
+the host kernel, which cannot run a foreign ELF here (``execve("/proc/self/exe")`` fails
+with ENOEXEC), so busybox then looks its own name up in ``PATH`` and finds a script that
+re-runs ``qemu-ARCH``. On x86_64 the host runs the exec'd busybox natively. Writes expected.tsv (one row per case and arch: status, sha256 and size of
 stdout, and stdout itself as a JSON string when it is short text) and prints the cases
 whose results differ between the targets.
 """
@@ -13,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,14 +31,45 @@ TEXT_LIMIT = 400  # stdout up to this many bytes of UTF-8 is kept verbatim
 COLUMNS = ("case", "arch", "status", "sha256", "size", "stdout")
 
 
+def exec_wrappers(arch: str, where: Path) -> Path:
+    """A directory of scripts that re-run ``qemu-ARCH`` on the Debian binaries.
+
+    One per busybox applet (``tr`` runs ``qemu-ARCH -0 tr busybox.ARCH``), plus
+    ``busybox`` and ``bash``: what binfmt_misc would do for the guest's ``execve``.
+    """
+    busybox = (DATA_DIR.parent / "bin" / f"busybox.{arch}").resolve()
+    applets = subprocess.run(
+        [_qemu(arch), str(busybox), "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in [*applets, "busybox", "bash"]:
+        program = "bash" if name == "bash" else "busybox"
+        binary = (DATA_DIR.parent / "bin" / f"{program}.{arch}").resolve()
+        script = where / name
+        script.write_text(f'#!/bin/sh\nexec {_qemu(arch)} -0 {name} {binary} "$@"\n')
+        script.chmod(0o755)
+    return where
+
+
+def _qemu(arch: str) -> str:
+    return shutil.which(f"qemu-{arch}") or f"qemu-{arch}"
+
+
 def run_qemu(case: Case, arch: str) -> tuple[int, bytes]:
     """qemu-user's exit status (128+N for signal N, as a shell reports) and stdout."""
+    env = dict(case.env)
+    with tempfile.TemporaryDirectory() as wrappers:
+        if case.needs_fork:
+            env["PATH"] = str(exec_wrappers(arch, Path(wrappers)))
+        return _run(case, arch, env)
+
+
+def _run(case: Case, arch: str, env: dict[str, str]) -> tuple[int, bytes]:
     stdin_path = DATA_DIR / case.stdin if case.stdin else Path("/dev/null")
     with stdin_path.open("rb") as stdin:
         proc = subprocess.run(
-            [f"qemu-{arch}", str(case.binary(arch)), *case.argv],
+            [_qemu(arch), str(case.binary(arch)), *case.argv],
             cwd=DATA_DIR,
-            env=dict(case.env),
+            env=env,
             stdin=stdin,
             capture_output=True,
             timeout=300,

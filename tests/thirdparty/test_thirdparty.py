@@ -118,7 +118,15 @@ def test_recorded_results_reproduce_on_qemu(arch: str) -> None:
     """record.py's qemu-user run still gives the recorded result (where qemu-user exists)."""
     if shutil.which(f"qemu-{arch}") is None:
         pytest.skip(f"qemu-{arch} not installed")
-    for name in ("awk_by_team", "tar_list", "sh_exit_status", "bash_strings"):
+    # sh_pipeline3 and sh_exec_chain run children through record.py's exec wrappers
+    for name in (
+        "awk_by_team",
+        "tar_list",
+        "sh_exit_status",
+        "bash_strings",
+        "sh_pipeline3",
+        "sh_exec_chain",
+    ):
         case = next(c for c in CASES if c.name == name)
         status, out = run_qemu(case, arch)
         row = EXPECTED[(name, arch)]

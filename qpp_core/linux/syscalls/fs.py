@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import resource
 import stat
 import struct
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ...hostfds import RESERVED
 from ...machine.arch.base import UcError
-from ..maps import PROC_MAPS, open_maps
+from ..maps import is_proc_maps, open_maps
 from . import abi, sigstate
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from .registry import Args, handles
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 MAX_IO = 1 << 24
+
+#: the /proc directories that list a process's fds (getdents64 hides qpp's own there)
+PROC_FD_DIR = re.compile(r"/proc/\d+(?:/task/\d+)?/fd(?:info)?")
 
 
 def _fd(k: LinuxKernel, v: int) -> int:
@@ -218,7 +222,7 @@ def _host_open_flags(k: LinuxKernel, flags: int) -> int:
 
 def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
     path = _path(k, path_addr)
-    if path in PROC_MAPS:  # the guest's address space, not qpp's (as qemu-user)
+    if is_proc_maps(path):  # the guest's address space, not qpp's (as qemu-user)
         return open_maps(k.memory)
     host_flags = _host_open_flags(k, flags)
     follow = not host_flags & os.O_NOFOLLOW
@@ -554,11 +558,34 @@ def sys_getdents64(k: LinuxKernel, a: Args) -> int:
 
     libc = ctypes.CDLL(None, use_errno=True)
     host = ctypes.create_string_buffer(min(size, 1 << 16))
-    n = libc.syscall(217, fd, host, len(host))  # host x86_64 getdents64
-    if n < 0:
-        return -ctypes.get_errno()
-    k.write(buf, host.raw[:n])
-    return int(n)
+    while True:
+        n = libc.syscall(217, fd, host, len(host))  # host x86_64 getdents64
+        if n < 0:
+            return -ctypes.get_errno()
+        data = host.raw[:n]
+        if n and RESERVED and PROC_FD_DIR.fullmatch(os.readlink(f"/proc/self/fd/{fd}")):
+            data = _without_private_fds(data)
+            if not data:
+                continue  # a batch of qpp's fds only: the next one, or the end
+        k.write(buf, data)
+        return len(data)
+
+
+def _without_private_fds(records: bytes) -> bytes:
+    """getdents64 records of a /proc/PID/fd directory without qpp's own fds.
+
+    Each record: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, the name. If every
+    record of a batch is dropped, the caller reads the next batch.
+    """
+    kept = []
+    at = 0
+    while at < len(records):
+        reclen = struct.unpack_from("<H", records, at + 16)[0]
+        name = records[at + 19 : at + reclen].split(b"\0", 1)[0]
+        if not (name.isdigit() and int(name) in RESERVED):
+            kept.append(records[at : at + reclen])
+        at += reclen
+    return b"".join(kept)
 
 
 @handles("ftruncate")

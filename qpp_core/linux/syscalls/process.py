@@ -25,6 +25,7 @@ import signal
 import struct
 from typing import TYPE_CHECKING
 
+from ...hostfds import close_private_fd, pipe_private
 from ...machine.signals import target_signal_number
 from . import abi
 from .cint import c_int
@@ -78,39 +79,50 @@ def fork_guest(k: LinuxKernel, *, vfork: bool, newsp: int = 0) -> tuple[int, boo
     """
     CHILD_SIGNALS.install()
     release_r = release_w = -1
-    if vfork:
-        release_r, release_w = os.pipe()
-    pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
-    if pid == 0:  # the child
+    if vfork:  # qpp's own pipe: the child's execve must not close it as close-on-exec
+        release_r, release_w = pipe_private()
+    # Host signals stay blocked across the fork: CPython forgets every signal that reaches
+    # the child before its after-fork hook runs, so a kill(-pgid) right after the fork
+    # was lost and the child paused forever. Unblocked, the kernel delivers it now.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        pid = os.fork()  # Python-level buffers were flushed by qpp_core.log's at-fork handler
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    if pid != 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    else:  # the child
         CHILD_SIGNALS.pending = False
         k.m.is_fork_child = True
         if k.m.threads is not None:
             k.m.threads.only_current()
         if vfork:
-            os.close(release_r)
+            close_private_fd(release_r)
             k.vfork_release = release_w
         elif k.vfork_release >= 0:  # a vfork child forking again: only it holds the pipe
-            os.close(k.vfork_release)
+            close_private_fd(k.vfork_release)
             k.vfork_release = -1
         if newsp:
             k.m.uc.reg_write(k.m.arch.sp, newsp)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return 0, True
     if vfork:
-        os.close(release_w)
+        close_private_fd(release_w)
         try:
             while os.read(release_r, 64):
                 pass
         except InterruptedError:  # pragma: no cover (PEP 475 retries)
             pass
         finally:
-            os.close(release_r)
+            close_private_fd(release_r)
     return pid, False
 
 
 def release_vfork_parent(k: LinuxKernel) -> None:
     """The vfork child exec'd or is ending: let its parent run on."""
     if k.vfork_release >= 0:
-        os.close(k.vfork_release)
+        close_private_fd(k.vfork_release)
         k.vfork_release = -1
 
 
