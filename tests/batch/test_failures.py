@@ -70,7 +70,8 @@ def test_each_kind_of_bad_job(
     ]
     path = in_tmp / "jobs.jsonl"
     path.write_text("".join(json.dumps(job) + "\n" for job, _, _ in jobs))
-    args = ["-p", "insn", "-p", "fragile", "-p", "unstorable", "--timeout", "2"]
+    # the hang job is killed after 5 s; the others must end before, even on a loaded machine
+    args = ["-p", "insn", "-p", "fragile", "-p", "unstorable", "--timeout", "5"]
     status = batch(*args, "--jobs", str(path))
     assert status == 1
     err = capsys.readouterr().err
@@ -87,7 +88,7 @@ def test_each_kind_of_bad_job(
     assert rows["segv"]["signal"] == 11 and rows["segv"]["exit_code"] == 139
     assert rows["exit3"]["exit_code"] == 3 and rows["exit3"]["insns"] > 0
     assert rows["plugin"]["qpp_status"] == 80
-    assert rows["hang"]["wall"] >= 2
+    assert rows["hang"]["wall"] >= 5
     done = summary(in_tmp / "qpp-batch")
     assert done["complete"] and done["failed"] == 8
     assert {f["id"] for f in done["failures"]} == set(rows) - {"fine", "exit3"}
