@@ -154,6 +154,9 @@ class Machine:
         self.vcpu_observer: VcpuObserver | None = None
         #: told when a guest signal handler starts and when it returns (the plugins)
         self.signal_observer: SignalObserver | None = None
+        #: told ``(lo, hi)`` when the memory layer changes code behind the CPU (the
+        #: instrumentation layer forgets its blocks there); the Linux layer's list
+        self.code_listeners: list[Callable[[int, int], None]] = []
 
     # --- public surface -------------------------------------------------------------
 

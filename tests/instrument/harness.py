@@ -44,6 +44,10 @@ class SnippetMachine:
         self.thumb = thumb
         self.end = BASE + len(code)
         self.syscall_observer: Any = None
+        self.vcpu_observer: Any = None
+        self.signal_observer: Any = None
+        self.code_listeners: list[Callable[[int, int], None]] = []
+        self.entry = BASE
         self.restarts = 0
         self._restart = False
         self._stop_reason: BaseException | None = None

@@ -146,7 +146,7 @@ def test_inline_only_blocks_never_enter_python() -> None:
 
     instr = _count_on("x86_64", trans)
     assert instr.backend == "native"
-    native, python, _ = instr._native.counts
+    native, python, _ = instr.native.counts
     assert native + python == api.qemu_plugin_u64_get(entry, 0)
     assert python <= instr.n_translations + instr.n_retranslations + 10
     assert native > 20 * python

@@ -10,7 +10,6 @@ import pytest
 from instrument.harness import BASE, SnippetMachine, add_plugin, new_session
 
 from qpp_core.instrument import api
-from qpp_core.instrument.core import fold_inline
 from qpp_core.instrument.handles import (
     InlineOp,
     InlineRecord,
@@ -18,6 +17,7 @@ from qpp_core.instrument.handles import (
     Scoreboard,
     TranslationBlock,
 )
+from qpp_core.instrument.plan import fold_inline
 
 # x86-64, at BASE:
 #   0x10000 mov rcx, 3            0x10015 rep movsb (runs 4 times: rcx 3, 2, 1, 0)
