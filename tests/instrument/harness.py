@@ -98,6 +98,19 @@ def new_session(machine: Any, *, on_plugin_error: str = "stop") -> Session:
     return session
 
 
+def instrumentation(session: Session) -> Instrumentation:
+    """The session's instrumentation, as the engine whose internals the tests look at
+    (the session itself holds it through a port)."""
+    instr = session.instrumentation
+    assert isinstance(instr, Instrumentation)
+    return instr
+
+
+def machine_of(session: Session) -> Any:
+    """The session's machine as the test made it (a snippet or a loaded guest)."""
+    return session.machine
+
+
 def add_plugin(
     session: Session,
     name: str,

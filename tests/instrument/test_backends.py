@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from instrument.harness import add_plugin, new_session
+from instrument.harness import add_plugin, instrumentation, new_session
 
 from qpp_core.errors import ExitStatus
 from qpp_core.guests import guest_path
@@ -125,7 +125,7 @@ def _count_on(arch: str, trans: Any) -> Any:
     session = new_session(m)
     with session.activate():
         add_plugin(session, "t", qemu_plugin_vcpu_tb_trans=trans)
-        instr = session.instrumentation
+        instr = instrumentation(session)
         instr.start()
         m.run()
         instr.finish()
