@@ -103,7 +103,12 @@ class Instrumentation:
         self.decoder = decoder = Decoder(arch)
         self.tables = tables = Tables(ctx, failures, decoder, hooks, self.native)
         self.it = it = ThumbIt(tables, enabled=thumb_state is not None)
-        self.code_hooks = code_hooks = CodeHooks(hooks, self._make_code_hook)
+        tracking = it.tracking if it.enabled else None
+
+        def make_code_hook() -> CodeHook:
+            return dispatch.code_hook(ctx, tables.code_fast, tables.code_table, tracking, failures)
+
+        self.code_hooks = code_hooks = CodeHooks(hooks, make_code_hook)
         self.cache = cache = BlockCache(tables, self.native)
         self.codewatch = codewatch = CodeWatch(cache, hooks, machine, ctx, failures)
         self.translator = Translator(
@@ -125,13 +130,6 @@ class Instrumentation:
         self.register_access = Registers(arch, uc, ctx)
         self.mips_guard = MipsReplayGuard(arch, raw, uc, ctx, cache.blocks)
         self.guest_events = GuestEvents(ctx, events, failures, arch.qemu_target)
-
-    def _make_code_hook(self) -> CodeHook:
-        tables = self.tables
-        tracking = self.it.tracking if self.it.enabled else None
-        return dispatch.code_hook(
-            self.ctx, tables.code_fast, tables.code_table, tracking, self.failures
-        )
 
     # --- lifecycle (the runner) ------------------------------------------------------------
 
