@@ -33,6 +33,7 @@ from qpp_core.machine.hostsig import HostSignalInterrupt, HostSignals
 from qpp_core.session import Session, active_plugin
 
 if TYPE_CHECKING:
+    from qpp_core.instrument import Instrumentation
     from qpp_core.linux import GuestOptions, Machine
     from qpp_core.machine.run import GuestExit
 
@@ -48,6 +49,15 @@ class RunOptions:
     #: called once the guest ended and the atexit callbacks ran, while the plugins are
     #: still loaded (``qpp batch`` asks them for their results here); not in fork children
     collect: Callable[[Session], None] | None = None
+
+
+@dataclass
+class _Guest:
+    """The run's machine (the program running now: an ``execve`` replaces it, and the
+    session's ``machine`` follows) and its instrumentation."""
+
+    machine: Machine
+    instrumentation: Instrumentation
 
 
 def _report(stderr: TextIO, error: QppError) -> int:
@@ -86,14 +96,16 @@ def run(
     session.machine = machine
     with session.activate():
         try:
-            session.instrumentation = Instrumentation(
+            instrumentation = Instrumentation(
                 session, machine, on_plugin_error=options.on_plugin_error
             )
         except QppError as error:
             log.close()
             session.close()
             return _report(stderr, error)
-        with HostSignals(lambda: session.machine, plugin_running=_plugin_running) as host:
+        session.instrumentation = instrumentation
+        guest = _Guest(machine, instrumentation)
+        with HostSignals(lambda: guest.machine, plugin_running=_plugin_running) as host:
             try:
                 load_all(session, specs, requested)
             except QppError as error:
@@ -103,7 +115,7 @@ def run(
                 return _report(stderr, error)
             except HostSignalInterrupt:
                 pass  # the guest dies of it at once; the installed plugins' atexit run
-            return _run_guest(session, machine, stderr, host, options.collect)
+            return _run_guest(session, guest, stderr, host, options.collect)
 
 
 def _plugin_running() -> bool:
@@ -112,13 +124,13 @@ def _plugin_running() -> bool:
 
 def _run_guest(
     session: Session,
-    machine: Machine,
+    guest: _Guest,
     stderr: TextIO,
     host: HostSignals,
     collect: Callable[[Session], None] | None = None,
 ) -> int:
-    status = _finish_guest(session, machine, stderr, host, collect)
-    machine = session.machine  # the last program the process ran (after any execve)
+    status = _finish_guest(session, guest, stderr, host, collect)
+    machine = guest.machine  # the last program the process ran (after any execve)
     if machine.is_fork_child:  # a guest fork's child ends here, as its guest ended
         from qpp_core.machine.run import GuestExit, end_forked_child
 
@@ -127,21 +139,22 @@ def _run_guest(
     return status
 
 
-def _run_programs(session: Session, machine: Machine) -> GuestExit:
+def _run_programs(session: Session, guest: _Guest) -> GuestExit:
     """Run the guest, and each program it execs in turn, with the same plugins."""
+    machine = guest.machine
     outcome = machine.run()
     while machine.successor is not None:
         new = machine.successor
         new.ends_fork_children = True
         machine.uc.emu_stop()
-        session.machine = new
+        session.machine = guest.machine = new
         session.info = dataclasses.replace(session.info, target_name=new.arch.qemu_target)
-        session.instrumentation.exec_into(new)
+        guest.instrumentation.exec_into(new)
         kernel = new.kernel
         opts = getattr(kernel, "opts", None)
         if opts is not None:
             argv = [opts.argv0 if opts.argv0 is not None else opts.binary, *opts.args]
-            session.instrumentation.announce_exec(opts.binary, argv, new.load_bias, new.entry)
+            guest.instrumentation.announce_exec(opts.binary, argv, new.load_bias, new.entry)
         machine = new
         outcome = machine.run()
     return outcome
@@ -149,7 +162,7 @@ def _run_programs(session: Session, machine: Machine) -> GuestExit:
 
 def _finish_guest(
     session: Session,
-    machine: Machine,
+    guest: _Guest,
     stderr: TextIO,
     host: HostSignals,
     collect: Callable[[Session], None] | None = None,
@@ -163,15 +176,15 @@ def _finish_guest(
         session.run_atexit()
         log.close()
 
-    machine.ends_fork_children = True
+    guest.machine.ends_fork_children = True
     try:
-        with guard_fatal_signals(lambda: session.machine.where(), on_engine_crash):
+        with guard_fatal_signals(lambda: guest.machine.where(), on_engine_crash):
             host.start_guest()
-            session.instrumentation.start()
+            guest.instrumentation.start()
             hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds
-            outcome = _run_programs(session, machine)
+            outcome = _run_programs(session, guest)
         status, guest_message = outcome.status, outcome.message
-        session.instrumentation.finish()
+        guest.instrumentation.finish()
     except QppError as error:
         failure = error
     except BaseException as exc:  # a bug in qpp: still run atexit and flush what plugins have
@@ -181,7 +194,7 @@ def _finish_guest(
         stderr.write(guest_message.rstrip("\n") + "\n")
         stderr.flush()
     atexit_error = session.run_atexit()
-    if collect is not None and not session.machine.is_fork_child:
+    if collect is not None and not guest.machine.is_fork_child:
         collect(session)
     log.close()
     failure = failure or atexit_error

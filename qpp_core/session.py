@@ -20,7 +20,7 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NewType
+from typing import TYPE_CHECKING, Any, NewType, Protocol
 
 import pluggy
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from qpp_core.interplugin.callbacks import CallbackRegistry
     from qpp_core.interplugin.exports import ExportTable
     from qpp_core.loading.args import PluginArgs
+    from qpp_core.ports import RunMachine
 
 PluginId = NewType("PluginId", int)
 
@@ -155,6 +156,18 @@ class QppPluginManager(pluggy.PluginManager):
         return super().parse_hookimpl_opts(plugin, name)
 
 
+class InstrumentationPort(Protocol):
+    """What the session and the runner drive of the instrumentation layer (a port, so
+    that the session imports nothing of it)."""
+
+    def start(self) -> None: ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
+    def reset(self, plugin: LoadedPlugin) -> None: ...
+    def exec_into(self, machine: RunMachine) -> None: ...
+    def announce_exec(self, path: str, argv: list[str], load_bias: int, entry: int) -> None: ...
+
+
 class Session:
     """One run's plugin core."""
 
@@ -168,10 +181,10 @@ class Session:
         self.plugins: dict[PluginId, LoadedPlugin] = {}
         self.by_name: dict[str, LoadedPlugin] = {}
         self.callbacks: CallbackRegistry = CallbackRegistry(self)
-        #: set by the instrumentation layer once a guest is loaded
-        self.instrumentation: Any = None
-        #: set by the runner: the loaded guest (a qpp_core.linux.Machine)
-        self.machine: Any = None
+        #: set by the runner once a guest is loaded: the instrumentation layer
+        self.instrumentation: InstrumentationPort | None = None
+        #: set by the runner: the loaded guest's machine (the program running now)
+        self.machine: RunMachine | None = None
         #: hooks for subsystems that must know when a plugin goes away (e.g. QPP proxies)
         self.on_uninstall: list[Callable[[LoadedPlugin], None]] = []
         self._next_id = 0

@@ -174,7 +174,7 @@ def _collect(session: Session, job_dir: str) -> None:
     """After atexit: the guest's end and each plugin's ``qpp_batch_result``, to a file."""
     from qpp_core.session import describe, running_plugin
 
-    exited = session.machine.exited
+    exited = session.machine.exited if session.machine is not None else None
     data: dict[str, Any] = {}
     errors: list[str] = []
     impls = session.pm.hook.qpp_batch_result.get_hookimpls()

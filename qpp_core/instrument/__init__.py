@@ -5,8 +5,9 @@
 objects they receive.
 """
 
-from qpp_core.instrument.core import BlockPlan, Instrumentation
+from qpp_core.instrument.core import Instrumentation
 from qpp_core.instrument.handles import U64, Instruction, MemInfo, Scoreboard, TranslationBlock
+from qpp_core.instrument.plan import BlockPlan
 
 __all__ = [
     "U64",

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from qpp_core.errors import QppUsageError
 from qpp_core.instrument import vcpus
-from qpp_core.instrument.core import Instrumentation, make_cond
+from qpp_core.instrument.core import Instrumentation
 from qpp_core.instrument.handles import (
     QEMU_PLUGIN_CB_NO_REGS,
     QEMU_PLUGIN_CB_R_REGS,
@@ -72,6 +72,7 @@ from qpp_core.instrument.handles import (
     Scoreboard,
     TranslationBlock,
 )
+from qpp_core.instrument.plan import make_cond
 from qpp_core.session import LoadedPlugin, PluginId, active_plugin, current_session
 
 # === helpers ==============================================================================

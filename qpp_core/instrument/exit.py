@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from qpp_core.instrument.state import State
+from qpp_core.instrument.cache import BlockCache
+from qpp_core.instrument.context import Context
+from qpp_core.instrument.tables import Tables
+from qpp_core.instrument.thumb_it import ThumbIt
+from qpp_core.ports import MachinePort
 
 
-class ExitMixin(State):
+class ExactExit:
     """``qemu_plugin_exit_guest``: stop, take back counts of what will not run."""
+
+    def __init__(
+        self,
+        machine: MachinePort,
+        ctx: Context,
+        cache: BlockCache,
+        tables: Tables,
+        it: ThumbIt,
+    ) -> None:
+        self.machine = machine
+        self.ctx = ctx
+        self.cache = cache
+        self.tables = tables
+        self.it = it
+        #: code addresses carry the Thumb bit (arm)
+        self.thumb_bit = machine.arch.thumb_state is not None
 
     def exit_guest(self, status: int) -> None:
         """End the guest with ``status`` before the instruction about to run (a plugin's
@@ -18,23 +38,25 @@ class ExitMixin(State):
         instructions that will not run are taken back, so counts stop exactly there. No
         further callback, syscall or memory event is delivered.
         """
-        if self.exiting:
+        ctx = self.ctx
+        if ctx.exiting:
             return
-        self.exiting = True
-        plan = self.blocks.get(self._cur[0])
-        if plan is not None and self._live and not self.finished:
-            pc = self._read_pc() & ~1 if self._is_arm else self._read_pc()
-            if self._tb_ctx[0]:
+        ctx.exiting = True
+        plan = self.cache.blocks.get(ctx.cur[0])
+        if plan is not None and ctx.live and not ctx.finished:
+            pc = ctx.read_pc() & ~1 if self.thumb_bit else ctx.read_pc()
+            if ctx.tb_ctx[0]:
                 pc = plan.vaddr
-            elif self._in_mem:
+            elif ctx.in_mem:
                 pc = next((i.vaddr for i in plan.tb.insns if i.vaddr > pc), plan.vaddr + plan.size)
             if plan.vaddr <= pc < plan.vaddr + plan.size:
-                self._take_back(plan, pc, whole=pc == plan.vaddr)
-        self._flush_it_pending_silently()
-        self.code_table.clear()
-        self._code_fast.clear()
-        self._code_own.clear()
-        self.mem_table.clear()
-        self.blocks.clear()
-        self._breakpoints.clear()
+                self.cache.take_back(plan, pc, whole=pc == plan.vaddr)
+        self.it.clear()
+        tables = self.tables
+        tables.code_table.clear()
+        tables.code_fast.clear()
+        tables.code_own.clear()
+        tables.mem_table.clear()
+        self.cache.blocks.clear()
+        tables.breakpoints.clear()
         self.machine.exit(status)

@@ -19,13 +19,12 @@ import enum
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qpp_core.errors import QppUsageError
 from qpp_core.instrument.vcpus import ScoreboardStore
 
 if TYPE_CHECKING:
-    from qpp_core.instrument.core import Instrumentation
     from qpp_core.session import LoadedPlugin
 
 
@@ -252,17 +251,26 @@ class Instruction:
 
     def symbol(self) -> str | None:
         """The ELF symbol this instruction starts, if any (``qemu_plugin_insn_symbol``)."""
-        return self.tb.instr.symbol_at(self.vaddr)
+        try:
+            return self.tb.symbols.symbol_at(self.vaddr)
+        except Exception:  # no symbol table to read is no symbol
+            return None
 
     def __repr__(self) -> str:
         return f"<Instruction {self.vaddr:#x} {self.disas()!r}>"
+
+
+class Symbols(Protocol):
+    """Where a block's instructions find their symbols (the machine)."""
+
+    def symbol_at(self, addr: int) -> str | None: ...
 
 
 @dataclass(eq=False)
 class TranslationBlock:
     """A translated block, announced to ``qemu_plugin_vcpu_tb_trans`` before it first runs."""
 
-    instr: Instrumentation
+    symbols: Symbols
     vaddr: int
     size: int
     data: bytes

@@ -1,13 +1,9 @@
-"""The unicorn hooks: which exist, and the dispatchers unicorn calls.
+"""The unicorn hooks the instrumentation layer adds: which exist, over which ranges.
 
-Each event type has one hook whose Python dispatcher fans out to all plugins, never one
-hook per plugin, and a hook exists only while a plugin needs it. The block hook runs a
-block's :class:`~qpp_core.instrument.plan.BlockPlan` (translating the block the first time
-it runs); per-instruction callbacks go into one address table read by code hooks that are
-added only over coalesced intervals around the requested addresses (a callback at one
-address costs nothing elsewhere); memory callbacks use one read-after/write hook that
-looks the accessing instruction up by pc. The dispatchers are the hot paths: they bind
-what they need to locals once, when the hook is made.
+Each event type has one hook whose dispatcher (:mod:`.dispatch`) fans out to all plugins,
+never one hook per plugin, and a hook exists only while a plugin needs it. Per-instruction
+callbacks are read by code hooks added only over coalesced intervals around the requested
+addresses (:class:`CodeHooks`: a callback at one address costs nothing elsewhere).
 """
 
 from __future__ import annotations
@@ -16,170 +12,66 @@ from collections.abc import Callable
 from typing import Any
 
 from qpp_core.instrument import _uc
-from qpp_core.instrument.mips_replay import mips_replay_guard
-from qpp_core.instrument.state import CodeHook, MemHook, State
-from qpp_core.instrument.syscalls import SyscallObserver
-from qpp_core.session import LoadedPlugin
+from qpp_core.instrument.context import Context
+from qpp_core.instrument.native import Native
+from qpp_core.ports import MachinePort
 
 #: code-hook interval policy: addresses closer than this share one unicorn hook ...
 COALESCE_GAP = 256
 #: ... and there are never more hooks than this (the closest intervals merge first)
 MAX_CODE_HOOKS = 16
 
+#: unicorn's code and block hooks: (handle, address, size, key)
+CodeHook = Callable[[int, int, int, int], None]
+#: unicorn's memory hooks: (handle, access, address, size, value, key)
+MemHook = Callable[[int, int, int, int, int, int], None]
 
-class HooksMixin(State):
-    """Adding and removing unicorn hooks; the block, code and memory dispatchers."""
 
-    def _sync_hooks(self) -> None:
-        """Add or remove the block hook and the syscall observer as listeners require."""
-        if not self.started:
+class HookSet:
+    """The unicorn hooks of one machine: the block hook, the memory hook, ranged hooks."""
+
+    def __init__(
+        self, raw: _uc.RawHooks, machine: MachinePort, ctx: Context, native: Native | None
+    ) -> None:
+        self.raw = raw
+        self.machine = machine
+        self.uc = machine.uc
+        self.ctx = ctx
+        self.native = native
+        self.block: int | None = None
+        self.mem: int | None = None
+        #: a hook was deleted since the engine was entered (see :meth:`replace`)
+        self.deleted = False
+
+    def add_block(self, hook: CodeHook, mips_guarded: bool) -> None:
+        """Add the block hook (the native one when the fast path runs)."""
+        if self.native is not None:
+            self.block = self.native.block_hook(hook, mips_guarded)
+        else:
+            self.block = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, hook)
+
+    def drop_block(self) -> None:
+        if self.block is not None:
+            self.raw.delete(self.block)
+            self.block = None
+
+    def ensure_mem(self, make: Callable[[], MemHook]) -> None:
+        """Add the memory hook (loads after they read, stores) unless it exists."""
+        if self.mem is not None:
             return
-        want_block = self._wants("tb_trans")
-        if want_block and self._block_hook is None:
-            hook = self._make_block_hook()
-            if self._native is not None:
-                self._block_hook = self._native.block_hook(hook, self._mips_guarded)
-            else:
-                self._block_hook = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, hook)
-            self._flush_unicorn()
-        elif not want_block and self._block_hook is not None:
-            # nobody translates: no per-block instrumentation can exist any more
-            self.flush_all("no translation listener left")
-            self.raw.delete(self._block_hook)
-            self._block_hook = None
-            self._drop_watch()
-        want_sys = any(
-            self._wants(e) for e in ("syscall", "syscall_filter", "syscall_ret", "discon")
-        )
-        if want_sys and not self._observer_installed:
-            self.machine.syscall_observer = SyscallObserver(self)
-            self._observer_installed = True
-        elif not want_sys and self._observer_installed:
-            self.machine.syscall_observer = None
-            self._observer_installed = False
+        if self.native is not None:
+            self.mem = self.native.mem_hook()
+        else:
+            self.mem = self.raw.add(
+                _uc.HOOK_MEM_READ_AFTER | _uc.HOOK_MEM_WRITE, _uc.MEM_CB, make()
+            )
 
-    def _flush_unicorn(self) -> None:
-        """Drop unicorn's translations and leave the running code, if any.
+    def drop_mem(self) -> None:
+        if self.mem is not None:
+            self.raw.delete(self.mem)
+            self.mem = None
 
-        A flush alone does not stop a loop of chained blocks, so from inside an event the
-        machine is also asked to restart at the current pc. (Execution callbacks need not:
-        they exist only when the block hook does, and it re-announces the next block.)
-        """
-        self.uc.ctl_flush_tb()
-        if self._in_event and self._live and not self.finished:
-            self.machine.request_restart()
-
-    def _make_block_hook(self) -> CodeHook:
-        blocks = self.blocks
-        translate = self._translate
-        pending = self._it_pending
-        flush_pending = self._flush_it_pending
-        cur = self._cur
-        tb_ctx = self._tb_ctx
-
-        def on_block(handle: int, address: int, size: int, key: int) -> None:
-            cur[0] = address
-            try:
-                if pending:
-                    flush_pending()
-                plan = blocks.get(address)
-                if plan is None or plan.size != size:
-                    plan = translate(address, size)
-                    if plan is None:
-                        return
-                stores = plan.stores
-                if stores:
-                    for cell, vals, slot in plan.snaps:  # for exact conditions
-                        cell[0] = vals[slot]
-                for vals, slot, imm in plan.adds:
-                    vals[slot] += imm
-                if stores:
-                    for vals, slot, imm in stores:
-                        vals[slot] = imm
-                if plan.extra is not None:
-                    tb_ctx[0] = True
-                    plan.extra()
-                    tb_ctx[0] = False
-            except BaseException as exc:
-                tb_ctx[0] = False
-                self._hook_failed(exc)
-
-        if self.arch.name != "mipsel":
-            return on_block
-        return mips_replay_guard(self, on_block)
-
-    def _make_code_hook(self) -> CodeHook:
-        table = self.code_table
-        if not self._is_arm:
-            fast = self._code_fast
-            me = self
-
-            def on_code(handle: int, address: int, size: int, key: int) -> None:
-                # the hot path: one frame between unicorn and the plugin's callback
-                entry = fast.get(address)
-                if entry is not None:
-                    fn, ud, flags, owner = entry
-                    me.regs = flags
-                    try:
-                        fn(me.vcpu_index, ud)
-                    except BaseException as exc:
-                        me._code_cb_failed(owner, exc)
-
-            return on_code
-        pending = self._it_pending
-        it_actions = self._it_actions
-        flush_pending = self._flush_it_pending
-
-        def on_code_arm(handle: int, address: int, size: int, key: int) -> None:
-            try:
-                if pending and address not in it_actions:
-                    flush_pending()
-                fn = table.get(address)
-                if fn is not None:
-                    fn()
-            except BaseException as exc:
-                self._hook_failed(exc)
-
-        return on_code_arm
-
-    def _code_cb_failed(self, owner: LoadedPlugin | None, exc: BaseException) -> None:
-        """An exception out of a fast code-table entry (``owner`` None: already wrapped)."""
-        try:
-            if owner is None:
-                raise exc
-            self._plugin_failed(owner, "insn exec", exc)
-        except BaseException as error:
-            self._hook_failed(error)
-
-    def _make_mem_hook(self) -> MemHook:
-        table = self.mem_table
-        read_pc = self._read_pc
-
-        def on_mem(handle: int, access: int, address: int, size: int, value: int, key: int) -> None:
-            fn = table.get(read_pc())
-            if fn is not None:
-                try:
-                    fn(access, address, size, value)
-                except BaseException as exc:
-                    self._hook_failed(exc)
-
-        return on_mem
-
-    # --- code hook intervals --------------------------------------------------------------
-
-    def _covered(self, addr: int) -> bool:
-        return any(lo <= addr <= hi for lo, hi, _ in self._intervals)
-
-    def _cover(self, lo: int, hi: int) -> None:
-        """Make unicorn instrument ``[lo, hi]``, merging nearby intervals (few hooks)."""
-        ivs = [[a, b] for a, b, _ in self._intervals]
-        ivs.append([lo, hi])
-        merged = coalesce(ivs, COALESCE_GAP, MAX_CODE_HOOKS)
-        self._intervals = self._replace_hooks(
-            self._intervals, merged, _uc.HOOK_CODE, _uc.CODE_CB, self._make_code_hook
-        )
-
-    def _replace_hooks(
+    def replace(
         self,
         old: list[list[int]],
         merged: list[list[int]],
@@ -202,13 +94,73 @@ class HooksMixin(State):
             hooks.append([a, b, handle])
         for handle in keep.values():
             self.raw.delete(handle)
-            self._hooks_deleted = True
+            self.deleted = True
         return hooks
 
+    def delete(self, ranged: list[list[int]]) -> None:
+        """Delete ranged hooks ``[lo, hi, handle]``."""
+        for _, _, handle in ranged:
+            self.raw.delete(handle)
+
+    def leave_for_new_hooks(self, pc: int) -> None:
+        """Make unicorn re-enter at ``pc`` with fresh translations: by rewriting the pc,
+        or, when hooks were deleted meanwhile, by leaving the engine (unicorn frees deleted
+        hooks only when emu_start returns; until then every instrumented instruction
+        walks past them)."""
+        if self.deleted:
+            self.deleted = False
+            self.machine.request_restart()
+        else:
+            self.uc.reg_write(self.machine.arch.pc, pc)
+
+    def flush_unicorn(self) -> None:
+        """Drop unicorn's translations and leave the running code, if any.
+
+        A flush alone does not stop a loop of chained blocks, so from inside an event the
+        machine is also asked to restart at the current pc. (Execution callbacks need not:
+        they exist only when the block hook does, and it re-announces the next block.)
+        """
+        self.uc.ctl_flush_tb()
+        ctx = self.ctx
+        if ctx.in_event and ctx.live and not ctx.finished:
+            self.machine.request_restart()
+
+    def close(self) -> None:
+        """Remove every hook this layer added."""
+        self.raw.delete_all()
+        self.block = self.mem = None
+        if self.native is not None:
+            self.native.close()
+
+
+class CodeHooks:
+    """The code hooks: over which address intervals unicorn calls the code dispatcher."""
+
+    def __init__(self, hooks: HookSet, make: Callable[[], CodeHook]) -> None:
+        self.hooks = hooks
+        self.make = make
+        self.intervals: list[list[int]] = []  # [lo, hi, handle]
+
+    def covered(self, addr: int) -> bool:
+        return any(lo <= addr <= hi for lo, hi, _ in self.intervals)
+
+    def cover(self, lo: int, hi: int) -> None:
+        """Make unicorn instrument ``[lo, hi]``, merging nearby intervals (few hooks)."""
+        ivs = [[a, b] for a, b, _ in self.intervals]
+        ivs.append([lo, hi])
+        merged = coalesce(ivs, COALESCE_GAP, MAX_CODE_HOOKS)
+        self.intervals = self.hooks.replace(
+            self.intervals, merged, _uc.HOOK_CODE, _uc.CODE_CB, self.make
+        )
+
+    def clear(self) -> None:
+        self.hooks.delete(self.intervals)
+        self.intervals = []
+
     @property
-    def code_hook_ranges(self) -> list[tuple[int, int]]:
+    def ranges(self) -> list[tuple[int, int]]:
         """The address ranges unicorn's code hooks cover now (for tests)."""
-        return [(a, b) for a, b, _ in self._intervals]
+        return [(a, b) for a, b, _ in self.intervals]
 
 
 def coalesce(ivs: list[list[int]], gap: int, limit: int) -> list[list[int]]:

@@ -14,45 +14,68 @@ anything and translate it afresh. Blocks and counts are then QEMU's. See
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from qpp_core.instrument import _uc
-
-if TYPE_CHECKING:
-    from qpp_core.instrument.state import State
+from qpp_core.instrument.context import Context
+from qpp_core.instrument.plan import BlockPlan
+from qpp_core.machine.arch.base import Arch
 
 #: unicorn's block hook, as the raw hooks call it: (handle, address, size, key)
 BlockHook = Callable[[int, int, int, int], None]
 
 
-def mips_replay_guard(instr: State, on_block: BlockHook) -> BlockHook:
-    """``on_block`` behind the guard (itself when this unicorn needs no workaround)."""
-    fixer = _uc.MipsHflags.for_uc(instr.uc)
-    if fixer is None:
-        return on_block  # this unicorn needs no workaround (or it cannot be applied)
-    clear_pending = fixer.clear_pending_branch
-    write_pc = instr.raw.writer(instr.arch.pc)
-    blocks = instr.blocks
-    #: end of the previous block if it ended on a branch whose delay slot is the next
-    #: block (a branch at the end of a page): that one-instruction block is legitimate
-    #: (a cell the native block hook keeps up to date too)
-    slot_next = instr._slot_next
-    slot_next[0] = -1
-    instr._mips_guarded = True
+class MipsReplayGuard:
+    """The guard for one machine (it applies only to architectures with delay slots)."""
 
-    def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
-        if size == 4 and address != slot_next[0] and clear_pending():
-            instr.n_mips_replays += 1
-            slot_next[0] = -1
-            write_pc(address)
-            return
-        on_block(handle, address, size, key)
-        plan = blocks.get(address)
+    def __init__(
+        self,
+        arch: Arch,
+        raw: _uc.RawHooks,
+        uc: Any,
+        ctx: Context,
+        blocks: Mapping[int, BlockPlan],
+    ) -> None:
+        self.arch = arch
+        self.raw = raw
+        self.uc = uc
+        self.ctx = ctx
+        self.blocks = blocks
+        #: the guard is in place (the native block hook then checks one-insn blocks too)
+        self.guarded = False
+        #: stale delay-slot blocks left
+        self.n_replays = 0
+
+    def wrap(self, on_block: BlockHook) -> BlockHook:
+        """``on_block`` behind the guard (itself when no workaround is needed)."""
+        is_branch = self.arch.delay_slot_branch
+        if is_branch is None:
+            return on_block
+        fixer = _uc.MipsHflags.for_uc(self.uc)
+        if fixer is None:
+            return on_block  # this unicorn needs no workaround (or it cannot be applied)
+        clear_pending = fixer.clear_pending_branch
+        write_pc = self.raw.writer(self.arch.pc)
+        blocks = self.blocks
+        #: end of the previous block if it ended on a branch whose delay slot is the next
+        #: block (a branch at the end of a page): that one-instruction block is legitimate
+        #: (a cell the native block hook keeps up to date too)
+        slot_next = self.ctx.slot_next
         slot_next[0] = -1
-        if plan is not None and plan.size == size and plan.tb.insns:
-            last = plan.tb.insns[-1].mnemonic
-            if last.startswith(("b", "j")) and last != "break":
+        self.guarded = True
+
+        def on_block_mips(handle: int, address: int, size: int, key: int) -> None:
+            if size == 4 and address != slot_next[0] and clear_pending():
+                self.n_replays += 1
+                slot_next[0] = -1
+                write_pc(address)
+                return
+            on_block(handle, address, size, key)
+            plan = blocks.get(address)
+            slot_next[0] = -1
+            insns = plan.tb.insns if plan is not None and plan.size == size else None
+            if insns and is_branch(insns[-1].mnemonic):
                 slot_next[0] = address + size
 
-    return on_block_mips
+        return on_block_mips

@@ -26,8 +26,10 @@ from qpp_core.instrument.backend import native_lib
 from qpp_core.instrument.handles import Cond, InlineOp, Instruction
 
 if TYPE_CHECKING:
+    from qpp_core.instrument.context import Context
+    from qpp_core.instrument.failures import Failures
     from qpp_core.instrument.plan import BlockPlan
-    from qpp_core.instrument.state import State
+    from qpp_core.machine.arch.base import Arch
 
 _u64 = ctypes.c_uint64
 _u32 = ctypes.c_uint32
@@ -120,19 +122,25 @@ def _addr(cell: Any) -> int:
 
 
 class Native:
-    """The C state of one engine, and the mirroring of its tables into it."""
+    """The C state of one engine, and the mirroring of its tables into it.
 
-    def __init__(self, instr: State) -> None:
+    It owns the two mirrored tables, :attr:`blocks` and :attr:`mem_table`, which the
+    block cache and the callback tables use as their dicts.
+    """
+
+    def __init__(self, arch: Arch, raw: _uc.RawHooks, ctx: Context, failures: Failures) -> None:
         lib = native_lib()
         _setup(lib)
         self.lib = lib
-        self.instr = instr
+        self.raw = raw
+        self.ctx = ctx
+        self.failures = failures
         self.state = _State()
         self.ptr = ctypes.addressof(self.state)
-        self.state.cur = _addr(instr._cur)
-        self.state.slot_next = _addr(instr._slot_next)
+        self.state.cur = _addr(ctx.cur)
+        self.state.slot_next = _addr(ctx.slot_next)
         self.state.reg_read = ctypes.cast(_uc._lib.uc_reg_read, _ptr).value
-        self.state.pc_reg = instr.arch.pc
+        self.state.pc_reg = arch.pc
         self.block_fn = int(ctypes.cast(lib.qpp_on_block, _ptr).value or 0)
         self.mem_fn = int(ctypes.cast(lib.qpp_on_mem, _ptr).value or 0)
         self._py_block: Any = None
@@ -144,7 +152,10 @@ class Native:
         self.state.py_mem = ctypes.cast(self._py_mem, _ptr).value
         #: per memory pc: what Python runs when the C hook hands an access over
         self.mem_py: dict[int, Callable[[int, int, int, int], None]] = {}
-        self.mips = instr.arch.name == "mipsel"
+        #: mips: which block ends leave their delay slot to the next block
+        self.delay_slot_branch = arch.delay_slot_branch
+        self.blocks = BlockTable(self)
+        self.mem_table = MemTable(self)
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -159,32 +170,34 @@ class Native:
         self._py_extra = _PY_EXTRA(self._make_run_extra())
         self.state.py_extra = ctypes.cast(self._py_extra, _ptr).value
         self.state.mips_guard = int(guarded)
-        return self.instr.raw.add_native(_uc.HOOK_BLOCK, self.block_fn, self.ptr)
+        return self.raw.add_native(_uc.HOOK_BLOCK, self.block_fn, self.ptr)
 
     def mem_hook(self) -> int:
         """Add the C memory hook (loads after they read, stores)."""
-        return self.instr.raw.add_native(
+        return self.raw.add_native(
             _uc.HOOK_MEM_READ_AFTER | _uc.HOOK_MEM_WRITE, self.mem_fn, self.ptr
         )
 
     def _make_run_extra(self) -> Callable[[int], None]:
         """What the C hook calls for a block's Python callbacks (``plan.extra``)."""
-        instr = self.instr
-        tb_ctx = instr._tb_ctx
-        blocks = instr.blocks
+        ctx = self.ctx
+        tb_ctx = ctx.tb_ctx
+        blocks = self.blocks
         fast = self.extra_fast
+        plugin_failed = self.failures.plugin_failed
+        hook_failed = self.failures.hook_failed
 
         def run_extra(address: int) -> None:
             entry = fast.get(address)
             try:
                 if entry is not None:  # the hot case: one plain callback
                     fn, ud, flags, owner = entry
-                    instr.regs = flags
+                    ctx.regs = flags
                     tb_ctx[0] = True
                     try:
-                        fn(instr.vcpu_index, ud)
+                        fn(ctx.vcpu_index, ud)
                     except BaseException as exc:
-                        instr._plugin_failed(owner, "tb exec", exc)
+                        plugin_failed(owner, "tb exec", exc)
                     tb_ctx[0] = False
                     return
                 plan = blocks.get(address)
@@ -194,7 +207,7 @@ class Native:
                     tb_ctx[0] = False
             except BaseException as exc:
                 tb_ctx[0] = False
-                instr._hook_failed(exc)
+                hook_failed(exc)
 
         return run_extra
 
@@ -204,7 +217,7 @@ class Native:
             try:
                 fn(access, address, size, value)
             except BaseException as exc:
-                self.instr._hook_failed(exc)
+                self.failures.hook_failed(exc)
 
     def close(self) -> None:
         self.lib.qpp_blocks_clear(self.ptr)
@@ -221,7 +234,6 @@ class Native:
 
     def put_block(self, plan: BlockPlan) -> None:
         """Mirror ``plan`` (or drop the block's entry when C cannot run it)."""
-        self.state.py_all = int(bool(self.instr._it_actions))
         ops: list[tuple[int, Any, int, int, Any]] = []
         if plan.stores:
             ops += [(OP_SNAP, vals, slot, 0, cell) for cell, vals, slot in plan.snaps]
@@ -244,10 +256,9 @@ class Native:
                 flags |= F_PY
             else:
                 conds = gate
-        if self.mips and plan.tb.insns:
-            last = plan.tb.insns[-1].mnemonic
-            if last.startswith(("b", "j")) and last != "break":
-                flags |= F_BRANCH
+        is_branch, insns = self.delay_slot_branch, plan.tb.insns
+        if is_branch is not None and insns and is_branch(insns[-1].mnemonic):
+            flags |= F_BRANCH
         c_conds = (_Cond * len(conds))(*conds)
         self.lib.qpp_block_put(
             self.ptr, plan.vaddr, plan.size, flags, c_ops, len(c_ops), c_conds, len(conds)
@@ -299,12 +310,16 @@ class Native:
     def clear_blocks(self) -> None:
         self.extra_fast.clear()
         self.lib.qpp_blocks_clear(self.ptr)
-        self.state.py_all = 0
+
+    def python_for_all(self, on: bool) -> None:
+        """Whether every block must go through the Python block hook (Thumb IT
+        callbacks are being tracked)."""
+        self.state.py_all = int(on)
 
     def resync(self) -> None:
         """Mirror every plan again (after plans were changed in place: a purge)."""
         self.clear_blocks()
-        for plan in self.instr.blocks.values():
+        for plan in self.blocks.values():
             self.put_block(plan)
 
     # --- memory --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ instruction. The plan keeps them as plain ``(slots, index, value)`` triples so t
 native backend could replace the Python loop without any plugin noticing.
 
 The signatures here decide when two blocks registered the same callbacks on one address,
-so that they can share one dispatcher (see ``TablesMixin._per_block``).
+so that they can share one dispatcher (see ``Tables._per_block``).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The address tables the code and memory hooks read, and the dispatchers in them.
+"""The per-address tables the code and memory hooks read, and what goes into them.
 
 Per-instruction callbacks are compiled per address into one closure (the code table),
 memory callbacks and inline ops per accessing instruction into another (the memory
 table). An address can belong to several announced blocks (a loop entered mid-way): when
 they registered the same thing there they share one dispatcher, otherwise the one of the
-block executing now is picked.
+block executing now is picked. A code-table entry may also run, before the address's own
+callbacks, a *pre-action* (Thumb IT bookkeeping, :mod:`.thumb_it`) and one-shot
+breakpoints (:mod:`.breakpoints`).
 """
 
 from __future__ import annotations
@@ -13,52 +15,55 @@ from collections.abc import Callable
 from typing import Any
 
 from qpp_core.instrument import _uc
-from qpp_core.instrument.handles import ExecCallback, InlineOp, Instruction, MemInfo, MemRW
-from qpp_core.instrument.plan import (
-    block_inline,
-    disabled,
-    exact_conds,
-    exec_signature,
-    fold_inline,
-    mem_signature,
-)
-from qpp_core.instrument.state import REGS_NONE, State
+from qpp_core.instrument.callbacks import MemDispatcher, compile_exec, compile_mem
+from qpp_core.instrument.context import REGS_NONE, Context
+from qpp_core.instrument.decode import Decoder
+from qpp_core.instrument.dispatch import mem_hook
+from qpp_core.instrument.failures import Failures
+from qpp_core.instrument.handles import ExecCallback, Instruction
+from qpp_core.instrument.hooks import HookSet
+from qpp_core.instrument.native import Native
+from qpp_core.instrument.plan import disabled, exec_signature, mem_signature
 from qpp_core.session import LoadedPlugin
 
+#: a code-table entry as the plain code hook reads it: (fn, userdata, flags, owner)
+FastEntry = tuple[Any, Any, int, Any]
 
-class TablesMixin(State):
-    """Compiling execution and memory callbacks into the code and memory tables."""
 
-    def _compile_exec(self, entries: list[ExecCallback], event: str) -> Callable[[], None]:
-        """One closure running ``entries`` in order, attributing errors to their plugin."""
-        me = self
-        if len(entries) == 1 and entries[0].cond is None:
-            e = entries[0]
-            fn, ud, flags = e.fn, e.userdata, int(e.flags)
+class Tables:
+    """The code and memory tables of one machine, built from what blocks registered."""
 
-            def run_one() -> None:
-                me.regs = flags
-                try:
-                    fn(me.vcpu_index, ud)
-                except BaseException as exc:
-                    me._plugin_failed(e.owner, event, exc)
+    def __init__(
+        self,
+        ctx: Context,
+        failures: Failures,
+        decoder: Decoder,
+        hooks: HookSet,
+        native: Native | None,
+    ) -> None:
+        self.ctx = ctx
+        self.failures = failures
+        self.decoder = decoder
+        self.hooks = hooks
+        self.native = native
+        self.big_endian = not decoder.arch.little_endian
+        self.code_table: dict[int, Callable[[], None]] = {}
+        #: the code table as the plain (non-Thumb) code hook reads it (see _fast_entry)
+        self.code_fast: dict[int, FastEntry] = {}
+        #: per instruction address, per block address: the callbacks registered there (an
+        #: instruction can belong to several blocks, e.g. a loop entered mid-way)
+        self.code_entries: dict[int, dict[int, list[ExecCallback]]] = {}
+        #: per address: what runs for its callbacks and breakpoints (no pre-action)
+        self.code_own: dict[int, Callable[[], None]] = {}
+        self.mem_entries: dict[int, dict[int, Instruction]] = {}
+        self.mem_table: dict[int, MemDispatcher] = native.mem_table if native is not None else {}
+        #: per address: an action run before the address's callbacks (Thumb IT)
+        self.pre_actions: dict[int, Callable[[], None]] = {}
+        #: one-shot callbacks before the instruction at an address (breakpoints)
+        self.breakpoints: dict[int, list[ExecCallback]] = {}
 
-            return run_one
-        items = [(e, e.fn, e.userdata, int(e.flags), e.cond) for e in entries]
-
-        def run_all() -> None:
-            for e, fn, ud, flags, cond in items:
-                if me.exiting:
-                    return
-                if cond is not None and not cond():
-                    continue
-                me.regs = flags
-                try:
-                    fn(me.vcpu_index, ud)
-                except BaseException as exc:
-                    me._plugin_failed(e.owner, event, exc)
-
-        return run_all
+    def compile_exec(self, entries: list[ExecCallback], event: str) -> Callable[[], None]:
+        return compile_exec(self.ctx, self.failures, entries, event)
 
     def _per_block(
         self,
@@ -78,7 +83,7 @@ class TablesMixin(State):
         built = {bv: build(v) for bv, v in items}
         if all(fn is None for fn in built.values()):
             return None
-        cur = self._cur
+        cur = self.ctx.cur
 
         def by_block(*args: Any) -> None:
             fn = built.get(cur[0])
@@ -87,35 +92,38 @@ class TablesMixin(State):
 
         return by_block
 
-    def _rebuild_code(self, addr: int) -> None:
-        per_block = self._code_entries.get(addr)
+    # --- code table -----------------------------------------------------------------------
+
+    def rebuild_code(self, addr: int) -> None:
+        """Recompute the code-table entry at ``addr`` from its registrations."""
+        per_block = self.code_entries.get(addr)
         own: Callable[[], None] | None = None
         if per_block:
 
             def build(entries: list[ExecCallback]) -> Callable[[], None] | None:
                 live = [e for e in entries if not disabled(e.owner)]
-                return self._compile_exec(live, "insn exec") if live else None
+                return self.compile_exec(live, "insn exec") if live else None
 
             own = self._per_block(per_block, build, exec_signature)
         plain = own
-        if addr in self._breakpoints:
+        if addr in self.breakpoints:
             own = self._with_breakpoints(addr, own)
         if own is None:
-            self._code_own.pop(addr, None)
+            self.code_own.pop(addr, None)
         else:
-            self._code_own[addr] = own
-        pre = self._it_actions.get(addr)
+            self.code_own[addr] = own
+        pre = self.pre_actions.get(addr)
         if pre is None:
             if own is None:
                 self.code_table.pop(addr, None)
-                self._code_fast.pop(addr, None)
+                self.code_fast.pop(addr, None)
             else:
                 self.code_table[addr] = own
                 if own is plain and per_block:
-                    self._code_fast[addr] = self._fast_entry(per_block, own)
+                    self.code_fast[addr] = _fast_entry(per_block, own)
                 else:
                     run = own
-                    self._code_fast[addr] = (lambda vcpu, ud: run(), None, REGS_NONE, None)
+                    self.code_fast[addr] = (lambda vcpu, ud: run(), None, REGS_NONE, None)
             return
         if own is None:
             self.code_table[addr] = pre
@@ -127,135 +135,139 @@ class TablesMixin(State):
 
         self.code_table[addr] = both
 
-    @staticmethod
-    def _fast_entry(per_block: Any, own: Callable[[], None]) -> tuple[Any, Any, int, Any]:
-        """``(fn, userdata, flags, owner)`` for the non-arm code hook: the plugin's own
-        callback when one unconditional callback is all there is at this address (in
-        every block holding it), else the compiled dispatcher (owner ``None``)."""
-        items = list(per_block.values())
-        first = items[0]
-        if (
-            len(first) == 1
-            and first[0].cond is None
-            and not disabled(first[0].owner)
-            and all(exec_signature(v) == exec_signature(first) for v in items[1:])
-        ):
-            e = first[0]
-            return (e.fn, e.userdata, int(e.flags), e.owner)
-        return (lambda vcpu, ud: own(), None, REGS_NONE, None)
+    def _with_breakpoints(self, addr: int, own: Callable[[], None] | None) -> Callable[[], None]:
+        """The code-table entry at ``addr``: its breakpoints (once), then ``own``."""
+        ctx = self.ctx
+        breakpoints = self.breakpoints
 
-    def _run_insn_cbs(self, addr: int) -> None:
+        def run() -> None:
+            entries = breakpoints.pop(addr, None)
+            if entries:
+                self.rebuild_code(addr)  # one-shot: gone before they run
+                self.compile_exec(entries, "breakpoint")()
+            if own is not None and not ctx.exiting:
+                own()
+
+        return run
+
+    def run_insn_cbs(self, addr: int) -> None:
         """Fire the callbacks of an instruction unicorn skipped (Thumb IT)."""
-        fn = self._code_own.get(addr)
+        fn = self.code_own.get(addr)
         if fn is not None:
             fn()
 
-    # --- memory callbacks -----------------------------------------------------------------
+    def put_pre_action(self, addr: int, action: Callable[[], None]) -> None:
+        """Run ``action`` before the callbacks at ``addr`` (every block then goes through
+        the Python block hook, which keeps the actions' state)."""
+        self.pre_actions[addr] = action
+        if self.native is not None:
+            self.native.python_for_all(True)
+        self.rebuild_code(addr)
 
-    def _rebuild_mem(self, addr: int) -> None:
-        if addr not in self._mem_entries:
+    def clear_pre_actions(self) -> None:
+        self.pre_actions.clear()
+        if self.native is not None:
+            self.native.python_for_all(False)
+
+    # --- memory table ---------------------------------------------------------------------
+
+    def rebuild_mem(self, addr: int) -> None:
+        """Recompute the memory-table entry of the instruction at ``addr``."""
+        if addr not in self.mem_entries:
             return
-        per_block = self._mem_entries[addr]
-        fn = self._per_block(per_block, self._compile_mem, mem_signature)
+        per_block = self.mem_entries[addr]
+        fn = self._per_block(per_block, self.compile_mem, mem_signature)
         if fn is None:
             self.mem_table.pop(addr, None)
         else:
             self.mem_table[addr] = fn
-        native = self._native
+        native = self.native
         if native is not None:
             first = mem_signature(next(iter(per_block.values())))
             same = all(mem_signature(v) == first for v in per_block.values())
             native.put_mem(addr, per_block, same, fn, self._compile_mem_cbs)
-            if self._mem_hook is None:
-                self._mem_hook = native.mem_hook()
-        elif self._mem_hook is None:
-            self._mem_hook = self.raw.add(
-                _uc.HOOK_MEM_READ_AFTER | _uc.HOOK_MEM_WRITE, _uc.MEM_CB, self._make_mem_hook()
-            )
+        self.hooks.ensure_mem(lambda: mem_hook(self.ctx, self.mem_table, self.failures))
 
-    def _compile_mem_cbs(self, insn: Instruction) -> Callable[[int, int, int, int], None] | None:
+    def _compile_mem_cbs(self, insn: Instruction) -> MemDispatcher | None:
         """The dispatcher of one instruction's memory callbacks alone (the native hook
         applies its inline ops)."""
-        return self._compile_mem(insn, with_ops=False)
+        return self.compile_mem(insn, with_ops=False)
 
-    def _compile_mem(
-        self, insn: Instruction, *, with_ops: bool = True
-    ) -> Callable[[int, int, int, int], None] | None:
-        """The dispatcher of one instruction's memory callbacks and inline ops."""
-        me = self
-        cbs = [c for c in insn.mem_cbs if not disabled(c.owner)]
-        ops = [
-            (r.rw, r.op, r.entry.score.live, r.entry.slot, r.imm)
-            for r in insn.mem_inline
-            if with_ops and not disabled(r.owner)
-        ]
-        if not cbs and not ops:
-            return None
-        sign = self._decoding.sign_load(insn.mnemonic)
-        big = not self.arch.little_endian
-        write = _uc.MEM_WRITE
+    def compile_mem(self, insn: Instruction, *, with_ops: bool = True) -> MemDispatcher | None:
+        return compile_mem(
+            self.ctx,
+            self.failures,
+            insn,
+            sign=self.decoder.sign_load(insn.mnemonic),
+            big_endian=self.big_endian,
+            write=_uc.MEM_WRITE,
+            with_ops=with_ops,
+        )
 
-        def on_access(access: int, address: int, size: int, value: int) -> None:
-            is_store = access == write
-            rw = MemRW.W if is_store else MemRW.R
-            for want, op, vals, slot, imm in ops:
-                if want & rw:
-                    if op is InlineOp.ADD_U64:
-                        vals[slot] += imm
-                    else:
-                        vals[slot] = imm
-            if cbs:
-                info = MemInfo(size, is_store, value & ((1 << (8 * size)) - 1), sign, big)
-                me._in_mem = True
-                try:
-                    for c in cbs:
-                        if c.rw & rw and not me.exiting:
-                            me.regs = int(c.flags)
-                            try:
-                                c.fn(me.vcpu_index, info, address, c.userdata)
-                            except BaseException as exc:
-                                me._plugin_failed(c.owner, "mem", exc)
-                finally:
-                    me._in_mem = False
+    # --- forgetting -----------------------------------------------------------------------
 
-        return on_access
+    def forget_block(self, vaddr: int, insns: list[Instruction]) -> None:
+        """Drop what the block at ``vaddr`` registered on its instructions."""
+        for insn in insns:
+            per_block = self.code_entries.get(insn.vaddr)
+            if per_block is not None and per_block.pop(vaddr, None) is not None:
+                if not per_block:
+                    del self.code_entries[insn.vaddr]
+                self.rebuild_code(insn.vaddr)
+            mem = self.mem_entries.get(insn.vaddr)
+            if mem is not None and mem.pop(vaddr, None) is not None:
+                if mem:
+                    self.rebuild_mem(insn.vaddr)
+                else:
+                    del self.mem_entries[insn.vaddr]
+                    self.mem_table.pop(insn.vaddr, None)
 
-    # --- removing a plugin ----------------------------------------------------------------
-
-    def _purge(self, plugin: LoadedPlugin) -> None:
-        """Cut ``plugin``'s registrations out of every announced block and address table."""
+    def purge(self, plugin: LoadedPlugin) -> None:
+        """Cut ``plugin``'s registrations and breakpoints out of the tables."""
 
         def keep(items: list[Any]) -> list[Any]:
             return [x for x in items if x.owner is not plugin]
 
-        for plan in self.blocks.values():
-            tb = plan.tb
-            tb.inline[:] = keep(tb.inline)
-            tb.exec_cbs[:] = keep(tb.exec_cbs)
-            for insn in tb.insns:
-                insn.inline[:] = keep(insn.inline)
-                insn.exec_cbs[:] = keep(insn.exec_cbs)
-                insn.mem_cbs[:] = keep(insn.mem_cbs)
-                insn.mem_inline[:] = keep(insn.mem_inline)
-            plan.adds, plan.stores = fold_inline(block_inline(tb))
-            exact_conds(plan)
-            plan.extra = self._compile_exec(tb.exec_cbs, "tb exec") if tb.exec_cbs else None
-            plan.extra_kind = "exec" if tb.exec_cbs else ""
-        for addr in list(self._code_entries):
-            per_block = self._code_entries[addr]
+        for addr in list(self.code_entries):
+            per_block = self.code_entries[addr]
             for bv in list(per_block):
                 per_block[bv] = keep(per_block[bv])
                 if not per_block[bv]:
                     del per_block[bv]
             if not per_block:
-                del self._code_entries[addr]
-            self._rebuild_code(addr)
-        for addr in list(self._mem_entries):
-            self._rebuild_mem(addr)
-        for addr in list(self._breakpoints):
-            self._breakpoints[addr] = keep(self._breakpoints[addr])
-            if not self._breakpoints[addr]:
-                del self._breakpoints[addr]
-            self._rebuild_code(addr)
-        if self._native is not None:
-            self._native.resync()  # the plans changed in place
+                del self.code_entries[addr]
+            self.rebuild_code(addr)
+        for addr in list(self.mem_entries):
+            self.rebuild_mem(addr)
+        for addr in list(self.breakpoints):
+            self.breakpoints[addr] = keep(self.breakpoints[addr])
+            if not self.breakpoints[addr]:
+                del self.breakpoints[addr]
+            self.rebuild_code(addr)
+
+    def clear(self) -> None:
+        """Forget every block's registrations (a flush; breakpoints stay)."""
+        self.code_table.clear()
+        self.code_fast.clear()
+        self.code_entries.clear()
+        self.code_own.clear()
+        self.mem_entries.clear()
+        self.clear_pre_actions()
+        self.mem_table.clear()
+
+
+def _fast_entry(per_block: Any, own: Callable[[], None]) -> FastEntry:
+    """``(fn, userdata, flags, owner)`` for the plain code hook: the plugin's own callback
+    when one unconditional callback is all there is at this address (in every block
+    holding it), else the compiled dispatcher (owner ``None``)."""
+    items = list(per_block.values())
+    first = items[0]
+    if (
+        len(first) == 1
+        and first[0].cond is None
+        and not disabled(first[0].owner)
+        and all(exec_signature(v) == exec_signature(first) for v in items[1:])
+    ):
+        e = first[0]
+        return (e.fn, e.userdata, int(e.flags), e.owner)
+    return (lambda vcpu, ud: own(), None, REGS_NONE, None)

@@ -13,95 +13,120 @@ callbacks fire on this very first execution.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from dataclasses import dataclass
 
-from qpp_core.instrument.codewatch import PAGE_BITS
-from qpp_core.instrument.handles import Instruction, TranslationBlock
+from qpp_core.instrument.cache import BlockCache
+from qpp_core.instrument.codewatch import CodeWatch
+from qpp_core.instrument.context import REGS_NONE, Context
+from qpp_core.instrument.decode import Decoder
+from qpp_core.instrument.events import EventBus
+from qpp_core.instrument.handles import TranslationBlock
+from qpp_core.instrument.hooks import CodeHooks, HookSet
 from qpp_core.instrument.plan import BlockPlan, block_inline, exact_conds, fold_inline
-from qpp_core.instrument.state import REGS_NONE, State
+from qpp_core.instrument.tables import Tables
+from qpp_core.instrument.thumb_it import ThumbIt
+from qpp_core.ports import MachinePort
 
-if TYPE_CHECKING:
-    from qpp_core.instrument.core import Instrumentation
+
+@dataclass
+class TranslationStats:
+    """Counts for tests and the benchmark (they survive an exec)."""
+
+    n_translations: int = 0
+    n_retranslations: int = 0
+    n_flushes: int = 0
 
 
-class TranslateMixin(State):
+class Translator:
     """Announcing blocks, installing their plans, and dropping them all (a flush)."""
 
-    def _is_thumb(self) -> bool:
-        return bool(self._is_arm and self.uc.reg_read(self._cpsr_id) & 0x20)
+    def __init__(
+        self,
+        machine: MachinePort,
+        ctx: Context,
+        events: EventBus,
+        decoder: Decoder,
+        cache: BlockCache,
+        codewatch: CodeWatch,
+        tables: Tables,
+        it: ThumbIt,
+        hooks: HookSet,
+        code_hooks: CodeHooks,
+        stats: TranslationStats,
+    ) -> None:
+        self.machine = machine
+        self.uc = machine.uc
+        self.ctx = ctx
+        self.events = events
+        self.decoder = decoder
+        self.cache = cache
+        self.codewatch = codewatch
+        self.tables = tables
+        self.it = it
+        self.hooks = hooks
+        self.code_hooks = code_hooks
+        self.stats = stats
 
-    def decode(self, tb: TranslationBlock) -> list[Instruction]:
-        """Split a block into instructions (see :meth:`.Decoder.decode`)."""
-        return self._decoding.decode(tb)
-
-    def _translate(self, address: int, size: int) -> BlockPlan | None:
+    def translate(self, address: int, size: int) -> BlockPlan | None:
         """Announce a block and install its plan; ``None`` when it must be retranslated."""
-        if self.exiting:
+        ctx = self.ctx
+        if ctx.exiting:
             return None
-        thumb = self._is_thumb()
+        thumb = ctx.is_thumb()
         data = self.machine.read_memory(address, size)
-        tb = TranslationBlock(cast("Instrumentation", self), address, size, data, thumb)
-        tb.insns = self.decode(tb)
-        self.n_translations += 1
-        self.translating = tb
-        saved, self.regs = self.regs, REGS_NONE
-        flushes = self.n_flushes
+        tb = TranslationBlock(self.machine, address, size, data, thumb)
+        tb.insns = self.decoder.decode(tb)
+        stats = self.stats
+        stats.n_translations += 1
+        ctx.translating = tb
+        flushes = stats.n_flushes
         try:
-            self._dispatch("tb_trans", {"tb": tb}, (tb,))
+            self.events.dispatch("tb_trans", {"tb": tb}, (tb,), regs=REGS_NONE)
         finally:
-            self.regs = saved
             tb.open = False
-            self.translating = None
-        if self.n_flushes != flushes:
+            ctx.translating = None
+        if stats.n_flushes != flushes:
             return None  # plugins changed meanwhile: announce the block again on restart
         plan = self._install(tb)
         if self._needs_retranslation(tb) and not plan.retranslated:
             plan.retranslated = True
-            self.n_retranslations += 1
+            stats.n_retranslations += 1
             self.uc.ctl_remove_cache(address, address + size)
-            if self._hooks_deleted:
-                # unicorn frees deleted hooks only when emu_start returns; until then every
-                # instrumented instruction walks past them: leave and re-enter now
-                self._hooks_deleted = False
-                self.machine.request_restart()
-            else:
-                self.uc.reg_write(self.arch.pc, address | (1 if thumb else 0))
+            self.hooks.leave_for_new_hooks(address | (1 if thumb else 0))
             return None
         return plan
 
     def _install(self, tb: TranslationBlock) -> BlockPlan:
         """Compile what the plugins registered on ``tb`` into a plan and address tables."""
+        tables = self.tables
         plan = BlockPlan(tb)
         plan.adds, plan.stores = fold_inline(block_inline(tb))
         exact_conds(plan)
         if tb.exec_cbs:
-            plan.extra = self._compile_exec(tb.exec_cbs, "tb exec")
+            plan.extra = tables.compile_exec(tb.exec_cbs, "tb exec")
             plan.extra_kind = "exec"
         for insn in tb.insns:
             if insn.exec_cbs:
-                self._code_entries.setdefault(insn.vaddr, {})[tb.vaddr] = insn.exec_cbs
-                self._rebuild_code(insn.vaddr)
+                tables.code_entries.setdefault(insn.vaddr, {})[tb.vaddr] = insn.exec_cbs
+                tables.rebuild_code(insn.vaddr)
             if insn.mem_cbs or insn.mem_inline:
-                self._mem_entries.setdefault(insn.vaddr, {})[tb.vaddr] = insn
-                self._rebuild_mem(insn.vaddr)
+                tables.mem_entries.setdefault(insn.vaddr, {})[tb.vaddr] = insn
+                tables.rebuild_mem(insn.vaddr)
         if tb.thumb:
-            self._install_it_regions(tb)
-        old = self.blocks.get(tb.vaddr)
-        if old is not None:
-            self._unindex(old)
-        self.blocks[tb.vaddr] = plan
-        for page in range(tb.vaddr >> PAGE_BITS, (tb.vaddr + tb.size - 1 >> PAGE_BITS) + 1):
-            self._page_blocks.setdefault(page, set()).add(tb.vaddr)
-        self._watch_code(tb.vaddr, tb.vaddr + tb.size - 1)
+            self.it.install_regions(tb)
+        self.cache.put(plan)
+        self.codewatch.watch_code(tb.vaddr, tb.vaddr + tb.size - 1)
         return plan
 
     def _needs_retranslation(self, tb: TranslationBlock) -> bool:
-        addrs = [i.vaddr for i in tb.insns if i.vaddr in self.code_table]
+        code_table = self.tables.code_table
+        addrs = [i.vaddr for i in tb.insns if i.vaddr in code_table]
         if not addrs:
             return False
-        if all(self._covered(a) for a in addrs):
+        code_hooks = self.code_hooks
+        if all(code_hooks.covered(a) for a in addrs):
             return False
-        self._cover(min(addrs), max(addrs))
+        code_hooks.cover(min(addrs), max(addrs))
         return True
 
     def flush_all(self, reason: str = "") -> None:
@@ -109,30 +134,16 @@ class TranslateMixin(State):
 
         Blocks are announced again when they next run, to the plugins loaded then.
         """
-        self.n_flushes += 1
-        self.blocks.clear()
-        self._page_blocks.clear()
-        self.code_table.clear()
-        self._code_fast.clear()
-        self._code_entries.clear()
-        self._code_own.clear()
-        self._mem_entries.clear()
-        self._it_actions.clear()
-        self._it_pending.clear()
-        self.mem_table.clear()
-        for _, _, handle in self._intervals:
-            self.raw.delete(handle)
-        self._intervals = []
-        if self._mem_hook is not None:
-            self.raw.delete(self._mem_hook)
-            self._mem_hook = None
-        for addr in self._breakpoints:  # they outlive translations
-            self._rebuild_code(addr)
-            self._cover(addr, addr)
-        if self.started and not self.finished:
-            self._flush_unicorn()
-            saved, self.regs = self.regs, REGS_NONE
-            try:
-                self._dispatch("flush", {}, ())
-            finally:
-                self.regs = saved
+        self.stats.n_flushes += 1
+        self.cache.clear()
+        self.tables.clear()
+        self.it.clear()
+        self.code_hooks.clear()
+        self.hooks.drop_mem()
+        for addr in self.tables.breakpoints:  # they outlive translations
+            self.tables.rebuild_code(addr)
+            self.code_hooks.cover(addr, addr)
+        ctx = self.ctx
+        if ctx.started and not ctx.finished:
+            self.hooks.flush_unicorn()
+            self.events.dispatch("flush", {}, (), regs=REGS_NONE)

@@ -271,6 +271,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine.load_bias = bias
     machine.sched_mode = opts.sched
     kernel.machine = machine
+    machine.code_listeners = mem.code_listeners
     if sigtramp:
         install_trampoline(kernel, sigtramp)
     machine.signal_ignored = partial(ignores_host_signal, kernel)

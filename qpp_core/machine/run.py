@@ -154,6 +154,9 @@ class Machine:
         self.vcpu_observer: VcpuObserver | None = None
         #: told when a guest signal handler starts and when it returns (the plugins)
         self.signal_observer: SignalObserver | None = None
+        #: told ``(lo, hi)`` when the memory layer changes code behind the CPU (the
+        #: instrumentation layer forgets its blocks there); the Linux layer's list
+        self.code_listeners: list[Callable[[int, int], None]] = []
 
     # --- public surface -------------------------------------------------------------
 
@@ -284,7 +287,7 @@ class Machine:
         For tools and benchmarks that need the guest at a known point (e.g. ``main``);
         :meth:`run` continues from there.
         """
-        return self._loop(addr & ~1 if self.arch.name == "arm" else addr)
+        return self._loop(addr & ~1 if self.arch.thumb_state is not None else addr)
 
     def _loop(self, until: int) -> GuestExit | None:
         if self._exit is not None:  # ended before it began (a plugin's exit at install)
@@ -376,11 +379,13 @@ class Machine:
 
     # --- internals --------------------------------------------------------------------
 
+    def _thumb(self) -> bool:
+        """Whether the CPU executes Thumb code now (arm; bit 0 of a resumed pc says so)."""
+        thumb_state = self.arch.thumb_state
+        return thumb_state is not None and thumb_state(self.uc)
+
     def _resume_pc(self) -> int:
-        pc = self.pc
-        if self.arch.name == "arm" and self.uc.reg_read(self.arch.registers["cpsr"]) & 0x20:
-            pc |= 1
-        return pc
+        return self.pc | 1 if self._thumb() else self.pc
 
     def _install_traps(self) -> None:
         uc = self.uc
@@ -425,9 +430,7 @@ class Machine:
 
     def _write_pc(self, pc: int) -> None:
         """Set the pc, keeping arm's Thumb state (bit 0 of a written pc sets it)."""
-        if self.arch.name == "arm" and self.uc.reg_read(self.arch.registers["cpsr"]) & 0x20:
-            pc |= 1
-        self.uc.reg_write(self.arch.pc, pc)
+        self.uc.reg_write(self.arch.pc, pc | 1 if self._thumb() else pc)
 
     def _syscall(self) -> None:
         """Emulate the trapped syscall, unless a host signal has ended the guest."""

@@ -44,6 +44,10 @@ class SnippetMachine:
         self.thumb = thumb
         self.end = BASE + len(code)
         self.syscall_observer: Any = None
+        self.vcpu_observer: Any = None
+        self.signal_observer: Any = None
+        self.code_listeners: list[Callable[[int, int], None]] = []
+        self.entry = BASE
         self.restarts = 0
         self._restart = False
         self._stop_reason: BaseException | None = None
@@ -92,6 +96,19 @@ def new_session(machine: Any, *, on_plugin_error: str = "stop") -> Session:
     session.machine = machine
     session.instrumentation = Instrumentation(session, machine, on_plugin_error=on_plugin_error)
     return session
+
+
+def instrumentation(session: Session) -> Instrumentation:
+    """The session's instrumentation, as the engine whose internals the tests look at
+    (the session itself holds it through a port)."""
+    instr = session.instrumentation
+    assert isinstance(instr, Instrumentation)
+    return instr
+
+
+def machine_of(session: Session) -> Any:
+    """The session's machine as the test made it (a snippet or a loaded guest)."""
+    return session.machine
 
 
 def add_plugin(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from instrument.harness import add_plugin, new_session
+from instrument.harness import add_plugin, instrumentation, new_session
 
 from qpp_core.errors import ExitStatus
 from qpp_core.guests import guest_path
@@ -125,7 +125,7 @@ def _count_on(arch: str, trans: Any) -> Any:
     session = new_session(m)
     with session.activate():
         add_plugin(session, "t", qemu_plugin_vcpu_tb_trans=trans)
-        instr = session.instrumentation
+        instr = instrumentation(session)
         instr.start()
         m.run()
         instr.finish()
@@ -146,7 +146,7 @@ def test_inline_only_blocks_never_enter_python() -> None:
 
     instr = _count_on("x86_64", trans)
     assert instr.backend == "native"
-    native, python, _ = instr._native.counts
+    native, python, _ = instr.native.counts
     assert native + python == api.qemu_plugin_u64_get(entry, 0)
     assert python <= instr.n_translations + instr.n_retranslations + 10
     assert native > 20 * python

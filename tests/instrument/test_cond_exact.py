@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from instrument.harness import BASE, SnippetMachine, add_plugin, new_session
+from instrument.harness import BASE, SnippetMachine, add_plugin, instrumentation, new_session
 
 from qpp_core.instrument import api
 from qpp_core.instrument.handles import Scoreboard, TranslationBlock
@@ -50,7 +50,7 @@ def _run(*plugins: tuple[str, Any]) -> None:
     with session.activate():
         for name, trans in plugins:
             add_plugin(session, name, qemu_plugin_vcpu_tb_trans=trans)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
 
 

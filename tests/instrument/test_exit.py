@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-from instrument.harness import add_plugin, new_session
+from instrument.harness import add_plugin, instrumentation, machine_of, new_session
 
 from qpp_core.guests import MEMLOOP_INSNS, guest_path
 from qpp_core.instrument import api
@@ -21,9 +21,9 @@ def _session(program: str, arch: str = "x86_64") -> Any:
 
 
 def _run(session: Any) -> Any:
-    session.instrumentation.start()
-    result = session.machine.run()
-    session.instrumentation.finish()
+    instrumentation(session).start()
+    result = machine_of(session).run()
+    instrumentation(session).finish()
     return result
 
 
@@ -57,7 +57,7 @@ def test_guest_program_queries(arch: str) -> None:
         assert api.qemu_plugin_path_to_binary() == os.path.realpath(guest_path("memloop", arch))
         start, end = api.qemu_plugin_start_code(), api.qemu_plugin_end_code()
         assert start <= api.qemu_plugin_entry_code() < end
-        assert api.qemu_plugin_entry_code() == session.machine.entry
+        assert api.qemu_plugin_entry_code() == machine_of(session).entry
         assert api.qemu_plugin_guest_bits() == (64 if arch == "x86_64" else 32)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from instrument.harness import add_plugin, log_text, new_session
+from instrument.harness import add_plugin, instrumentation, log_text, machine_of, new_session
 
 from qpp_core.errors import PluginRuntimeError, QppUsageError
 from qpp_core.guests import (
@@ -29,9 +29,9 @@ def _machine(program: str, arch: str = "x86_64") -> Any:
 
 
 def _run(session: Session) -> Any:
-    session.instrumentation.start()
-    result = session.machine.run()
-    session.instrumentation.finish()
+    instrumentation(session).start()
+    result = machine_of(session).run()
+    instrumentation(session).finish()
     return result
 
 
@@ -87,8 +87,8 @@ def test_a_plugin_that_registers_nothing_adds_no_hook() -> None:
     session = new_session(machine)
     with session.activate():
         add_plugin(session, "idle", install=lambda id: None)
-        session.instrumentation.start()
-        assert session.instrumentation.raw.count == 0
+        instrumentation(session).start()
+        assert instrumentation(session).raw.count == 0
         assert machine.syscall_observer is None
         assert _run(session).status == 0
 
@@ -99,7 +99,7 @@ def test_several_plugins_share_one_hook_per_event() -> None:
     with session.activate():
         counters = [Counter(session, f"c{i}", mem=True) for i in range(3)]
         _run(session)
-        instr = session.instrumentation
+        instr = instrumentation(session)
         # one block hook, one memory hook, code hooks only over the coalesced ranges, and
         # no store watch: the code is in a read-only mapping (a store hook anywhere would
         # send every guest access through unicorn's slow memory path)
@@ -125,7 +125,7 @@ def test_an_insn_callback_at_one_address_instruments_only_that_address() -> None
     with session.activate():
         add_plugin(session, "one", qemu_plugin_vcpu_tb_trans=trans)
         _run(session)
-        assert session.instrumentation.code_hook_ranges == [(target[0], target[0])]
+        assert instrumentation(session).code_hook_ranges == [(target[0], target[0])]
     assert len(hits) == 999  # the first iteration runs inside the entry block
 
 
@@ -200,7 +200,7 @@ def test_late_translation_callback_sees_code_translated_before() -> None:
         late = add_plugin(session, "late")
         api.qemu_plugin_register_vcpu_syscall_cb(late.id, on_syscall)
         _run(session)
-    assert session.instrumentation.n_flushes >= 1
+    assert instrumentation(session).n_flushes >= 1
     assert 0 < api.qemu_plugin_u64_sum(late_inline) < api.qemu_plugin_u64_sum(early.inline)
     assert early.callbacks == api.qemu_plugin_u64_sum(early.inline)
 
@@ -238,7 +238,7 @@ def test_uninstall_removes_every_hook_and_reset_drops_instrumentation() -> None:
         p = add_plugin(session, "sys")
         api.qemu_plugin_register_vcpu_syscall_cb(p.id, lambda *a: None)
         _run(session)
-        instr = session.instrumentation
+        instr = instrumentation(session)
         assert instr.raw.count > 0 and machine.syscall_observer is not None
         session.uninstall(p)
         assert machine.syscall_observer is None
@@ -269,7 +269,7 @@ def test_mipsel_glibc_runs_with_memory_hooks(capfd: pytest.CaptureFixture[str]) 
         add_plugin(session, "mem", qemu_plugin_vcpu_tb_trans=trans)
         assert _run(session).status == 0
     assert capfd.readouterr().out == COMPUTE_OUTPUT[1]
-    assert session.instrumentation.n_mips_replays > 0
+    assert instrumentation(session).n_mips_replays > 0
     assert api.qemu_plugin_u64_sum(accesses) > 0
 
 

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from instrument.harness import BASE, SnippetMachine, add_plugin, new_session
+from instrument.harness import BASE, SnippetMachine, add_plugin, instrumentation, new_session
 
 from qpp_core.instrument import api
-from qpp_core.instrument.core import fold_inline
 from qpp_core.instrument.handles import (
     InlineOp,
     InlineRecord,
@@ -18,6 +17,7 @@ from qpp_core.instrument.handles import (
     Scoreboard,
     TranslationBlock,
 )
+from qpp_core.instrument.plan import fold_inline
 
 # x86-64, at BASE:
 #   0x10000 mov rcx, 3            0x10015 rep movsb (runs 4 times: rcx 3, 2, 1, 0)
@@ -68,7 +68,7 @@ def test_translation_precedes_execution_and_callbacks_fire_the_first_time() -> N
     entry = api.qemu_plugin_scoreboard_u64(Scoreboard(8))
     with session.activate():
         _counting_plugin(session, "p", log, inline=entry)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     assert log[0] == ("trans", BASE)
     executed = [x for x in log if isinstance(x, int)]
@@ -82,7 +82,7 @@ def test_memory_callbacks_see_each_access_with_size_sign_and_value() -> None:
     mem: list[Any] = []
     with session.activate():
         _counting_plugin(session, "p", [], mem=mem)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     rep = [(vaddr, info.is_store) for pc, vaddr, info in mem if pc == 0x10015]
     assert len(rep) == 6 and sum(store for _, store in rep) == 3
@@ -101,7 +101,7 @@ def test_thumb_it_block_skipped_instructions_get_their_callbacks() -> None:
     entry = api.qemu_plugin_scoreboard_u64(Scoreboard(8))
     with session.activate():
         _counting_plugin(session, "p", log, inline=entry)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     executed = [x for x in log if isinstance(x, int)]
     assert executed == THUMB_ADDRS  # as QEMU: the three skipped ones are counted, in order
@@ -146,7 +146,7 @@ def test_conditional_and_tb_callbacks() -> None:
 
     with session.activate():
         add_plugin(session, "p", qemu_plugin_vcpu_tb_trans=trans)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     # blocks: [0x10000..rep], rep, rep, rep (rcx=0), [movsx..nop]: 5 executions
     assert api.qemu_plugin_u64_sum(entry) == 5
@@ -159,7 +159,7 @@ def test_register_access_needs_the_flag(flags: int, ok: bool) -> None:
     machine = SnippetMachine("x86_64", X86_REP, data=X86_DATA)
     session = new_session(machine)
     seen: list[int] = []
-    regs = {r.name: r for r in session.instrumentation.registers()}
+    regs = {r.name: r for r in instrumentation(session).registers()}
 
     def on_nop(vcpu: int, ud: Any) -> None:
         seen.append(api.qemu_plugin_read_register_int(regs["rcx"]))
@@ -174,7 +174,7 @@ def test_register_access_needs_the_flag(flags: int, ok: bool) -> None:
 
     with session.activate():
         add_plugin(session, "p", qemu_plugin_vcpu_tb_trans=trans)
-        session.instrumentation.start()
+        instrumentation(session).start()
         if ok:
             machine.run()
             assert seen == [0]
@@ -191,7 +191,7 @@ def test_handle_queries() -> None:
     blocks: list[TranslationBlock] = []
     with session.activate():
         add_plugin(session, "p", qemu_plugin_vcpu_tb_trans=lambda tb: blocks.append(tb))
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     tb = blocks[0]
     assert api.qemu_plugin_tb_vaddr(tb) == BASE and api.qemu_plugin_tb_n_insns(tb) == 4
@@ -235,7 +235,7 @@ def test_mips_delay_slot_store_with_memory_hooks_runs_the_guest_exactly(mem_cb: 
     entry = api.qemu_plugin_scoreboard_u64(Scoreboard(8))
     with session.activate():
         _counting_plugin(session, "p", log, inline=entry, mem=mem if mem_cb else None)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     assert machine.uc.reg_read(machine.arch.registers["t1"]) == 10  # not 19
     executed = [x for x in log if isinstance(x, int)]
@@ -251,7 +251,7 @@ def test_mips_delay_slot_store_with_memory_hooks_runs_the_guest_exactly(mem_cb: 
         assert [(vaddr, info.value) for _, vaddr, info in mem] == [
             (BASE + 0x8000, i) for i in range(1, 11)
         ]
-        assert session.instrumentation.n_mips_replays == 10
+        assert instrumentation(session).n_mips_replays == 10
 
 
 # x86-64 self-modifying loop: 0x10000 mov ecx, 3
@@ -275,13 +275,13 @@ def test_self_modifying_code_is_retranslated_and_announced_again() -> None:
     with session.activate():
         _counting_plugin(session, "p", log, inline=entry)
         add_plugin(session, "w", qemu_plugin_vcpu_tb_trans=watch)
-        session.instrumentation.start()
+        instrumentation(session).start()
         machine.run()
     ebx = machine.uc.reg_read(machine.arch.registers["rbx"])
     assert ebx == 1 + 3 + 2  # the guest ran the code as rewritten
     # the loop block was announced again after each rewrite, with the new immediate
     assert [d for _, d in seen] == ["mov eax, 1", "mov eax, 3", "mov eax, 2"]
-    assert session.instrumentation.n_code_writes == 3
+    assert instrumentation(session).n_code_writes == 3
     # exact retired-instruction count: mov ecx + 3 * 5 + nop (the store into the running
     # block is restarted by unicorn: its inline count and the rest of the block's are
     # taken back)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from instrument.harness import add_plugin, new_session
+from instrument.harness import add_plugin, instrumentation, new_session
 
 from qpp_core.linux import load_guest
 from qpp_core.linux.options import GuestOptions
@@ -32,9 +32,9 @@ def test_plugins_see_handlers_start_and_return(
         ),
         qpp_signal_returned=lambda vcpu_index, pc: events.append(("out", 0, 0, pc)),
     )
-    session.instrumentation.start()
+    instrumentation(session).start()
     result = machine.run()
-    session.instrumentation.finish()
+    instrumentation(session).finish()
     out, _ = capfd.readouterr()
     assert result.status == 0, out
     delivered = [e for e in events if e[0] == "in"]

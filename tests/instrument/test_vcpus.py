@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from instrument.harness import add_plugin, new_session
+from instrument.harness import add_plugin, instrumentation, new_session
 
 from qpp_core.instrument import api, vcpus
 from qpp_core.instrument.handles import TranslationBlock
@@ -46,9 +46,9 @@ def test_threads_are_vcpus(arch: str, capfd: pytest.CaptureFixture[str]) -> None
         qemu_plugin_vcpu_exit=lambda vcpu_index: events.append(("exit", vcpu_index)),
         qemu_plugin_vcpu_syscall=syscall,
     )
-    session.instrumentation.start()
+    instrumentation(session).start()
     result = machine.run()
-    session.instrumentation.finish()
+    instrumentation(session).finish()
     out, _ = capfd.readouterr()
     assert result.status == 0
     assert out.startswith("threads 4 checksum")

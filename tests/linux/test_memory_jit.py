@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from instrument.harness import add_plugin, new_session
+from instrument.harness import add_plugin, instrumentation, new_session
 from linux.guestrun import run_guest
 from linux.memguests import ARCHES, binary, expected
 
@@ -41,9 +41,9 @@ def test_plugins_see_each_new_block(arch: str, capfd: pytest.CaptureFixture[str]
 
     with session.activate():
         add_plugin(session, "jitwatch", qemu_plugin_vcpu_tb_trans=trans)
-        session.instrumentation.start()
+        instrumentation(session).start()
         result = machine.run()
-        session.instrumentation.finish()
+        instrumentation(session).finish()
     out, _ = capfd.readouterr()
     assert (out, result.status) == expected("mem_jit", arch)
     assert stale == []

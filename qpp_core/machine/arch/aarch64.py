@@ -114,6 +114,7 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone().CS_MODE_ARM,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    sign_extending_load=lambda m: m.startswith(("ldrs", "ldurs", "ldtrs", "ldapurs")),
     trap_siginfo=_TRAP_SIGINFO,
     default_cpu=A.UC_CPU_ARM64_MAX,
     cpu_models={

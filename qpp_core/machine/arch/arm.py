@@ -47,6 +47,18 @@ _TRAP_SIGINFO = {
 }
 
 
+def is_thumb(uc: Uc) -> bool:
+    """Whether the CPU executes Thumb code now (CPSR.T)."""
+    return bool(uc.reg_read(A.UC_ARM_REG_CPSR) & (1 << 5))
+
+
+def _undecodable_size(rest: bytes, thumb: bool) -> int:
+    if not thumb:
+        return min(4, len(rest))
+    half = int.from_bytes(rest[:2], "little")
+    return 4 if (half >> 11) in (0x1D, 0x1E, 0x1F) else 2
+
+
 def _exception_signal(intno: int) -> int:
     return int(_SIGNALS.get(intno, signal.SIGILL))
 
@@ -73,6 +85,10 @@ ARCH = Arch(
     count_insns_fn=_count,
     exception_signal=_exception_signal,
     trap_siginfo=_TRAP_SIGINFO,
+    sign_extending_load=lambda m: m.startswith(("ldrsb", "ldrsh")),
+    undecodable_size=_undecodable_size,
+    syscall_insn_size=lambda thumb: 2 if thumb else 4,
+    thumb_state=is_thumb,
     default_cpu=A.UC_CPU_ARM_MAX,
     cpu_models=cpu_models_from(A, "UC_CPU_ARM_"),
     hwcap=0x1FB0D7,
@@ -95,7 +111,3 @@ def setup_cpu(uc: Uc, cpu_model: int) -> None:
     """Enable VFP/NEON: FPEXC.EN and full access to coprocessors 10 and 11 in CPACR."""
     uc.reg_write(A.UC_ARM_REG_C1_C0_2, uc.reg_read(A.UC_ARM_REG_C1_C0_2) | (0xF << 20))
     uc.reg_write(A.UC_ARM_REG_FPEXC, 0x40000000)
-
-
-def is_thumb(uc: Uc) -> bool:
-    return bool(uc.reg_read(A.UC_ARM_REG_CPSR) & (1 << 5))

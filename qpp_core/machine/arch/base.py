@@ -74,6 +74,18 @@ class TrapSiginfo:
     signal: int | None = None  #: the signal, where not ``Arch.exception_signal``'s
 
 
+def _never(mnemonic: str) -> bool:
+    return False
+
+
+def _word_or_rest(rest: bytes, thumb: bool) -> int:
+    return min(4, len(rest))
+
+
+def _four(thumb: bool) -> int:
+    return 4
+
+
 #: :attr:`Arch.trap_siginfo`'s key for an instruction unicorn cannot decode (an error, not
 #: an exception number)
 INVALID_INSN = -1
@@ -133,6 +145,19 @@ class Arch:
     trap_siginfo: Mapping[int, TrapSiginfo] = field(default_factory=dict)
     #: where the pc is, in an exception's hook, from the instruction that raised it
     trap_pc_offset: int = 0
+    #: instruction facts capstone does not give (the instrumentation layer's decoder):
+    #: whether a load mnemonic sign-extends what it loads (``MemInfo.sign_extended``) ...
+    sign_extending_load: Callable[[str], bool] = _never
+    #: ... the size of an instruction capstone cannot decode, from its bytes (and Thumb) ...
+    undecodable_size: Callable[[bytes, bool], int] = _word_or_rest
+    #: ... and the size of the system-call instruction (the argument says "Thumb")
+    syscall_insn_size: Callable[[bool], int] = _four
+    #: arm: whether the CPU executes Thumb code now (bit 0 of a code address says so
+    #: too); ``None``: one instruction set
+    thumb_state: Callable[[Uc], bool] | None = None
+    #: mips: whether a block ending in this mnemonic leaves its delay slot to the next
+    #: block (a branch at the end of a page); ``None``: no delay slots
+    delay_slot_branch: Callable[[str], bool] | None = None
 
     @property
     def cs_arch(self) -> int:

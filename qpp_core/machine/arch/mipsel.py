@@ -148,6 +148,8 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone().CS_MODE_MIPS32 | capstone().CS_MODE_LITTLE_ENDIAN,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    sign_extending_load=lambda m: m in ("lb", "lh"),
+    delay_slot_branch=lambda m: m.startswith(("b", "j")) and m != "break",
     trap_siginfo=_TRAP_SIGINFO,
     default_cpu=M.UC_CPU_MIPS32_24KF,
     cpu_models={**cpu_models_from(M, "UC_CPU_MIPS32_"), "max": M.UC_CPU_MIPS32_24KF},

@@ -80,6 +80,8 @@ ARCH = Arch(
     cs_mode_for=lambda thumb: capstone().CS_MODE_RISCV64 | capstone().CS_MODE_RISCVC,
     count_insns_fn=_count,
     exception_signal=_exception_signal,
+    sign_extending_load=lambda m: m in ("lb", "lh", "lw", "c.lw", "c.lwsp"),
+    undecodable_size=lambda rest, thumb: 4 if rest[0] & 3 == 3 else 2,
     trap_siginfo=_TRAP_SIGINFO,
     trap_pc_offset=4,  # unicorn has moved the pc past the instruction (ecall too)
     default_cpu=R.UC_CPU_RISCV64_ANY,
