@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .hostsig import HostSignalInterrupt
+from .hostsig import GuestCallInterrupted, HostSignalInterrupt
 from .slicer import Slicer
 
 if TYPE_CHECKING:
@@ -116,6 +116,10 @@ class Threads:
         self.slice_over = False
         #: the Linux layer finishes a woken thread's system call (it is current then)
         self.complete: Callable[[GuestThread], None] | None = None
+        #: the Linux layer swaps per-thread state (the signal mask) at a switch
+        self.on_switch: Callable[[GuestThread, GuestThread], None] | None = None
+        #: the Linux layer ends the waits of blocked threads that have a signal to take
+        self.signal_check: Callable[[], None] | None = None
         self._ticker: threading.Thread | None = None
         self._ticking = False
         self._slicer: Slicer | None = None
@@ -263,11 +267,14 @@ class Threads:
             self.switch_due = True
             self.m.uc.emu_stop()
 
-    def wake(self, t: GuestThread, result: int) -> None:
-        """End ``t``'s wait: its system call returns ``result`` (or runs again)."""
+    def wake(self, t: GuestThread, result: int, retry: bool | None = None) -> None:
+        """End ``t``'s wait: its system call returns ``result`` (or runs again, as the
+        wait said unless ``retry`` says otherwise: a signal ends a wait for good)."""
         wait = t.wait
         if wait is None:
             return
+        if retry is not None:
+            t.retry = retry
         if wait.key is not None:
             queue = self.futexes.get(wait.key)
             if queue is not None and t in queue:
@@ -303,6 +310,8 @@ class Threads:
         returned by itself (the deterministic mode's slice is over)."""
         if self._slicer is not None:
             self._slicer.disarm()
+        if self.signal_check is not None:
+            self.signal_check()
         due = self.switch_due or self.slice_over or self._install_pending
         self._install_pending = False
         pc = self.m.pc
@@ -329,6 +338,8 @@ class Threads:
                     uc.context_update(cur.ctx)
             uc.context_restore(nxt.ctx)
             self.current = nxt
+            if self.on_switch is not None:
+                self.on_switch(cur, nxt)
             observer = self.m.vcpu_observer
             if observer is not None:
                 observer.switch_vcpu(nxt.vcpu)
@@ -342,7 +353,10 @@ class Threads:
         return True
 
     def _poll_blocked(self, timeout: float = 0.0) -> None:
-        """Wake the blocked threads whose fd is ready, deadline passed or poll says so."""
+        """Wake the blocked threads that have a signal to take, whose fd is ready,
+        deadline passed or poll says so."""
+        if self.signal_check is not None:
+            self.signal_check()
         if not self.blocked:
             return
         reads = [t.wait.read_fd for t in self.blocked if t.wait and t.wait.read_fd is not None]
@@ -377,11 +391,10 @@ class Threads:
         if not deadlines and not polls and not fds:
             self.m.deadlock(self.deadlock_message())
             return False
-        timeout = 3600.0
+        # a host signal for a guest handler may come meanwhile: look again now and then
+        timeout = POLL_SECONDS
         if deadlines:
-            timeout = max(0.0, min(deadlines) - time.monotonic())
-        if polls:
-            timeout = min(timeout, POLL_SECONDS)
+            timeout = min(timeout, max(0.0, min(deadlines) - time.monotonic()))
         self.m.in_syscall = True  # a host signal may abandon the wait
         try:
             if fds:
@@ -389,6 +402,8 @@ class Threads:
             else:
                 time.sleep(timeout)
                 self._poll_blocked()
+        except GuestCallInterrupted:
+            pass  # a signal came for a guest handler: the next look wakes its thread
         except HostSignalInterrupt:
             return False
         finally:
