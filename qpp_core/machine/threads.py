@@ -204,6 +204,16 @@ class Threads:
                 if slicer is not None:
                     slicer.arm()
 
+    def nudge(self) -> None:
+        """From another host thread: have the engine stop at the next block boundary
+        (something for a thread came: a timer's signal), as the time slice does."""
+        self.slice_over = True
+        slicer = self._slicer
+        if slicer is not None:
+            slicer.arm()
+        elif self.mode == "timeslice" and not self._slicer_failed:
+            self.m.uc.emu_stop()  # no thread needs slices: the one running takes it
+
     def stop_ticker(self) -> None:
         self._ticking = False
 

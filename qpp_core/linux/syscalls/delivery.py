@@ -110,6 +110,7 @@ def pending_mask(k: LinuxKernel) -> int:
 def take_pending(k: LinuxKernel, wanted: int) -> tuple[int, bytes] | None:
     """rt_sigtimedwait: remove the lowest pending signal of the ``wanted`` mask (the
     calling thread's own first, then the process's); with its siginfo."""
+    thread_signals.drain_directed(k)
     for pending in (thread_signals.of(k).pending, _state(k).pending):
         sig = next((s for s in sorted(pending) if wanted >> (s - 1) & 1), None)
         if sig is not None:
@@ -152,6 +153,7 @@ def _deliverable(k: LinuxKernel) -> int | None:
 
 
 def _any_pending(k: LinuxKernel) -> bool:
+    thread_signals.drain_directed(k)
     st = _STATES.get(k)
     return bool(
         CHILD_SIGNALS.pending or (st is not None and st.pending) or thread_signals.of(k).pending
@@ -262,9 +264,6 @@ def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal (a timer's, or sent to qpp) for which the guest has a handler: post it
     (True); the handler runs at the next block boundary or system call end."""
     sig = target_signal_number(k.arch_name, host_sig)
-    directed = thread_signals.take_directed(k, sig)
-    if directed is not None:  # a timer's signal for one thread
-        return directed
     if sigstate.disposition(k, sig) <= sigstate.SIG_IGN and not blocked(k, sig):
         return False
     post(k, sig)

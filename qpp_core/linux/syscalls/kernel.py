@@ -52,7 +52,7 @@ from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
 from .futex import BLOCKED, MustWait
-from .thread_signals import ERESTARTSYS, RESTART, syscall_insn_size
+from .thread_signals import ERESTARTSYS, RESTART, rewind_to_syscall
 from .threads import wait_for
 
 if TYPE_CHECKING:
@@ -216,8 +216,7 @@ class LinuxKernel:
         ret = thread.result
         deadline = thread.extra.pop("deadline", None)
         if ret == RESTART:  # a signal's handler runs first, then the call again
-            pc = self.m.uc.reg_read(self.m.arch.pc)
-            self.m.uc.reg_write(self.m.arch.pc, pc - syscall_insn_size(self))
+            rewind_to_syscall(self)
             if self.strace is not None:
                 self.strace.leave(name, ERESTARTSYS)
             observer = self.m.syscall_observer

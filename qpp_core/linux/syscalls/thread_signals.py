@@ -50,10 +50,10 @@ class ThreadSignals:
 
 
 _FIRST: WeakKeyDictionary[LinuxKernel, ThreadSignals] = WeakKeyDictionary()
-#: timers' signals aimed at a thread, posted by the host signal they send (see
-#: :func:`take_directed`): kernel -> list of (tid, signal, siginfo)
+#: timers' signals aimed at a thread, from their host threads, waiting to be posted
+#: (:func:`drain_directed`): kernel -> list of (tid, signal, siginfo)
 _DIRECTED: WeakKeyDictionary[LinuxKernel, list[tuple[int, int, bytes]]] = WeakKeyDictionary()
-_DIRECTED_LOCK = threading.RLock()  # reentrant: a handler may interrupt a handler
+_DIRECTED_LOCK = threading.Lock()
 
 
 def of(k: LinuxKernel, t: GuestThread | None = None) -> ThreadSignals:
@@ -115,11 +115,17 @@ def switch(k: LinuxKernel, cur: GuestThread, nxt: GuestThread) -> None:
     sst.mask, sst.altstack = after.mask, after.altstack
 
 
-def send_to_thread(k: LinuxKernel, t: GuestThread, sig: int, info: bytes) -> None:
-    """A signal aimed at thread ``t`` (tgkill, a SIGEV_THREAD_ID timer's): pending for
-    it, or ignored, or the process dies of it (default action), as Linux decides."""
+def send_to_thread(k: LinuxKernel, t: GuestThread | None, sig: int, info: bytes) -> None:
+    """A signal aimed at thread ``t`` (None: the only one; tgkill, a SIGEV_THREAD_ID
+    timer's): pending for it, or ignored, or the process dies of it (default action), as
+    Linux decides."""
     action = sigstate.disposition(k, sig)
-    if action <= sigstate.SIG_IGN and not blocks(k, t, sig):
+    masked = (
+        blocks(k, t, sig)
+        if t is not None
+        else bool(int.from_bytes(sigstate.state(k).mask or b"\0", "little") >> (sig - 1) & 1)
+    )
+    if action <= sigstate.SIG_IGN and not masked:
         if not _ignored(k, sig):
             k.m.kill(sigstate.host_signal(k, sig))
         return
@@ -128,40 +134,33 @@ def send_to_thread(k: LinuxKernel, t: GuestThread, sig: int, info: bytes) -> Non
 
 
 def queue_directed(k: LinuxKernel, tid: int, sig: int, info: bytes) -> None:
-    """A timer's host thread: ``sig`` is for thread ``tid``; the host signal it sends
-    next posts it (:func:`take_directed`, in the main thread)."""
+    """A timer's host thread: ``sig`` is for thread ``tid``. The main thread posts it at
+    its next safe point (:func:`drain_directed`); no host signal is sent (C libraries use
+    real-time signals the host's own C library reserves), the engine is asked to stop at
+    the next block boundary instead."""
     with _DIRECTED_LOCK:
         _DIRECTED.setdefault(k, []).append((tid, sig, info))
-
-
-def take_directed(k: LinuxKernel, sig: int) -> bool | None:
-    """The host signal for ``sig`` came: post the timers' signals queued for threads
-    (True: handled; False: the process dies of it; None: none was queued)."""
-    queued = _DIRECTED.get(k)
-    if not queued:  # the common case, without a lock: this runs in a signal handler
-        return None
-    with _DIRECTED_LOCK:
-        mine = [q for q in queued if q[1] == sig]
-        if not mine:
-            return None
-        queued[:] = [q for q in queued if q[1] != sig]
     threads = k.m.threads
-    action = sigstate.disposition(k, sig)
-    for tid, _sig, info in mine:
-        t = threads.find(tid) if threads is not None else None
-        if t is None and threads is not None:
-            continue  # the thread has ended: Linux drops the signal
-        if t is None:
-            if action > sigstate.SIG_IGN or every_thread_blocks(k, sig):
-                _first(k).pending.setdefault(sig, info)
-            elif not _ignored(k, sig):
-                return False
+    if threads is not None:
+        threads.nudge()
+    else:
+        k.m.uc.emu_stop()
+
+
+def drain_directed(k: LinuxKernel) -> None:
+    """Post the timers' signals queued for threads (main thread, never in a handler)."""
+    if not _DIRECTED.get(k):
+        return
+    with _DIRECTED_LOCK:
+        queued = _DIRECTED.pop(k, [])
+    threads = k.m.threads
+    for tid, sig, info in queued:
+        if threads is None:
+            send_to_thread(k, None, sig, info)
             continue
-        if action > sigstate.SIG_IGN or blocks(k, t, sig):
-            of(k, t).pending.setdefault(sig, info)
-        elif not _ignored(k, sig):
-            return False
-    return True
+        t = threads.find(tid)
+        if t is not None:  # else the thread has ended: Linux drops the signal
+            send_to_thread(k, t, sig, info)
 
 
 def _ignored(k: LinuxKernel, sig: int) -> bool:
@@ -176,6 +175,7 @@ def wake_for_signals(k: LinuxKernel) -> None:
     process-directed one no running or ready thread takes), as Linux wakes it."""
     from .delivery import shared_pending
 
+    drain_directed(k)
     threads = k.m.threads
     if threads is None or not threads.blocked:
         return
@@ -211,20 +211,26 @@ def _interrupt(k: LinuxKernel, t: GuestThread, sig: int) -> None:
         k.m.kill(sigstate.host_signal(k, sig))  # a fatal signal ends every thread
         return
     name = t.pending[1] if t.pending is not None else None
+    if name == "futex_time64":
+        name = "futex"
     _handler, flags, _restorer, _mask = action_of(k, sig)
     restart = (
         name in RESTARTABLE_CALLS
         and bool(flags & SA_RESTART)
-        and not (name == "futex" and t.wait.deadline is not None)
+        and not (name == "futex" and t.wait.deadline is not None)  # ERESTART_RESTARTBLOCK
     )
     threads.wake(t, RESTART if restart else -errno.EINTR, retry=False)
 
 
-def syscall_insn_size(k: LinuxKernel) -> int:
-    """The length of the system call instruction the running thread stopped after."""
-    name = k.arch_name
-    if name == "x86_64":
-        return 2
-    if name == "arm" and k.m.uc.reg_read(k.m.arch.registers["cpsr"]) & 0x20:
-        return 2  # Thumb's svc
-    return 4
+def rewind_to_syscall(k: LinuxKernel) -> None:
+    """Set the running thread's pc back on the system call instruction it stopped after
+    (a call that starts again); arm keeps its Thumb state (bit 0 of a written pc)."""
+    uc = k.m.uc
+    pc = uc.reg_read(k.m.arch.pc)
+    if k.arch_name == "x86_64":
+        pc -= 2
+    elif k.arch_name == "arm" and uc.reg_read(k.m.arch.registers["cpsr"]) & 0x20:
+        pc = (pc - 2) | 1  # Thumb's svc
+    else:
+        pc -= 4
+    uc.reg_write(k.m.arch.pc, pc)
