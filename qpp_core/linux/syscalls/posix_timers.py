@@ -107,9 +107,10 @@ def _fire(k: LinuxKernel, tid: int, t: _Timer, overrun: int) -> None:
     the engine or a blocking call); the siginfo is posted first, so that it is the one
     the handler or ``sigwaitinfo`` sees."""
     sig = t.signo
-    if t.target_tid:
+    if t.target_tid:  # no host signal: C libraries aim their own (SIGRTMIN) this way
         thread_signals.queue_directed(k, t.target_tid, sig, _siginfo(k, tid, t, overrun))
-    elif sigstate.disposition(k, sig) > sigstate.SIG_IGN or delivery.blocked(k, sig):
+        return
+    if sigstate.disposition(k, sig) > sigstate.SIG_IGN or delivery.blocked(k, sig):
         delivery.post(k, sig, _siginfo(k, tid, t, overrun))
     main = threading.main_thread().ident
     if main is not None:
