@@ -375,7 +375,7 @@ class Threads:
         ready_w: list[int] = []
         if reads or writes or timeout > 0:
             try:
-                ready_r, ready_w, _ = select.select(reads, writes, [], timeout)
+                ready_r, ready_w = self._select(reads, writes, timeout)
             except OSError:  # a closed fd: let every fd waiter retry (it gets EBADF)
                 ready_r, ready_w = reads, writes
         now = time.monotonic()
@@ -392,6 +392,25 @@ class Threads:
             elif w.deadline is not None and now >= w.deadline:
                 self.wake(t, w.timeout_result)
 
+    def _select(
+        self, reads: list[int], writes: list[int], timeout: float
+    ) -> tuple[list[int], list[int]]:
+        """The host wait of :meth:`_poll_blocked`. While it waits (only then, never while
+        threads' states change), a host signal may abandon it: one that ends the guest
+        (HostSignalInterrupt, to :meth:`_idle`), or one for a guest handler (the wait just
+        ends; the next look wakes the thread that takes it)."""
+        self.m.in_syscall = timeout > 0
+        try:
+            if reads or writes:
+                ready_r, ready_w, _ = select.select(reads, writes, [], timeout)
+                return ready_r, ready_w
+            time.sleep(timeout)
+        except GuestCallInterrupted:
+            pass
+        finally:
+            self.m.in_syscall = False
+        return [], []
+
     def _idle(self) -> bool:
         """No thread can run: wait for one that can (True), or end the guest (False)."""
         waits = [t.wait for t in self.blocked if t.wait is not None]
@@ -405,19 +424,10 @@ class Threads:
         timeout = POLL_SECONDS
         if deadlines:
             timeout = min(timeout, max(0.0, min(deadlines) - time.monotonic()))
-        self.m.in_syscall = True  # a host signal may abandon the wait
         try:
-            if fds:
-                self._poll_blocked(timeout)
-            else:
-                time.sleep(timeout)
-                self._poll_blocked()
-        except GuestCallInterrupted:
-            pass  # a signal came for a guest handler: the next look wakes its thread
+            self._poll_blocked(timeout)
         except HostSignalInterrupt:
             return False
-        finally:
-            self.m.in_syscall = False
         return self.m.host_signal is None
 
     def deadlock_message(self) -> str:

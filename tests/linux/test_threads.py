@@ -63,7 +63,8 @@ def test_signals_reach_one_thread_and_masks_are_per_thread(arch: str) -> None:
     """pthread_kill runs the handler on its target (blocked in read, restarted under
     SA_RESTART); masks are per thread and inherited; kill() of the process goes to the
     one thread that does not block it; a pthread_kill'ed signal is pending for its thread
-    alone; a SIGEV_THREAD_ID timer reaches only its thread (thr_signals)."""
+    alone; a SIGEV_THREAD_ID timer reaches only its thread; setitimer's SIGALRM is
+    handled by the one thread that does not block it (thr_signals)."""
     status, out, err = qpp_run_guest("thr_signals", arch)
     assert status == 0, err
     assert out == expected("thr_signals")

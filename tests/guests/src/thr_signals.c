@@ -2,14 +2,16 @@
  * blocked in read, which restarts under SA_RESTART), each thread has its own mask (a new
  * thread inherits its creator's), a process-directed signal is taken by the one thread
  * that does not block it, a signal for one thread is pending for it alone, and a POSIX
- * timer with SIGEV_THREAD_ID reaches only its thread. The output does not depend on the
- * interleaving. */
+ * timer with SIGEV_THREAD_ID reaches only its thread; a process-directed timer signal
+ * (setitimer) is handled by the one thread that does not block it, blocked in read,
+ * while another spins. The output does not depend on the interleaving. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +25,7 @@ static pid_t tids[NW + 1];
 static int pipes[NW + 1][2];
 static int ready;
 static volatile int usr1_on = -1, usr1_code, usr1_tid_ok;
-static volatile int usr2_on = -1;
+static volatile int usr2_on = -1, alrm_on = -1;
 static int inherited[NW + 1], pending_self, taken_sig[NW + 1];
 static long read_result[NW + 1];
 
@@ -40,6 +42,32 @@ static void on_usr1(int sig, siginfo_t *si, void *uc) {
 static void on_usr2(int sig) {
     (void)sig;
     __atomic_store_n(&usr2_on, who, __ATOMIC_SEQ_CST);
+}
+
+static void start(long id);
+
+static void on_alrm(int sig) {
+    (void)sig;
+    __atomic_store_n(&alrm_on, who, __ATOMIC_SEQ_CST);
+}
+
+/* phase 4: worker 1 spins with SIGALRM blocked, worker 2 unblocks it and reads */
+static void *alarm_taker(void *arg) {
+    start((long)arg);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    if (who == 2)
+        pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+    __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
+    if (who == 2) {
+        char c;
+        read_result[who] = read(pipes[who][0], &c, 1);
+    } else {
+        while (__atomic_load_n(&alrm_on, __ATOMIC_SEQ_CST) < 0)
+            ;
+    }
+    return NULL;
 }
 
 static void wait_flag(volatile int *flag) {
@@ -185,5 +213,23 @@ int main(void) {
     ev.sigev_notify_thread_id = 1; /* not a thread of this process */
     printf("SIGEV_THREAD_ID for another process's thread fails: %d\n",
            timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0);
+
+    /* 4: a process-directed timer signal */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alrm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    ready = 0;
+    for (long i = 1; i <= 2; i++)
+        pthread_create(&t[i], NULL, alarm_taker, (void *)i);
+    wait_ready(2);
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    wait_flag(&alrm_on);
+    printf("setitimer's SIGALRM: handled on worker %d\n", alrm_on);
+    write(pipes[2][1], "x", 1);
+    for (int i = 1; i <= 2; i++)
+        pthread_join(t[i], NULL);
+    printf("its read restarted and returned %ld\n", read_result[2]);
     return 0;
 }
