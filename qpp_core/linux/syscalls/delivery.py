@@ -145,10 +145,13 @@ def _deliverable(k: LinuxKernel) -> int | None:
             CHILD_SIGNALS.take()
             post(k, chld)
     own = thread_signals.of(k).pending
-    sig = next((s for s in sorted(own) if not _blocked(k, s)), None)
+    if own:
+        sig = next((s for s in sorted(own) if not _blocked(k, s)), None)
+        if sig is not None:
+            return sig
     st = _STATES.get(k)
-    if sig is not None or st is None:
-        return sig
+    if st is None:
+        return None
     return next((sig for sig in sorted(st.pending) if not _blocked(k, sig)), None)
 
 
