@@ -64,7 +64,8 @@ def test_signals_reach_one_thread_and_masks_are_per_thread(arch: str) -> None:
     SA_RESTART); masks are per thread and inherited; kill() of the process goes to the
     one thread that does not block it; a pthread_kill'ed signal is pending for its thread
     alone; a SIGEV_THREAD_ID timer reaches only its thread; setitimer's SIGALRM is
-    handled by the one thread that does not block it (thr_signals)."""
+    handled by the one thread that does not block it; sigsuspend and sigtimedwait wait
+    in their own thread (thr_signals)."""
     status, out, err = qpp_run_guest("thr_signals", arch)
     assert status == 0, err
     assert out == expected("thr_signals")

@@ -4,8 +4,10 @@
  * that does not block it, a signal for one thread is pending for it alone, and a POSIX
  * timer with SIGEV_THREAD_ID reaches only its thread; a process-directed timer signal
  * (setitimer) is handled by the one thread that does not block it, blocked in read,
- * while another spins. The output does not depend on the interleaving. */
+ * while another spins; sigsuspend and sigtimedwait wait in their own thread. The output
+ * does not depend on the interleaving. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +68,30 @@ static void *alarm_taker(void *arg) {
     } else {
         while (__atomic_load_n(&alrm_on, __ATOMIC_SEQ_CST) < 0)
             ;
+    }
+    return NULL;
+}
+
+/* phase 5: worker 3 in sigsuspend (SIGUSR1 blocked otherwise), worker 4 in sigtimedwait */
+static int suspend_ret, suspend_eintr, still_blocked, timedwait_eagain;
+static void *suspender(void *arg) {
+    start((long)arg);
+    sigset_t usr1, none;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigemptyset(&none);
+    if (who == 3) {
+        pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+        __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
+        suspend_ret = sigsuspend(&none);
+        suspend_eintr = errno == EINTR;
+        sigset_t now;
+        pthread_sigmask(SIG_BLOCK, NULL, &now);
+        still_blocked = sigismember(&now, SIGUSR1);
+    } else {
+        __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
+        struct timespec ts = {0, 30 * 1000 * 1000};
+        timedwait_eagain = sigtimedwait(&usr1, NULL, &ts) < 0 && errno == EAGAIN;
     }
     return NULL;
 }
@@ -231,5 +257,18 @@ int main(void) {
     for (int i = 1; i <= 2; i++)
         pthread_join(t[i], NULL);
     printf("its read restarted and returned %ld\n", read_result[2]);
+
+    /* 5: sigsuspend, sigtimedwait */
+    ready = 0;
+    for (long i = 3; i <= 4; i++)
+        pthread_create(&t[i], NULL, suspender, (void *)i);
+    wait_ready(2);
+    usr1_on = -1;
+    pthread_kill(t[3], SIGUSR1);
+    for (int i = 3; i <= 4; i++)
+        pthread_join(t[i], NULL);
+    printf("sigsuspend in worker 3: %d EINTR %d, handler on worker %d, mask back %d\n",
+           suspend_ret, suspend_eintr, usr1_on, still_blocked);
+    printf("sigtimedwait in worker 4 timed out: EAGAIN %d\n", timedwait_eagain);
     return 0;
 }
