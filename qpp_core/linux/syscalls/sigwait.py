@@ -115,6 +115,7 @@ def _queue(k: LinuxKernel, pid: int, sig: int, uinfo: int, tid: int | None = Non
     action = sigstate.disposition(k, sig)
     if action > sigstate.SIG_IGN or delivery.blocked(k, sig):
         delivery.post(k, sig, bytes(info))
+        thread_signals.wake_for_signals(k)  # a blocked thread may be the one to take it
     elif action == sigstate.SIG_DFL:
         sigstate.raise_in_guest(k, sig)
     return 0

@@ -19,6 +19,7 @@ to one at any moment.
 from __future__ import annotations
 
 import errno
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -54,6 +55,14 @@ _FIRST: WeakKeyDictionary[LinuxKernel, ThreadSignals] = WeakKeyDictionary()
 #: (:func:`drain_directed`): kernel -> list of (tid, signal, siginfo)
 _DIRECTED: WeakKeyDictionary[LinuxKernel, list[tuple[int, int, bytes]]] = WeakKeyDictionary()
 _DIRECTED_LOCK = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's timers: no signal of theirs is due."""
+    _DIRECTED.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def of(k: LinuxKernel, t: GuestThread | None = None) -> ThreadSignals:
