@@ -228,6 +228,8 @@ class Threads:
         self.live[tid] = thread
         self.runq.append(thread)
         self._want_slices()  # from the clone's hook
+        if self.mode == "deterministic" and len(self.live) == 2:
+            self.m.uc.emu_stop()  # the engine runs without a count while one thread lives
         return thread
 
     def exit_current(self) -> None:

@@ -100,6 +100,17 @@ def test_c_library_signals_between_its_threads(arch: str) -> None:
     assert out == expected("thr_cancel")
 
 
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("sched", ["timeslice", "deterministic"])
+def test_pthread_kill_of_a_computing_thread(arch: str, sched: str) -> None:
+    """The handler runs on a thread that makes no system call; main spins until it has
+    started (under -sched deterministic the first thread's clone ends an engine run that
+    had no instruction count: main used to spin on alone)."""
+    status, out, err = qpp_run_guest("thr_spinkill", arch, options=("-sched", sched))
+    assert status == 0, err
+    assert out == expected("thr_spinkill")
+
+
 @pytest.mark.parametrize("arch", ["x86_64", "arm"])
 def test_thread_signals_deterministic_and_python_backend(arch: str) -> None:
     """The same answers under ``-sched deterministic`` and with the Python backend."""
