@@ -12,8 +12,9 @@ Linux ends it (EINTR, or the call starts again after the handler under ``SA_REST
 The running thread's mask and alternate stack are ``sigstate.state(k)``'s, where the
 rest of the signal code reads them; a thread that is not running keeps them in its
 :class:`ThreadSignals`, swapped at each thread switch (:func:`switch`). Pending sets stay
-in their :class:`ThreadSignals` (never swapped), so that a host signal handler may post
-to one at any moment.
+in their :class:`ThreadSignals` (never swapped). A ``SIGEV_THREAD_ID`` timer's host thread
+only queues its signal; the main thread posts it where it looks for signals anyway (a
+thread switch, an engine stop, a wait), without a host signal (:func:`queue_directed`).
 """
 
 from __future__ import annotations
