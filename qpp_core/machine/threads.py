@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .hostsig import HostSignalInterrupt
+from .hostsig import GuestCallInterrupted, HostSignalInterrupt
 from .slicer import Slicer
 
 if TYPE_CHECKING:
@@ -116,6 +116,10 @@ class Threads:
         self.slice_over = False
         #: the Linux layer finishes a woken thread's system call (it is current then)
         self.complete: Callable[[GuestThread], None] | None = None
+        #: the Linux layer swaps per-thread state (the signal mask) at a switch
+        self.on_switch: Callable[[GuestThread, GuestThread], None] | None = None
+        #: the Linux layer ends the waits of blocked threads that have a signal to take
+        self.signal_check: Callable[[], None] | None = None
         self._ticker: threading.Thread | None = None
         self._ticking = False
         self._slicer: Slicer | None = None
@@ -200,6 +204,16 @@ class Threads:
                 if slicer is not None:
                     slicer.arm()
 
+    def nudge(self) -> None:
+        """From another host thread: have the engine stop at the next block boundary
+        (something for a thread came: a timer's signal), as the time slice does."""
+        self.slice_over = True
+        slicer = self._slicer
+        if slicer is not None:
+            slicer.arm()
+        elif self.mode == "timeslice" and not self._slicer_failed:
+            self.m.uc.emu_stop()  # no thread needs slices: the one running takes it
+
     def stop_ticker(self) -> None:
         self._ticking = False
 
@@ -214,6 +228,8 @@ class Threads:
         self.live[tid] = thread
         self.runq.append(thread)
         self._want_slices()  # from the clone's hook
+        if self.mode == "deterministic" and len(self.live) == 2:
+            self.m.uc.emu_stop()  # the engine runs without a count while one thread lives
         return thread
 
     def exit_current(self) -> None:
@@ -263,11 +279,14 @@ class Threads:
             self.switch_due = True
             self.m.uc.emu_stop()
 
-    def wake(self, t: GuestThread, result: int) -> None:
-        """End ``t``'s wait: its system call returns ``result`` (or runs again)."""
+    def wake(self, t: GuestThread, result: int, retry: bool | None = None) -> None:
+        """End ``t``'s wait: its system call returns ``result`` (or runs again, as the
+        wait said unless ``retry`` says otherwise: a signal ends a wait for good)."""
         wait = t.wait
         if wait is None:
             return
+        if retry is not None:
+            t.retry = retry
         if wait.key is not None:
             queue = self.futexes.get(wait.key)
             if queue is not None and t in queue:
@@ -303,6 +322,8 @@ class Threads:
         returned by itself (the deterministic mode's slice is over)."""
         if self._slicer is not None:
             self._slicer.disarm()
+        if self.signal_check is not None:
+            self.signal_check()
         due = self.switch_due or self.slice_over or self._install_pending
         self._install_pending = False
         pc = self.m.pc
@@ -329,6 +350,8 @@ class Threads:
                     uc.context_update(cur.ctx)
             uc.context_restore(nxt.ctx)
             self.current = nxt
+            if self.on_switch is not None:
+                self.on_switch(cur, nxt)
             observer = self.m.vcpu_observer
             if observer is not None:
                 observer.switch_vcpu(nxt.vcpu)
@@ -342,7 +365,10 @@ class Threads:
         return True
 
     def _poll_blocked(self, timeout: float = 0.0) -> None:
-        """Wake the blocked threads whose fd is ready, deadline passed or poll says so."""
+        """Wake the blocked threads that have a signal to take, whose fd is ready,
+        deadline passed or poll says so."""
+        if self.signal_check is not None:
+            self.signal_check()
         if not self.blocked:
             return
         reads = [t.wait.read_fd for t in self.blocked if t.wait and t.wait.read_fd is not None]
@@ -351,7 +377,7 @@ class Threads:
         ready_w: list[int] = []
         if reads or writes or timeout > 0:
             try:
-                ready_r, ready_w, _ = select.select(reads, writes, [], timeout)
+                ready_r, ready_w = self._select(reads, writes, timeout)
             except OSError:  # a closed fd: let every fd waiter retry (it gets EBADF)
                 ready_r, ready_w = reads, writes
         now = time.monotonic()
@@ -368,6 +394,25 @@ class Threads:
             elif w.deadline is not None and now >= w.deadline:
                 self.wake(t, w.timeout_result)
 
+    def _select(
+        self, reads: list[int], writes: list[int], timeout: float
+    ) -> tuple[list[int], list[int]]:
+        """The host wait of :meth:`_poll_blocked`. While it waits (only then, never while
+        threads' states change), a host signal may abandon it: one that ends the guest
+        (HostSignalInterrupt, to :meth:`_idle`), or one for a guest handler (the wait just
+        ends; the next look wakes the thread that takes it)."""
+        self.m.in_syscall = timeout > 0
+        try:
+            if reads or writes:
+                ready_r, ready_w, _ = select.select(reads, writes, [], timeout)
+                return ready_r, ready_w
+            time.sleep(timeout)
+        except GuestCallInterrupted:
+            pass
+        finally:
+            self.m.in_syscall = False
+        return [], []
+
     def _idle(self) -> bool:
         """No thread can run: wait for one that can (True), or end the guest (False)."""
         waits = [t.wait for t in self.blocked if t.wait is not None]
@@ -377,22 +422,14 @@ class Threads:
         if not deadlines and not polls and not fds:
             self.m.deadlock(self.deadlock_message())
             return False
-        timeout = 3600.0
+        # a host signal for a guest handler may come meanwhile: look again now and then
+        timeout = POLL_SECONDS
         if deadlines:
-            timeout = max(0.0, min(deadlines) - time.monotonic())
-        if polls:
-            timeout = min(timeout, POLL_SECONDS)
-        self.m.in_syscall = True  # a host signal may abandon the wait
+            timeout = min(timeout, max(0.0, min(deadlines) - time.monotonic()))
         try:
-            if fds:
-                self._poll_blocked(timeout)
-            else:
-                time.sleep(timeout)
-                self._poll_blocked()
+            self._poll_blocked(timeout)
         except HostSignalInterrupt:
             return False
-        finally:
-            self.m.in_syscall = False
         return self.m.host_signal is None
 
     def deadlock_message(self) -> str:

@@ -25,7 +25,9 @@ from weakref import WeakKeyDictionary
 
 from ...machine.arch.base import UcError
 from ...machine.signals import target_signal_number
-from . import frames, sigstate
+from ...machine.threads import GuestThread, Wait
+from . import frames, sigstate, thread_signals
+from .futex import BLOCKED
 from .process import CHILD_SIGNALS
 from .registry import Args, handles
 
@@ -47,10 +49,9 @@ SIGINFO_SIZE = 128
 
 @dataclass
 class _State:
-    #: pending signal -> its siginfo (None: made at delivery, from the signal alone)
+    #: process-directed pending signal -> its siginfo (None: made at delivery, from the
+    #: signal alone); each thread's own are in :mod:`.thread_signals`
     pending: dict[int, bytes | None] = field(default_factory=dict)
-    #: rt_sigsuspend's caller's mask, restored when the handler that ended it returns
-    suspended_mask: bytes | None = None
 
 
 _STATES: WeakKeyDictionary[LinuxKernel, _State] = WeakKeyDictionary()
@@ -74,9 +75,15 @@ def install_trampoline(k: LinuxKernel, addr: int) -> None:
 
 
 def post(k: LinuxKernel, sig: int, info: bytes | None = None) -> None:
-    """Guest signal ``sig`` (guest numbering) is pending, with its siginfo if known (a
-    standard signal already pending keeps its first siginfo: they do not queue)."""
+    """Guest signal ``sig`` (guest numbering) is pending for the process, with its siginfo
+    if known (a standard signal already pending keeps its first siginfo: they do not
+    queue)."""
     _state(k).pending.setdefault(sig, info)
+
+
+def shared_pending(k: LinuxKernel) -> dict[int, bytes | None]:
+    """The process-directed pending signals (the dict itself)."""
+    return _state(k).pending
 
 
 def post_from_self(k: LinuxKernel, sig: int, code: int = SI_USER) -> None:
@@ -89,33 +96,43 @@ def carry_pending(old: LinuxKernel, new: LinuxKernel) -> None:
     st = _STATES.get(old)
     if st is not None and st.pending:
         _state(new).pending.update(st.pending)
+    thread_signals.of(new).pending.update(thread_signals.of(old).pending)
 
 
 def pending_mask(k: LinuxKernel) -> int:
-    """rt_sigpending: the signals pending (blocked or not yet delivered), as a bit mask."""
+    """rt_sigpending: the signals pending for the calling thread or the process (blocked
+    or not yet delivered), as a bit mask."""
     st = _STATES.get(k)
-    return sum(1 << (sig - 1) for sig in st.pending) if st is not None else 0
+    sigs = set(thread_signals.of(k).pending) | (set(st.pending) if st is not None else set())
+    return sum(1 << (sig - 1) for sig in sigs)
 
 
 def take_pending(k: LinuxKernel, wanted: int) -> tuple[int, bytes] | None:
-    """rt_sigtimedwait: remove the lowest pending signal of the ``wanted`` mask; with its
-    siginfo."""
-    st = _STATES.get(k)
-    if st is None:
-        return None
-    sig = next((s for s in sorted(st.pending) if wanted >> (s - 1) & 1), None)
-    if sig is None:
-        return None
-    info = st.pending.pop(sig)
-    return sig, info if info is not None else _siginfo(k, sig, None, 0)
+    """rt_sigtimedwait: remove the lowest pending signal of the ``wanted`` mask (the
+    calling thread's own first, then the process's); with its siginfo."""
+    thread_signals.drain_directed(k)
+    for pending in (thread_signals.of(k).pending, _state(k).pending):
+        sig = next((s for s in sorted(pending) if wanted >> (s - 1) & 1), None)
+        if sig is not None:
+            info = pending.pop(sig)
+            return sig, info if info is not None else _siginfo(k, sig, None, 0)
+    return None
+
+
+def wanted_pending(k: LinuxKernel, t: GuestThread, wanted: int) -> bool:
+    """Whether a signal of the ``wanted`` mask is pending for thread ``t`` or the process."""
+    sigs = set(thread_signals.of(k, t).pending) | set(_state(k).pending)
+    return any(wanted >> (s - 1) & 1 for s in sigs)
 
 
 def blocked(k: LinuxKernel, sig: int) -> bool:
-    """Whether the guest's mask blocks ``sig``."""
-    return _blocked(k, sig)
+    """Whether every thread's mask blocks process-directed ``sig`` (it then stays pending
+    whatever its disposition)."""
+    return thread_signals.every_thread_blocks(k, sig)
 
 
 def _blocked(k: LinuxKernel, sig: int) -> bool:
+    """Whether the running thread's mask blocks ``sig``."""
     mask = int.from_bytes(sigstate.state(k).mask or b"\0", "little")
     return bool(mask >> (sig - 1) & 1)
 
@@ -127,36 +144,48 @@ def _deliverable(k: LinuxKernel) -> int | None:
         if sigstate.disposition(k, chld) > sigstate.SIG_IGN:
             CHILD_SIGNALS.take()
             post(k, chld)
+    own = thread_signals.of(k).pending
+    if own:
+        sig = next((s for s in sorted(own) if not _blocked(k, s)), None)
+        if sig is not None:
+            return sig
     st = _STATES.get(k)
     if st is None:
         return None
     return next((sig for sig in sorted(st.pending) if not _blocked(k, sig)), None)
 
 
-def signal_waiting(k: LinuxKernel) -> bool:
-    """Whether a handler is due: a blocking call then ends with EINTR (no SA_RESTART yet)."""
+def _any_pending(k: LinuxKernel) -> bool:
+    thread_signals.drain_directed(k)
     st = _STATES.get(k)
-    return bool(CHILD_SIGNALS.pending or (st is not None and st.pending)) and (
-        _deliverable(k) is not None
+    return bool(
+        CHILD_SIGNALS.pending or (st is not None and st.pending) or thread_signals.of(k).pending
     )
 
 
-def deliver_pending(k: LinuxKernel) -> None:
-    """At the end of a system call: run the handler of one pending, unblocked signal."""
+def signal_waiting(k: LinuxKernel) -> bool:
+    """Whether a handler is due: a blocking call then ends with EINTR (no SA_RESTART yet)."""
+    return _any_pending(k) and _deliverable(k) is not None
+
+
+def deliver_pending(k: LinuxKernel, in_trap: bool = True) -> None:
+    """At the end of a system call: run the handler of one pending, unblocked signal.
+    ``in_trap``: from inside the call's hook (not: a thread's call ending as it is
+    switched to)."""
     sig = _deliverable(k)
-    st = _STATES.get(k)
     if sig is None:
-        if st is not None and st.suspended_mask is not None:  # rt_sigsuspend ended anyway
-            sigstate.state(k).mask, st.suspended_mask = st.suspended_mask, None
+        own = thread_signals.of(k)
+        if own.suspended_mask is not None:  # rt_sigsuspend ended anyway
+            sigstate.state(k).mask, own.suspended_mask = own.suspended_mask, None
         return
-    assert st is not None
-    _take(k, st, sig, in_trap=True)
+    _take(k, sig, in_trap=in_trap)
 
 
-def _take(k: LinuxKernel, st: _State, sig: int, *, in_trap: bool) -> None:
+def _take(k: LinuxKernel, sig: int, *, in_trap: bool) -> None:
     """Deliver pending ``sig``: its handler runs, or its default action is taken (a signal
     blocked when it came, and its handler gone since), or it is ignored."""
-    info = st.pending.pop(sig)
+    own = thread_signals.of(k).pending
+    info = own.pop(sig) if sig in own else _state(k).pending.pop(sig)
     action = sigstate.disposition(k, sig)
     if action > sigstate.SIG_IGN:
         _run_handler(k, sig, in_trap=in_trap, info=info)
@@ -181,8 +210,12 @@ def sys_sigsuspend(k: LinuxKernel, a: Args) -> int:
     if k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "rt_sigsuspend":
         if a[1] != size:
             return -errno.EINVAL
-        _state(k).suspended_mask = sst.mask or bytes(size)
+        thread_signals.of(k).suspended_mask = sst.mask or bytes(size)
         sst.mask = k.read(a[0], size)
+    threads = k.m.threads
+    if threads is not None and threads.count > 1 and _deliverable(k) is None:
+        k.block(Wait("rt_sigsuspend", poll=_never))  # a signal ends it (thread_signals)
+        return BLOCKED
     while _deliverable(k) is None:
         if k.m.host_signal is not None:
             break
@@ -190,7 +223,11 @@ def sys_sigsuspend(k: LinuxKernel, a: Args) -> int:
     return -errno.EINTR
 
 
-def _action(k: LinuxKernel, sig: int) -> tuple[int, int, int | None, int]:
+def _never() -> bool:
+    return False
+
+
+def action_of(k: LinuxKernel, sig: int) -> tuple[int, int, int | None, int]:
     """(handler, flags, restorer or None, mask) of the guest's ``struct sigaction``."""
     sa = sigstate.SIG_ABI[k.arch_name]
     raw = sigstate.state(k).actions.get(sig, bytes(sa.action_size))
@@ -222,7 +259,7 @@ def interrupts_call(k: LinuxKernel, host_sig: int) -> bool:
     sig = target_signal_number(k.arch_name, host_sig)
     if _blocked(k, sig) or sigstate.disposition(k, sig) <= sigstate.SIG_IGN:
         return False
-    _handler, flags, _restorer, _mask = _action(k, sig)
+    _handler, flags, _restorer, _mask = action_of(k, sig)
     return name in NEVER_RESTARTED_CALLS or not flags & SA_RESTART
 
 
@@ -230,7 +267,7 @@ def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal (a timer's, or sent to qpp) for which the guest has a handler: post it
     (True); the handler runs at the next block boundary or system call end."""
     sig = target_signal_number(k.arch_name, host_sig)
-    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN and not _blocked(k, sig):
+    if sigstate.disposition(k, sig) <= sigstate.SIG_IGN and not blocked(k, sig):
         return False
     post(k, sig)
     return True
@@ -238,13 +275,12 @@ def post_host_signal(k: LinuxKernel, host_sig: int) -> bool:
 
 def deliver_posted(k: LinuxKernel) -> bool:
     """Between two engine runs: run the handler of a posted, unblocked signal (True)."""
-    st = _STATES.get(k)
-    if st is None or not st.pending:
+    if not _any_pending(k):
         return False
     sig = _deliverable(k)
     if sig is None:
         return False
-    _take(k, st, sig, in_trap=False)
+    _take(k, sig, in_trap=False)
     return True
 
 
@@ -285,10 +321,10 @@ def _run_handler(
     info: bytes | None = None,
 ) -> None:
     """Call the guest's handler for ``sig``; ``in_trap``: from inside a syscall's hook."""
-    handler, flags, restorer, sa_mask = _action(k, sig)
+    handler, flags, restorer, sa_mask = action_of(k, sig)
     sst = sigstate.state(k)
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
-    own = _state(k)
+    own = thread_signals.of(k)
     old_mask = own.suspended_mask or sst.mask or bytes(size)
     own.suspended_mask = None
     blocked = int.from_bytes(old_mask, "little") | sa_mask

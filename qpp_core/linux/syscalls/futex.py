@@ -38,6 +38,16 @@ BITSET_ANY = 0xFFFFFFFF
 BLOCKED = -(1 << 61)
 
 
+class MustWait(Exception):
+    """Raised by a handler deep in a blocking call while other threads exist: the
+    calling thread waits for ``wait`` (the dispatcher blocks it: ``BLOCKED``); the call
+    runs again when the wait ends (``Wait.retry``)."""
+
+    def __init__(self, wait: Wait) -> None:
+        super().__init__(wait.what)
+        self.wait = wait
+
+
 def _word(k: LinuxKernel, addr: int) -> int:
     value: int = struct.unpack("<I", k.read(addr, 4))[0]
     return value

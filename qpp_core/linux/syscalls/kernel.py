@@ -16,6 +16,7 @@ import struct
 import sys
 import traceback
 from collections import Counter
+from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
 from ...abi.truncation import apply as apply_casts
@@ -50,11 +51,12 @@ from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgki
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
-from .futex import BLOCKED
+from .futex import BLOCKED, MustWait
+from .thread_signals import ERESTARTSYS, RESTART, rewind_to_syscall
 from .threads import wait_for
 
 if TYPE_CHECKING:
-    from ...machine.threads import GuestThread, Wait
+    from ...machine.threads import GuestThread, Threads, Wait
 
 
 class LinuxKernel:
@@ -89,6 +91,9 @@ class LinuxKernel:
         self.membarrier_registered = False
         #: the system call being emulated: (number, name, arguments), for a thread's wait
         self._call: tuple[int, str | None, Args] = (0, None, (0, 0, 0, 0, 0, 0))
+        #: a blocking call that runs again after its thread's wait: the deadline that
+        #: wait had (its handler goes on with the time left, not the guest's timeout)
+        self.resumed_deadline: float | None = None
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 
@@ -177,7 +182,7 @@ class LinuxKernel:
             ret = skipped
         self._finish(num, ret)
 
-    def _finish(self, num: int, ret: int) -> None:
+    def _finish(self, num: int, ret: int, in_trap: bool = True) -> None:
         machine = self.m
         observer = machine.syscall_observer
         if observer is not None:
@@ -185,13 +190,22 @@ class LinuxKernel:
         if machine.exited is None and ret != KEEP_REGISTERS:
             self.set_result(ret)
         if machine.exited is None:
-            deliver_pending(self)  # a guest handler runs as the call returns
+            deliver_pending(self, in_trap)  # a guest handler runs as the call returns
 
     def block(self, wait: Wait) -> None:
         """The calling thread waits (futex, blocking I/O) while the others run."""
         threads = self.m.thread_table()
-        threads.complete = self.complete
+        self.attach_threads(threads)
+        threads.current.extra["deadline"] = wait.deadline
         threads.block(wait, self._call)
+
+    def attach_threads(self, threads: Threads) -> None:
+        """This kernel finishes woken threads' calls and keeps their signal state."""
+        from . import thread_signals
+
+        threads.complete = self.complete
+        threads.on_switch = partial(thread_signals.switch, self)
+        threads.signal_check = partial(thread_signals.wake_for_signals, self)
 
     def complete(self, thread: GuestThread) -> None:
         """A thread that waited runs again: its system call ends (or runs again)."""
@@ -200,17 +214,31 @@ class LinuxKernel:
         thread.pending = None
         self._call = (num, name, a)
         ret = thread.result
+        deadline = thread.extra.pop("deadline", None)
+        if ret == RESTART:  # a signal's handler runs first, then the call again
+            rewind_to_syscall(self)
+            if self.strace is not None:
+                self.strace.leave(name, ERESTARTSYS)
+            observer = self.m.syscall_observer
+            if observer is not None:
+                observer.leave(num, ERESTARTSYS)  # as QEMU shows a restarted call
+            deliver_pending(self, False)  # the registers stay the call's own
+            return
         if thread.retry:
             wait = wait_for(self, name, a)
             if wait is not None:
                 self.block(wait)
                 return
-            ret = self.dispatch(num, name, a)
+            self.resumed_deadline = deadline
+            try:
+                ret = self.dispatch(num, name, a)
+            finally:
+                self.resumed_deadline = None
             if ret == BLOCKED:
                 return
         elif self.strace is not None:
             self.strace.leave(name, ret)
-        self._finish(num, ret)
+        self._finish(num, ret, in_trap=False)
 
     def dispatch(self, num: int, name: str | None, a: Args) -> int:
         handler = HANDLERS.get(name) if name else None
@@ -226,6 +254,9 @@ class LinuxKernel:
             return -errno.ENOSYS
         try:
             ret = handler(self, a)
+        except MustWait as e:  # the other threads run meanwhile
+            self.block(e.wait)
+            ret = BLOCKED
         except GuestCallInterrupted:
             ret = -errno.EINTR  # a signal for a guest handler, without SA_RESTART
         except OSError as e:

@@ -7,8 +7,11 @@ written back in the guest's layout (``struct pollfd`` is the same everywhere; an
 4-byte words). Checks and their order follow Linux: EFAULT for unreadable arguments,
 EINVAL for bad timeouts, sizes and counts, EBADF for a closed fd in a select set.
 
-The signal mask of ppoll/pselect6 is checked (size, readable) but not applied: qpp
-delivers no asynchronous signal to the guest, so there is nothing for it to hold back.
+The signal mask of ppoll/pselect6 is checked (size, readable) but not applied.
+
+With other guest threads, a call that would wait makes only its thread wait (the others
+run; :class:`~.futex.MustWait`): it runs again, with the time left, when an fd is ready
+or the time is up.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import time
 from typing import TYPE_CHECKING
 
 from ...machine.arch.base import UcError
+from ...machine.threads import Wait
 from . import sigstate
 from .cint import c_int
 from .delivery import signal_waiting
+from .futex import MustWait
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -84,6 +89,15 @@ def _wait(k: LinuxKernel, fds: dict[int, int], timeout: float | None) -> dict[in
     for fd, ev in fds.items():
         poller.register(fd, ev)
     deadline = None if timeout is None else time.monotonic() + timeout
+    threads = k.m.threads
+    if threads is not None and threads.count > 1 and timeout != 0:
+        ready = poller.poll(0)
+        if ready:
+            return dict(ready)
+        if signal_waiting(k):
+            raise OSError(errno.EINTR, "a signal came")
+        what = f"poll of fds {', '.join(map(str, sorted(fds)))}" if fds else "poll of no fd"
+        raise MustWait(Wait(what, poll=lambda: bool(poller.poll(0)), deadline=deadline, retry=True))
     while True:
         if deadline is None:
             wait_ms = SIGNAL_SLICE_MS
@@ -127,6 +141,15 @@ def _check_sigmask(k: LinuxKernel, mask: int, size: int) -> None:
         k.read(mask, size)
 
 
+def _left(k: LinuxKernel, timeout: float | None) -> float | None:
+    """The call's timeout, or what is left of it when it runs again after its thread
+    waited while other threads ran."""
+    resumed = k.resumed_deadline
+    if resumed is not None:
+        return max(0.0, resumed - time.monotonic())
+    return timeout
+
+
 def _nofile() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
@@ -161,11 +184,11 @@ def _poll(k: LinuxKernel, addr: int, nfds: int, timeout: float | None) -> int:
 @handles("poll")
 def sys_poll(k: LinuxKernel, a: Args) -> int:
     ms = c_int(a[2])
-    return _poll(k, a[0], a[1] & 0xFFFFFFFF, None if ms < 0 else ms / 1000.0)
+    return _poll(k, a[0], a[1] & 0xFFFFFFFF, _left(k, None if ms < 0 else ms / 1000.0))
 
 
 def _ppoll(k: LinuxKernel, a: Args, wide: bool) -> int:
-    timeout = _timespec(k, a[2], wide)
+    timeout = _left(k, _timespec(k, a[2], wide))
     _check_sigmask(k, a[3], a[4])
     start = time.monotonic()
     ret = _poll(k, a[0], a[1] & 0xFFFFFFFF, timeout)
@@ -253,7 +276,7 @@ def _timeval(k: LinuxKernel, addr: int) -> float | None:
 
 @handles("select", "_newselect")
 def sys_select(k: LinuxKernel, a: Args) -> int:
-    timeout = _timeval(k, a[4])
+    timeout = _left(k, _timeval(k, a[4]))
     start = time.monotonic()
     ret = _select(k, a, timeout)
     if timeout is not None:
@@ -262,7 +285,7 @@ def sys_select(k: LinuxKernel, a: Args) -> int:
 
 
 def _pselect6(k: LinuxKernel, a: Args, wide: bool) -> int:
-    timeout = _timespec(k, a[4], wide)
+    timeout = _left(k, _timespec(k, a[4], wide))
     if a[5]:  # {const sigset_t *ss; size_t ss_len}
         ss, ss_len = k.get_words(a[5], 2)
         _check_sigmask(k, ss, ss_len)

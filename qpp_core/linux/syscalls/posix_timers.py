@@ -1,10 +1,12 @@
-"""POSIX timers: ``timer_create`` (SIGEV_SIGNAL, SIGEV_NONE), ``timer_settime``,
+"""POSIX timers: ``timer_create`` (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID), ``timer_settime``,
 ``timer_gettime``, ``timer_getoverrun``, ``timer_delete``.
 
 Python has no host POSIX timers, so each armed timer is a small host thread that sleeps
 until the expiry and then sends the guest its signal with the timer's siginfo (SI_TIMER,
 the timer id, the overrun count and the ``sigev_value`` the guest chose): the handler runs
-at the next block boundary or system call end, or the default action ends the guest. Like
+at the next block boundary or system call end, or the default action ends the guest. A
+``SIGEV_THREAD_ID`` timer's signal is for its thread alone (C libraries build
+``SIGEV_THREAD`` timers on it: a helper thread waits for the signal). Like
 Linux's, the timers are not inherited by a forked child and end at ``execve``.
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from . import delivery, sigstate
+from . import delivery, sigstate, thread_signals
 from .cint import c_int
 from .frames import signal_abi
 from .registry import Args, handles
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 SIGEV_SIGNAL = 0
 SIGEV_NONE = 1
+SIGEV_THREAD = 2
+SIGEV_THREAD_ID = 4
 TIMER_ABSTIME = 1
 _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 7: time.CLOCK_BOOTTIME}
 
@@ -45,6 +49,7 @@ class _Timer:
     wake: threading.Condition = field(default_factory=threading.Condition)
     deleted: bool = False
     thread: threading.Thread | None = None
+    target_tid: int = 0  #: SIGEV_THREAD_ID: the guest thread the signal is for (0: any)
 
 
 _TIMERS: WeakKeyDictionary[LinuxKernel, dict[int, _Timer]] = WeakKeyDictionary()
@@ -102,6 +107,9 @@ def _fire(k: LinuxKernel, tid: int, t: _Timer, overrun: int) -> None:
     the engine or a blocking call); the siginfo is posted first, so that it is the one
     the handler or ``sigwaitinfo`` sees."""
     sig = t.signo
+    if t.target_tid:  # no host signal: C libraries aim their own (SIGRTMIN) this way
+        thread_signals.queue_directed(k, t.target_tid, sig, _siginfo(k, tid, t, overrun))
+        return
     if sigstate.disposition(k, sig) > sigstate.SIG_IGN or delivery.blocked(k, sig):
         delivery.post(k, sig, _siginfo(k, tid, t, overrun))
     main = threading.main_thread().ident
@@ -157,21 +165,29 @@ def sys_timer_create(k: LinuxKernel, a: Args) -> int:
     if clock not in _CLOCKS:
         return -errno.EINVAL
     w = k.m.arch.word
+    target = 0
     if a[1]:
-        raw = k.read(a[1], w + 8)
+        raw = k.read(a[1], w + 12)
         value = int.from_bytes(raw[:w], "little")
-        signo, notify = struct.unpack_from("<ii", raw, w)
+        signo, notify, target = struct.unpack_from("<iii", raw, w)
     else:  # SIGEV_SIGNAL with SIGALRM (14 on every target); si_value is the timer id
         value, signo, notify = -1, 14, SIGEV_SIGNAL
+    if notify == SIGEV_THREAD_ID:  # a thread of this process (Linux's good_sigevent)
+        threads = k.m.threads
+        mine = threads.find(target) is not None if threads is not None else target == os.getpid()
+        if not mine:
+            return -errno.EINVAL
+    else:
+        target = 0
     if notify == SIGEV_NONE:
         signo = 0
-    elif notify != SIGEV_SIGNAL:
-        return -errno.EINVAL  # SIGEV_THREAD_ID needs guest threads
-    elif not 1 <= signo <= sigstate.SIG_ABI[k.arch_name].nsig:
+    elif notify not in (SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID) or not (
+        1 <= signo <= sigstate.SIG_ABI[k.arch_name].nsig
+    ):
         return -errno.EINVAL
     timers = _timers(k)
     tid = next(i for i in range(len(timers) + 1) if i not in timers)
-    t = _Timer(clock, signo, tid if value == -1 else value)
+    t = _Timer(clock, signo, tid if value == -1 else value, target_tid=target)
     k.write(a[2], struct.pack("<i", tid))
     timers[tid] = t
     return 0

@@ -1,4 +1,5 @@
-"""The guest's signal dispositions, mask and alternate stack (process-wide).
+"""The guest's signal dispositions (process-wide), the running thread's mask and
+alternate stack (each thread's own: :mod:`.thread_signals` swaps them).
 
 A signal the guest provokes (``SIGPIPE`` from a write to a pipe without a reader, ``kill``
 of itself) is ignored, kills the guest (default action), or is made pending for its handler
@@ -100,24 +101,33 @@ def guest_sigchld(k: LinuxKernel) -> int:
     return target_signal_number(k.arch_name, int(signal.SIGCHLD))
 
 
-def raise_in_guest(k: LinuxKernel, sig: int, code: int | None = None) -> None:
+def raise_in_guest(
+    k: LinuxKernel, sig: int, code: int | None = None, *, thread: bool = False
+) -> None:
     """The guest provoked signal ``sig`` (guest numbering): apply its disposition.
 
     A blocked signal stays pending (whatever its disposition, as Linux). Default action:
     the guest dies as under Linux (128+N), unless the signal is ignored by default.
     ``SIG_IGN``: nothing. A handler: it runs when the current system call returns
     (:mod:`.delivery`). ``code``: si_code of a signal the guest sent itself (SI_USER,
-    SI_TKILL); None for one the kernel raises (SIGPIPE).
+    SI_TKILL); None for one the kernel raises (SIGPIPE). ``thread``: for the calling thread
+    alone (tkill of itself), else for the process (a thread that does not block it
+    takes it: :mod:`.thread_signals`).
     """
-    from .delivery import blocked, post, post_from_self
+    from . import thread_signals
+    from .delivery import _siginfo, blocked, post, post_from_self
 
     sa = SIG_ABI[k.arch_name]
     action = disposition(k, sig)
     if action > SIG_IGN or blocked(k, sig):
-        if code is None:
+        if thread:
+            info = _siginfo(k, sig, code, 0) if code is not None else None
+            thread_signals.of(k).pending.setdefault(sig, info)
+        elif code is None:
             post(k, sig)
         else:
             post_from_self(k, sig, code)
+        thread_signals.wake_for_signals(k)
         return
     if action != SIG_DFL or sig in sa.default_ignored:
         return

@@ -12,11 +12,14 @@ import errno
 import os
 import struct
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
-from . import delivery, sigstate
+from ...machine.threads import Wait
+from . import delivery, sigstate, thread_signals
 from .cint import c_int
 from .frames import signal_abi
+from .futex import BLOCKED
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -63,6 +66,8 @@ def sys_rt_sigtimedwait(k: LinuxKernel, a: Args) -> int:
     wanted = int.from_bytes(k.read(a[0], size), "little")
     timeout = _timeout(k, a[2])
     end = None if timeout is None else time.monotonic() + timeout
+    if k.resumed_deadline is not None:  # it waited already (other threads ran)
+        end = k.resumed_deadline
     while True:
         taken = delivery.take_pending(k, wanted)
         if taken is not None:
@@ -77,10 +82,15 @@ def sys_rt_sigtimedwait(k: LinuxKernel, a: Args) -> int:
         left = None if end is None else end - time.monotonic()
         if left is not None and left <= 0:
             return -errno.EAGAIN
+        threads = k.m.threads
+        if threads is not None and threads.count > 1:  # the other threads run meanwhile
+            poll = partial(delivery.wanted_pending, k, threads.current, wanted)
+            k.block(Wait("rt_sigtimedwait", poll=poll, deadline=end, retry=True))
+            return BLOCKED
         time.sleep(WAIT_SLICE if left is None else min(WAIT_SLICE, left))
 
 
-def _queue(k: LinuxKernel, pid: int, sig: int, uinfo: int) -> int:
+def _queue(k: LinuxKernel, pid: int, sig: int, uinfo: int, tid: int | None = None) -> int:
     if not 1 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig:
         return -errno.EINVAL
     info = bytearray(k.read(uinfo, 128))
@@ -95,9 +105,17 @@ def _queue(k: LinuxKernel, pid: int, sig: int, uinfo: int) -> int:
             return -errno.ESRCH
         return 0
     struct.pack_into("<i", info, 0, sig)  # the kernel sets si_signo
+    threads = k.m.threads
+    if tid is not None and threads is not None:
+        t = threads.find(tid)
+        if t is None:
+            return -errno.ESRCH
+        thread_signals.send_to_thread(k, t, sig, bytes(info))
+        return 0
     action = sigstate.disposition(k, sig)
     if action > sigstate.SIG_IGN or delivery.blocked(k, sig):
         delivery.post(k, sig, bytes(info))
+        thread_signals.wake_for_signals(k)  # a blocked thread may be the one to take it
     elif action == sigstate.SIG_DFL:
         sigstate.raise_in_guest(k, sig)
     return 0
@@ -110,6 +128,10 @@ def sys_rt_sigqueueinfo(k: LinuxKernel, a: Args) -> int:
 
 @handles("rt_tgsigqueueinfo")
 def sys_rt_tgsigqueueinfo(k: LinuxKernel, a: Args) -> int:
-    if c_int(a[1]) != c_int(a[0]):
-        return -errno.ESRCH  # one thread per process: its tid is the pid
-    return _queue(k, c_int(a[0]), c_int(a[2]), a[3])
+    tgid, tid = c_int(a[0]), c_int(a[1])
+    threads = k.m.threads
+    if tgid == os.getpid() and threads is not None:
+        return _queue(k, tgid, c_int(a[2]), a[3], tid)
+    if tid != tgid:
+        return -errno.ESRCH  # one thread: its tid is the pid
+    return _queue(k, tgid, c_int(a[2]), a[3])

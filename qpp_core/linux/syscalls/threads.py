@@ -10,8 +10,8 @@ call with the new stack, a 0 result and the new TLS pointer, and it runs in the 
 ``clear_child_tid`` word (what ``pthread_join`` waits on); the last thread's ends the
 process, as ``exit_group`` does at once.
 
-Signals stay process-wide (one mask, one set of handlers): ``tgkill``/``tkill`` of any
-thread of this process signal the process. ``set_robust_list`` keeps answering ENOSYS as
+Each thread has its own signal mask and pending signals (:mod:`.thread_signals`):
+``tgkill``/``tkill`` signal one thread. ``set_robust_list`` keeps answering ENOSYS as
 qemu-user 7.2 does (C libraries do without; the instruction counts stay qemu's).
 
 With more than one thread, a call that would block the host (a read of an empty pipe or
@@ -29,7 +29,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ...machine.threads import GuestThread, Wait
-from . import abi
+from . import abi, sigstate, thread_signals
 from .cint import c_int
 from .futex import wake
 from .registry import Args, handles
@@ -64,7 +64,7 @@ def start_thread(
     threads = m.thread_table()
     if first:
         threads.current.clear_tid = k.main_clear_tid
-        threads.complete = k.complete
+    k.attach_threads(threads)
     uc = m.uc
     parent = uc.context_save()
     if newsp:
@@ -77,6 +77,7 @@ def start_thread(
     child_ctx = uc.context_save()
     uc.context_restore(parent)
     child = threads.spawn(child_ctx)
+    thread_signals.new_thread(k, child)
     if flags & CLONE_PARENT_SETTID and parent_tid:
         k.write(parent_tid, struct.pack("<i", child.tid))
     if flags & CLONE_CHILD_SETTID and child_tid:
@@ -145,13 +146,24 @@ def sys_exit_thread(k: LinuxKernel, a: Args) -> int:
 
 
 def _signal_thread(k: LinuxKernel, tid: int, sig: int) -> int:
-    from .proc import SI_TKILL, _signal_self
+    """tgkill/tkill: ``sig`` for thread ``tid`` alone (its mask decides, its handler runs
+    on it), with si_code SI_TKILL."""
+    from .delivery import SI_TKILL, _siginfo
 
     threads = k.m.threads
-    known = threads.find(tid) is not None if threads is not None else tid == os.getpid()
-    if not known:
+    t = threads.find(tid) if threads is not None else None
+    if t is None and (threads is not None or tid != os.getpid()):
         return -errno.ESRCH
-    return _signal_self(k, os.getpid(), sig, SI_TKILL)  # signals are process-wide in qpp
+    sig = c_int(sig)
+    if not 0 <= sig <= sigstate.SIG_ABI[k.arch_name].nsig:
+        return -errno.EINVAL
+    if not sig:
+        return 0
+    if t is None:  # the only thread, before any was made
+        sigstate.raise_in_guest(k, sig, SI_TKILL, thread=True)
+        return 0
+    thread_signals.send_to_thread(k, t, sig, _siginfo(k, sig, SI_TKILL, 0))
+    return 0
 
 
 @handles("tgkill")
