@@ -25,6 +25,11 @@ from qpp_core.linux import GuestOptions, load_guest
 TESTS = Path(__file__).resolve().parents[1]
 BIN = TESTS / "guests" / "bin"
 
+#: long multi-threaded guest runs: the whole-suite cell runs them, the fast set does not
+#: (and a rare crash of threaded guests preempted under heavy host load is still open:
+#: README, "Threads")
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_mutex_condvar_barrier_tls_detached_join(arch: str) -> None:
