@@ -89,6 +89,9 @@ class LinuxKernel:
         self.membarrier_registered = False
         #: the system call being emulated: (number, name, arguments), for a thread's wait
         self._call: tuple[int, str | None, Args] = (0, None, (0, 0, 0, 0, 0, 0))
+        #: the system call whose handler runs now (None outside handlers: a host signal
+        #: may then not end it with EINTR, its result may already be in the registers)
+        self.running_call: str | None = None
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 
@@ -224,6 +227,7 @@ class LinuxKernel:
                 )
                 self.stderr.flush()
             return -errno.ENOSYS
+        self.running_call = name
         try:
             ret = handler(self, a)
         except GuestCallInterrupted:
@@ -236,6 +240,8 @@ class LinuxKernel:
             raise  # a deliberate end of the run (unsupported guest, host problem)
         except Exception as e:  # the last resort: see _unexpected
             ret = self._unexpected(name or str(num), e)
+        finally:
+            self.running_call = None
         if self.strace is not None and self.m.exited is None and ret != BLOCKED:
             self.strace.leave(name, ret)
         return ret
