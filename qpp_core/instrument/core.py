@@ -178,6 +178,20 @@ class Instrumentation(
         """A guest signal handler returned through sigreturn (``qpp_signal_returned``)."""
         self._guest_event("signal_return", {"vcpu_index": self.vcpu_index, "pc": pc})
 
+    def block_cut(self, pc: int) -> None:
+        """The running block ended at the instruction at ``pc`` (a fault or CPU exception
+        there): it counts, as in QEMU, whose inline ops run before their instruction, but
+        the block's later instructions did not run, so their inline adds, applied at the
+        block's start, are taken back."""
+        plan = self.blocks.get(self._cur[0])
+        if plan is None or not self._live or self.finished:
+            return
+        pc = pc & ~1 if self._is_arm else pc
+        if plan.vaddr <= pc < plan.vaddr + plan.size:
+            after = next((i.vaddr for i in plan.tb.insns if i.vaddr > pc), None)
+            if after is not None:
+                self._take_back(plan, after)
+
     def _guest_event(self, event: str, kwargs: dict[str, Any]) -> None:
         saved, self.regs = self.regs, REGS_NONE
         try:
@@ -206,6 +220,8 @@ class Instrumentation(
     def close(self) -> None:
         """Remove every unicorn hook this layer added."""
         self.raw.delete_all()
+        if self._block_hook is not None:
+            self._release_stops()
         self._block_hook = self._mem_hook = None
         if self._native is not None:
             self._native.close()

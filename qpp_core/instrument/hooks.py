@@ -35,18 +35,23 @@ class HooksMixin(State):
         if not self.started:
             return
         want_block = self._wants("tb_trans")
+        stops = getattr(self.machine, "block_stop", None)
         if want_block and self._block_hook is None:
             hook = self._make_block_hook()
             if self._native is not None:
-                self._block_hook = self._native.block_hook(hook, self._mips_guarded)
+                address = stops.address if stops is not None else None
+                self._block_hook = self._native.block_hook(hook, self._mips_guarded, address)
             else:
                 self._block_hook = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, hook)
+            if stops is not None:  # this hook honours the machine's stop requests
+                stops.checkers += 1
             self._flush_unicorn()
         elif not want_block and self._block_hook is not None:
             # nobody translates: no per-block instrumentation can exist any more
             self.flush_all("no translation listener left")
             self.raw.delete(self._block_hook)
             self._block_hook = None
+            self._release_stops()
             self._drop_watch()
         want_sys = any(
             self._wants(e) for e in ("syscall", "syscall_filter", "syscall_ret", "discon")
@@ -69,6 +74,13 @@ class HooksMixin(State):
         if self._in_event and self._live and not self.finished:
             self.machine.request_restart()
 
+    def _release_stops(self) -> None:
+        """The block hook is gone: the machine's stop requests need another hook."""
+        stops = getattr(self.machine, "block_stop", None)
+        if stops is not None and stops.checkers > 0:
+            stops.checkers -= 1
+            stops.sync_due = True
+
     def _make_block_hook(self) -> CodeHook:
         blocks = self.blocks
         translate = self._translate
@@ -77,7 +89,14 @@ class HooksMixin(State):
         cur = self._cur
         tb_ctx = self._tb_ctx
 
+        stops = getattr(self.machine, "block_stop", None)
+        stop_req = stops.flag if stops is not None else None
+        emu_stop = self.uc.emu_stop
+
         def on_block(handle: int, address: int, size: int, key: int) -> None:
+            if stop_req is not None and stop_req.armed:
+                emu_stop()  # a signal's handler runs first; the block runs afterwards
+                return
             cur[0] = address
             try:
                 if pending:
@@ -106,7 +125,17 @@ class HooksMixin(State):
 
         if self.arch.name != "mipsel":
             return on_block
-        return mips_replay_guard(self, on_block)
+        guarded = mips_replay_guard(self, on_block)
+        if guarded is on_block or stop_req is None:
+            return guarded
+
+        def on_block_stop_first(handle: int, address: int, size: int, key: int) -> None:
+            if stop_req.armed:  # before the guard's bookkeeping: the block does not run
+                emu_stop()
+                return
+            guarded(handle, address, size, key)
+
+        return on_block_stop_first
 
     def _make_code_hook(self) -> CodeHook:
         table = self.code_table
