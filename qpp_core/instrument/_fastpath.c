@@ -89,6 +89,7 @@ typedef struct {
 typedef struct {
     volatile int64_t armed;
     int (*stop)(void *uc);
+    uint64_t last, last_size; /* the block that started last (mips: where a trap was) */
 } qpp_slice;
 
 typedef struct {
@@ -234,7 +235,7 @@ static int put(qpp_table *t, uint64_t key, uint32_t size, uint32_t flags, const 
 
 /* --- the Python side's interface ------------------------------------------------------ */
 
-QPP_EXPORT uint32_t qpp_abi_version(void) { return 3; }
+QPP_EXPORT uint32_t qpp_abi_version(void) { return 4; }
 
 QPP_EXPORT qpp_state *qpp_state_new(void) { return calloc(1, sizeof(qpp_state)); }
 
@@ -293,9 +294,13 @@ static int cond_holds(const qpp_state *st, const qpp_cond *c) {
 /* UC_HOOK_BLOCK: void cb(uc_engine *uc, uint64_t address, uint32_t size, void *user) */
 QPP_EXPORT void qpp_on_block(void *uc, uint64_t address, uint32_t size, void *user) {
     qpp_state *st = user;
-    if (st->stop_req && st->stop_req->armed) {
-        st->stop_req->stop(uc); /* the block runs after the stop, from its start */
-        return;
+    if (st->stop_req) {
+        if (st->stop_req->armed) {
+            st->stop_req->stop(uc); /* the block runs after the stop, from its start */
+            return;
+        }
+        st->stop_req->last = address;
+        st->stop_req->last_size = size;
     }
     *st->cur = address;
     qpp_entry *e = st->py_all ? NULL : table_find(&st->blocks, address);
@@ -360,10 +365,12 @@ QPP_EXPORT void qpp_on_mem(void *uc, int access, uint64_t address, int size, int
 
 QPP_EXPORT void qpp_slice_hook(void *uc, uint64_t address, uint32_t size, void *user) {
     qpp_slice *s = (qpp_slice *)user;
-    (void)address;
-    (void)size;
-    if (s->armed)
+    if (s->armed) {
         s->stop(uc);
+        return;
+    }
+    s->last = address;
+    s->last_size = size;
 }
 
 /* Not a Python module: the package loads this file with ctypes. The symbol only keeps

@@ -192,6 +192,19 @@ class Instrumentation(
             if after is not None:
                 self._take_back(plan, after)
 
+    def insn_raised(self, pc: int) -> None:
+        """An instruction unicorn cannot translate raised at ``pc`` (SIGILL). unicorn ends
+        the block before it, QEMU's block holds it and counts it: when it follows the
+        block that just ran, it runs here as a block of its own (size 0, as unicorn gives a
+        block that starts with such an instruction)."""
+        plan = self.blocks.get(self._cur[0])
+        run = self._py_block
+        if run is None or plan is None or not self._live or self.finished:
+            return
+        pc = pc & ~1 if self._is_arm else pc
+        if plan.size and plan.vaddr + plan.size == pc:
+            run(0, pc, 0, 0)
+
     def _guest_event(self, event: str, kwargs: dict[str, Any]) -> None:
         saved, self.regs = self.regs, REGS_NONE
         try:

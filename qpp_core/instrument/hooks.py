@@ -38,6 +38,7 @@ class HooksMixin(State):
         stops = getattr(self.machine, "block_stop", None)
         if want_block and self._block_hook is None:
             hook = self._make_block_hook()
+            self._py_block = hook
             if self._native is not None:
                 address = stops.address if stops is not None else None
                 self._block_hook = self._native.block_hook(hook, self._mips_guarded, address)
@@ -126,13 +127,15 @@ class HooksMixin(State):
         if self.arch.name != "mipsel":
             return on_block
         guarded = mips_replay_guard(self, on_block)
-        if guarded is on_block or stop_req is None:
+        if stop_req is None:
             return guarded
 
         def on_block_stop_first(handle: int, address: int, size: int, key: int) -> None:
             if stop_req.armed:  # before the guard's bookkeeping: the block does not run
                 emu_stop()
                 return
+            stop_req.last = address  # where a CPU exception is looked for
+            stop_req.last_size = size
             guarded(handle, address, size, key)
 
         return on_block_stop_first

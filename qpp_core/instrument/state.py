@@ -112,6 +112,8 @@ class State:
         )
         self._intervals: list[list[int]] = []  # [lo, hi, handle]
         self._block_hook: int | None = None
+        #: the Python block dispatcher (what the native hook hands blocks to)
+        self._py_block: CodeHook | None = None
         self._mem_hook: int | None = None
         self._observer_installed = False
         self._decoding = Decoder(self.arch)

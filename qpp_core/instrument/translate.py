@@ -41,7 +41,7 @@ class TranslateMixin(State):
         thumb = self._is_thumb()
         data = self.machine.read_memory(address, size)
         tb = TranslationBlock(cast("Instrumentation", self), address, size, data, thumb)
-        tb.insns = self.decode(tb)
+        tb.insns = self.decode(tb) if size else self._raising_insn(tb)
         self.n_translations += 1
         self.translating = tb
         saved, self.regs = self.regs, REGS_NONE
@@ -68,6 +68,19 @@ class TranslateMixin(State):
                 self.uc.reg_write(self.arch.pc, address | (1 if thumb else 0))
             return None
         return plan
+
+    def _raising_insn(self, tb: TranslationBlock) -> list[Instruction]:
+        """unicorn's block of an instruction it cannot translate (an illegal one: riscv64's
+        ``unimp``) has size 0; QEMU's holds that instruction, which counts as it raises."""
+        for n in (16, 8, 4, 2):
+            try:
+                data = self.machine.read_memory(tb.vaddr, n)
+            except Exception:  # the page ends sooner
+                continue
+            probe = TranslationBlock(tb.instr, tb.vaddr, n, data, tb.thumb)
+            first = self.decode(probe)[:1]
+            return [Instruction(tb, i.vaddr, i.size, i.mnemonic, i.op_str) for i in first]
+        return []
 
     def _install(self, tb: TranslationBlock) -> BlockPlan:
         """Compile what the plugins registered on ``tb`` into a plan and address tables."""

@@ -16,8 +16,13 @@ block hook honours it at the next block start, before anything else of that bloc
   ``qpp_on_block`` tests the flag first; the Python dispatcher too): nothing is added;
 * otherwise qpp's own block hook (``qpp_slice_hook`` of the native fast path, or a
   Python one without the native library), installed only while a guest timer is armed
-  (:meth:`BlockStop.add_source`, from ``alarm``/``setitimer``/``timer_settime``) and
-  removed when none is, so a guest without timers has no per-block cost at all.
+  (:meth:`BlockStop.add_source`, from ``alarm``/``setitimer``/``timer_settime``; on
+  mipsel also while the guest handles SIGILL, SIGTRAP or SIGFPE) and removed when none
+  is, so a guest without timers has no per-block cost at all.
+
+The hooks also record the block that started last: unicorn does not tell where a mips CPU
+exception happened (the pc it reports is the last one it saved, often a system call's),
+so the machine finds the trapping instruction in that block (:mod:`.arch.mipsel`).
 
 A signal that arrives while nothing looks at the flag (a host signal sent to a guest
 without timers and without plugins' block hook) still stops the engine the old way.
@@ -39,7 +44,7 @@ class BlockStop:
     """One machine's stop request, honoured at the next block start (module docstring)."""
 
     def __init__(self) -> None:
-        self.flag = _Slice(0, ctypes.cast(_uclib().uc_emu_stop, ctypes.c_void_p).value)
+        self.flag = _Slice(0, ctypes.cast(_uclib().uc_emu_stop, ctypes.c_void_p).value, 0, 0)
         #: block hooks of the instrumentation that test the flag (they stop themselves)
         self.checkers = 0
         #: what keeps qpp's own hook installed: name -> "still armed?"
@@ -64,6 +69,10 @@ class BlockStop:
         self.flag.armed = 1
         if not self.watched:
             uc.emu_stop()
+
+    def last_block(self) -> tuple[int, int] | None:
+        """(address, size) of the block that started last, when a hook records it."""
+        return (int(self.flag.last), int(self.flag.last_size)) if self.watched else None
 
     def disarm(self) -> None:
         """The engine has stopped: a new request is needed for the next stop."""
@@ -119,6 +128,9 @@ class BlockStop:
         def check(engine: Any, address: int, size: int, user_data: Any) -> None:
             if flag.armed:
                 engine.emu_stop()
+                return
+            flag.last = address
+            flag.last_size = size
 
         self._py_hook = check
         self._own = uc.hook_add(unicorn.UC_HOOK_BLOCK, check)

@@ -63,6 +63,9 @@ class SignalObserver(Protocol):
     def block_cut(self, pc: int) -> None:
         """The running block ended at the instruction at ``pc`` (a fault, an exception)."""
 
+    def insn_raised(self, pc: int) -> None:
+        """An instruction the engine cannot translate raised at ``pc`` (SIGILL)."""
+
 
 #: the exit status of a guest whose threads all wait forever (qpp's own range, 70-89)
 DEADLOCK_STATUS = int(ExitStatus.GUEST_DEADLOCK)
@@ -421,7 +424,14 @@ class Machine:
         self._trap = None
         # the instruction's address (a fault), or past it where Linux saves that (int3)
         insn = hook_pc - self.arch.trap_pc_offset
+        find = self.arch.trapping_insn
+        last = self.block_stop.last_block() if find is not None else None
+        if find is not None and last is not None:  # unicorn's pc does not say (mips)
+            found = find(self.uc, intno, *last)
+            insn = found if found is not None else insn
         self._cut_block(insn)
+        if sig == signal.SIGILL and self.signal_observer is not None:
+            self.signal_observer.insn_raised(insn)
         info = self.arch.trap_siginfo.get(intno, TrapSiginfo(0, addr_is_pc=False))
         self._write_pc(insn)  # where the handler's sigreturn resumes
         addr = insn if info.addr_is_pc else 0
@@ -470,6 +480,8 @@ class Machine:
         sig, what = int(found[0]), found[1]
         code = _SI_CODES.get(errno_, 0)
         invalid = self.arch.trap_siginfo.get(INVALID_INSN)
+        if errno_ == unicorn.UC_ERR_INSN_INVALID and self.signal_observer is not None:
+            self.signal_observer.insn_raised(self.pc)
         if errno_ == unicorn.UC_ERR_INSN_INVALID and invalid is not None:
             code = invalid.code
             sig = invalid.signal or sig

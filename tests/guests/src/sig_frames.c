@@ -1,6 +1,7 @@
 /* The kernel's signal frame: handlers read and edit the saved context (uc_mcontext and
  * uc_sigmask) and sigreturn resumes with what the frame holds; SA_NODEFER, SA_RESETHAND,
- * sigaltstack with SA_ONSTACK (a stack overflow caught on the alternate stack), and FP
+ * sigaltstack with SA_ONSTACK (a stack overflow caught on the alternate stack; sigreturn
+ * taking the alternate stack from an edited uc_stack), and FP
  * registers that survive handlers interrupting a computation (left out with an argument,
  * "sync": every signal is then synchronous). */
 #define _GNU_SOURCE
@@ -122,6 +123,19 @@ static void on_alt(int sig, siginfo_t *si, void *ctx) {
     sigaltstack(NULL, &now);
     alt_flags_ok = now.ss_flags == SS_ONSTACK;
     uc_stack_ok = uc->uc_stack.ss_sp == alt && uc->uc_stack.ss_flags == 0;
+}
+
+static char *alt2;
+static volatile int disable;
+
+/* sigreturn sets the alternate stack from uc_stack, as sigaltstack would */
+static void edit_uc_stack(int sig, siginfo_t *si, void *ctx) {
+    ucontext_t *uc = ctx;
+    (void)sig;
+    (void)si;
+    uc->uc_stack.ss_sp = alt2;
+    uc->uc_stack.ss_size = SIGSTKSZ * 2;
+    uc->uc_stack.ss_flags = disable ? SS_DISABLE : 0;
 }
 
 static sigjmp_buf env;
@@ -252,6 +266,20 @@ int main(int argc, char **argv) {
     sigaction(SIGUSR1, &sa, NULL);
     raise(SIGUSR1);
     printf("without SA_ONSTACK: %d\n", alt_ok);
+
+    alt2 = malloc(SIGSTKSZ * 2);
+    sa.sa_sigaction = edit_uc_stack;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    sigaltstack(NULL, &out);
+    printf("uc_stack edited: sp=%d size=%d flags=%d\n", out.ss_sp == alt2,
+           out.ss_size == SIGSTKSZ * 2, out.ss_flags);
+    disable = 1;
+    raise(SIGUSR1);
+    sigaltstack(NULL, &out);
+    printf("uc_stack disabled: flags=%d\n", out.ss_flags);
+    sigaltstack(&ss, NULL);
 
     sa.sa_sigaction = overflow;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
