@@ -49,6 +49,8 @@ def test_timer_ticks_count_once_each(arch: str, backend: str) -> None:
     table = expected()
     (base,) = table["sig_spin 8", arch]
     (per_tick,) = table["sig_spin per-tick", arch]
-    # typically hundreds (fewer on a loaded machine: a tick costs qpp more than the guest)
-    assert ticks >= 50, "the timer must interrupt the loop many times"
+    # typically hundreds; on a loaded machine expiries merge while qpp waits for the CPU
+    # (41 and 46 were seen with other jobs on both cores), and a tick costs qpp more than
+    # the guest: tens of ticks still show that each counts exactly once
+    assert ticks >= 20, "the timer must interrupt the loop many times"
     assert total == base + ticks * per_tick, (total - base, ticks)
