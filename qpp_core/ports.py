@@ -13,8 +13,26 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from qpp_core.machine.arch.base import Arch
+    from qpp_core.machine.blockstop import StopFlag
     from qpp_core.machine.run import GuestExit, SignalObserver, SyscallObserver
     from qpp_core.machine.threads import VcpuObserver
+
+
+class StopRequests(Protocol):
+    """The machine's stop request for a signal from another thread, honoured at the next
+    block start (:class:`~qpp_core.machine.blockstop.BlockStop`): the instrumentation's
+    block hook tests it first, so qpp adds no block hook of its own while one exists."""
+
+    #: the flag the hooks test (and where they record the block that started last)
+    flag: StopFlag
+    #: block hooks of the instrumentation that test the flag now
+    checkers: int
+    #: qpp's own hook must be added or removed at the next stop
+    sync_due: bool
+
+    @property
+    def address(self) -> int:
+        """The flag's address, for the native block hook."""
 
 
 class MachinePort(Protocol):
@@ -33,6 +51,11 @@ class MachinePort(Protocol):
     #: told ``(lo, hi)`` when code changes without a guest store (the kernel wrote it,
     #: a page was remapped or made executable)
     code_listeners: list[Callable[[int, int], None]]
+
+    @property
+    def block_stop(self) -> StopRequests | None:
+        """Stops at the next block start that the block hook honours (None: the machine
+        never asks for any, as a test's snippet)."""
 
     def read_memory(self, addr: int, size: int) -> bytes: ...
     def write_memory(self, addr: int, data: bytes) -> None: ...

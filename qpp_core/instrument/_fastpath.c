@@ -82,6 +82,16 @@ typedef struct {
     uint64_t cap, used, filled; /* filled counts deleted slots too */
 } qpp_table;
 
+/* A stop request (qpp_core/machine/slicer.py, blockstop.py): another host thread sets
+ * armed; a block hook stops the engine at the next block start, from inside the hook, the
+ * one kind of stop unicorn resumes from exactly. The engine's uc_emu_stop comes from
+ * Python (unicorn's library). */
+typedef struct {
+    volatile int64_t armed;
+    int (*stop)(void *uc);
+    uint64_t last, last_size; /* the block that started last (mips: where a trap was) */
+} qpp_slice;
+
 typedef struct {
     qpp_table blocks, mem;
     uint32_t current_vcpu;
@@ -95,6 +105,7 @@ typedef struct {
     uc_reg_read_fn reg_read;
     int pc_reg;
     uint64_t n_native, n_python, n_mem_native;
+    qpp_slice *stop_req; /* tested before anything else of a block (NULL: none) */
 } qpp_state;
 
 static uint64_t hash64(uint64_t x) {
@@ -224,7 +235,7 @@ static int put(qpp_table *t, uint64_t key, uint32_t size, uint32_t flags, const 
 
 /* --- the Python side's interface ------------------------------------------------------ */
 
-QPP_EXPORT uint32_t qpp_abi_version(void) { return 2; }
+QPP_EXPORT uint32_t qpp_abi_version(void) { return 4; }
 
 QPP_EXPORT qpp_state *qpp_state_new(void) { return calloc(1, sizeof(qpp_state)); }
 
@@ -283,7 +294,14 @@ static int cond_holds(const qpp_state *st, const qpp_cond *c) {
 /* UC_HOOK_BLOCK: void cb(uc_engine *uc, uint64_t address, uint32_t size, void *user) */
 QPP_EXPORT void qpp_on_block(void *uc, uint64_t address, uint32_t size, void *user) {
     qpp_state *st = user;
-    (void)uc;
+    if (st->stop_req) {
+        if (st->stop_req->armed) {
+            st->stop_req->stop(uc); /* the block runs after the stop, from its start */
+            return;
+        }
+        st->stop_req->last = address;
+        st->stop_req->last_size = size;
+    }
     *st->cur = address;
     qpp_entry *e = st->py_all ? NULL : table_find(&st->blocks, address);
     if (!e || e->size != size ||
@@ -341,22 +359,18 @@ QPP_EXPORT void qpp_on_mem(void *uc, int access, uint64_t address, int size, int
         st->py_mem(pc, access, address, size, value);
 }
 
-/* --- time slices (qpp_core/machine/slicer.py) ------------------------------------------
- * A guest thread's slice ends at a block start: another host thread arms the flag, and
- * this block hook stops the engine from inside the hook, the one kind of stop unicorn
- * resumes from exactly. The engine's uc_emu_stop comes from Python (unicorn's library). */
-
-typedef struct {
-    volatile int64_t armed;
-    int (*stop)(void *uc);
-} qpp_slice;
+/* --- time slices and signals (qpp_core/machine/slicer.py, blockstop.py) -----------------
+ * qpp's own block hook for a stop request (qpp_slice above), where no qpp_on_block tests it:
+ * a guest thread's slice ends, a signal's handler is to run. */
 
 QPP_EXPORT void qpp_slice_hook(void *uc, uint64_t address, uint32_t size, void *user) {
     qpp_slice *s = (qpp_slice *)user;
-    (void)address;
-    (void)size;
-    if (s->armed)
+    if (s->armed) {
         s->stop(uc);
+        return;
+    }
+    s->last = address;
+    s->last_size = size;
 }
 
 /* Not a Python module: the package loads this file with ctypes. The symbol only keeps

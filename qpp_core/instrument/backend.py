@@ -44,7 +44,7 @@ def _load() -> tuple[Any, str]:
                 lib = ctypes.CDLL(str(path))
             except OSError as exc:
                 return None, f"cannot load {path.name}: {exc}"
-            if lib.qpp_abi_version() != 2:
+            if lib.qpp_abi_version() != 4:
                 return None, f"{path.name} is from another qpp version (reinstall qpp)"
             return lib, ""
     return None, "not built: no C compiler when qpp was installed"

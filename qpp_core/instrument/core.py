@@ -17,7 +17,7 @@ given its collaborators when it is made (the arrows: "uses"):
 - :mod:`.cache` and :mod:`.codewatch`: the announced blocks' plans; self-modifying code
 - :mod:`.translate`: announcing a block to ``tb_trans`` and installing its plan; flushes
 - :mod:`.breakpoints`, :mod:`.exit`, :mod:`.thumb_it`, :mod:`.mips_replay`,
-  :mod:`.syscalls`, :mod:`.registers`: one concern each
+  :mod:`.syscalls`, :mod:`.registers`, :mod:`.cpu_exceptions`: one concern each
 - :mod:`.native`: the native backend's C tables, mirrored from the Python ones
 
 What plugins registered globally (the registry) and the translation counts outlive the
@@ -40,6 +40,7 @@ from qpp_core.instrument.breakpoints import Breakpoints
 from qpp_core.instrument.cache import BlockCache
 from qpp_core.instrument.codewatch import CodeWatch
 from qpp_core.instrument.context import REGS_OUTSIDE, REGS_RW, Context
+from qpp_core.instrument.cpu_exceptions import CpuExceptions
 from qpp_core.instrument.decode import Decoder
 from qpp_core.instrument.events import EventBus
 from qpp_core.instrument.exit import ExactExit
@@ -129,7 +130,10 @@ class Instrumentation:
         self.syscalls = SyscallEvents(machine, ctx, events, self.registry, it, decoder, failures)
         self.register_access = Registers(arch, uc, ctx)
         self.mips_guard = MipsReplayGuard(arch, raw, uc, ctx, cache.blocks)
-        self.guest_events = GuestEvents(ctx, events, failures, arch.qemu_target)
+        self.cpu_exceptions = cpu_exceptions = CpuExceptions(
+            ctx, cache, hooks, thumb_bit=thumb_state is not None
+        )
+        self.guest_events = GuestEvents(ctx, events, failures, arch.qemu_target, cpu_exceptions)
 
     # --- lifecycle (the runner) ------------------------------------------------------------
 
@@ -196,20 +200,29 @@ class Instrumentation:
         hooks = self.hooks
         want_block = self.events.wants("tb_trans")
         if want_block and hooks.block is None:
+            # the hook honours the machine's stop requests (a signal's handler is to run)
+            stops = self.machine.block_stop
+            stop_req = stops.flag if stops is not None else None
+            emu_stop = self.uc.emu_stop
             on_block = dispatch.block_hook(
                 self.ctx,
                 self.cache.blocks,
                 self.translator.translate,
                 self.it.tracking,
                 self.failures,
+                stop_req,
+                emu_stop,
             )
             guard = self.mips_guard
-            hooks.add_block(guard.wrap(on_block), guard.guarded)
+            hook = guard.wrap(on_block)
+            if stop_req is not None and self.arch.trapping_insn is not None:
+                hook = dispatch.stop_first(hook, stop_req, emu_stop)  # records block starts
+            hooks.add_block(hook, guard.guarded)
             hooks.flush_unicorn()
         elif not want_block and hooks.block is not None:
             # nobody translates: no per-block instrumentation can exist any more
             self.flush_all("no translation listener left")
-            hooks.drop_block()
+            hooks.drop_block()  # the machine's stop requests need its own hook again
             self.codewatch.drop()
         self.syscalls.attach(any(self.events.wants(e) for e in SYSCALL_EVENTS))
 
@@ -300,6 +313,18 @@ class Instrumentation:
     def exit_guest(self, status: int) -> None:
         """End the guest before the instruction about to run (see :class:`.ExactExit`)."""
         self.exact_exit.exit_guest(status)
+
+    def block_cut(self, pc: int) -> None:
+        """The running block ended at the instruction at ``pc`` (a fault or CPU exception
+        there): the later instructions' inline adds are taken back (see
+        :meth:`.CpuExceptions.block_cut`; the machine calls it through its signal
+        observer)."""
+        self.cpu_exceptions.block_cut(pc)
+
+    def insn_raised(self, pc: int) -> None:
+        """An instruction unicorn cannot translate raised at ``pc``: it counts, as in QEMU
+        (see :meth:`.CpuExceptions.insn_raised`)."""
+        self.cpu_exceptions.insn_raised(pc)
 
     def announce_exec(self, path: str, argv: list[str], load_bias: int, entry: int) -> None:
         """Tell plugins which program the process runs now (``qpp_guest_exec``)."""

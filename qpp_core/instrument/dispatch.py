@@ -11,12 +11,15 @@ pc in the memory table.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qpp_core.instrument.context import Context
 from qpp_core.instrument.failures import Failures
 from qpp_core.instrument.hooks import CodeHook, MemHook
 from qpp_core.instrument.plan import BlockPlan
+
+if TYPE_CHECKING:
+    from qpp_core.machine.blockstop import StopFlag
 
 #: Thumb IT tracking as the dispatchers see it: the IT regions pending (a list that is
 #: true while any is), what delivers them, and the addresses with IT actions
@@ -29,14 +32,22 @@ def block_hook(
     translate: Callable[[int, int], BlockPlan | None],
     it: ItTracking,
     failures: Failures,
+    stop_req: StopFlag | None,
+    emu_stop: Callable[[], None],
 ) -> CodeHook:
-    """The block hook: announce a new block, then apply its plan."""
+    """The block hook: announce a new block, then apply its plan. First, when the
+    machine's stop request ``stop_req`` is armed (a signal's handler is to run), it stops
+    the engine with ``emu_stop`` and the block runs afterwards, from its start, so no part
+    of it runs or counts twice (see :mod:`qpp_core.machine.blockstop`)."""
     pending, flush_pending, _ = it
     cur = ctx.cur
     tb_ctx = ctx.tb_ctx
     hook_failed = failures.hook_failed
 
     def on_block(handle: int, address: int, size: int, key: int) -> None:
+        if stop_req is not None and stop_req.armed:
+            emu_stop()  # a signal's handler runs first; the block runs afterwards
+            return
         cur[0] = address
         try:
             if pending:
@@ -64,6 +75,23 @@ def block_hook(
             hook_failed(exc)
 
     return on_block
+
+
+def stop_first(hook: CodeHook, stop_req: StopFlag, emu_stop: Callable[[], None]) -> CodeHook:
+    """``hook`` behind the stop request's test, which also records the block that starts:
+    where the machine looks for the instruction a CPU exception came from when unicorn's
+    pc does not say (mips, ``Arch.trapping_insn``). It comes before a mips replay guard's
+    bookkeeping, so a block stopped for a signal leaves no trace there."""
+
+    def on_block_stop_first(handle: int, address: int, size: int, key: int) -> None:
+        if stop_req.armed:
+            emu_stop()
+            return
+        stop_req.last = address
+        stop_req.last_size = size
+        hook(handle, address, size, key)
+
+    return on_block_stop_first
 
 
 def code_hook(

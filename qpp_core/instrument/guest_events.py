@@ -1,6 +1,8 @@
 """What the machine and the Linux layer report about the guest, as plugin events: guest
 threads as vCPUs (the machine's ``vcpu_observer``), signal handlers starting and returning
-(its ``signal_observer``) and the program an ``execve`` runs."""
+(its ``signal_observer``) and the program an ``execve`` runs. The signal observer also
+hears of blocks a fault or CPU exception ended early, for exact counts
+(:mod:`.cpu_exceptions`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from qpp_core.instrument import vcpus
 from qpp_core.instrument.context import REGS_NONE, REGS_RW, Context
+from qpp_core.instrument.cpu_exceptions import CpuExceptions
 from qpp_core.instrument.events import EventBus
 from qpp_core.instrument.failures import Failures
 
@@ -15,10 +18,18 @@ from qpp_core.instrument.failures import Failures
 class GuestEvents:
     """The machine's vCPU and signal observer (see the module docstring)."""
 
-    def __init__(self, ctx: Context, events: EventBus, failures: Failures, target: str) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        events: EventBus,
+        failures: Failures,
+        target: str,
+        cpu_exceptions: CpuExceptions,
+    ) -> None:
         self.ctx = ctx
         self.events = events
         self.failures = failures
+        self.cpu_exceptions = cpu_exceptions
         #: QEMU's target name (what ``qpp_guest_exec`` reports)
         self.target = target
 
@@ -62,6 +73,16 @@ class GuestEvents:
     def signal_returned(self, pc: int) -> None:
         """A guest signal handler returned through sigreturn (``qpp_signal_returned``)."""
         self._event("signal_return", {"vcpu_index": self.ctx.vcpu_index, "pc": pc})
+
+    def block_cut(self, pc: int) -> None:
+        """The running block ended at the instruction at ``pc`` (a fault or CPU exception
+        there; see :meth:`.CpuExceptions.block_cut`)."""
+        self.cpu_exceptions.block_cut(pc)
+
+    def insn_raised(self, pc: int) -> None:
+        """An instruction unicorn cannot translate raised at ``pc`` (SIGILL; see
+        :meth:`.CpuExceptions.insn_raised`)."""
+        self.cpu_exceptions.insn_raised(pc)
 
     def announce_exec(self, path: str, argv: list[str], load_bias: int, entry: int) -> None:
         """Tell plugins which program the process runs now (``qpp_guest_exec``)."""

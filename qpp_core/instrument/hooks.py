@@ -39,21 +39,42 @@ class HookSet:
         self.ctx = ctx
         self.native = native
         self.block: int | None = None
+        #: the Python block dispatcher under the block hook (what the native hook hands
+        #: blocks to; what runs a block the engine could not translate, :mod:`.cpu_exceptions`)
+        self.py_block: CodeHook | None = None
+        #: the machine's stop requests, which the block hook honours (:meth:`add_block`)
+        self.stops = machine.block_stop
         self.mem: int | None = None
         #: a hook was deleted since the engine was entered (see :meth:`replace`)
         self.deleted = False
 
     def add_block(self, hook: CodeHook, mips_guarded: bool) -> None:
-        """Add the block hook (the native one when the fast path runs)."""
+        """Add the block hook (the native one when the fast path runs). It tests the
+        machine's stop request before anything else of a block, so the machine needs no
+        block hook of its own for that while this one exists."""
+        stops = self.stops
+        self.py_block = hook
         if self.native is not None:
-            self.block = self.native.block_hook(hook, mips_guarded)
+            address = stops.address if stops is not None else None
+            self.block = self.native.block_hook(hook, mips_guarded, address)
         else:
             self.block = self.raw.add(_uc.HOOK_BLOCK, _uc.CODE_CB, hook)
+        if stops is not None:
+            stops.checkers += 1
 
     def drop_block(self) -> None:
         if self.block is not None:
             self.raw.delete(self.block)
-            self.block = None
+            self.block = self.py_block = None
+            self._release_stops()
+
+    def _release_stops(self) -> None:
+        """The block hook is gone: the machine's stop requests need another hook (the
+        machine adds its own at the next stop if a guest timer needs one)."""
+        stops = self.stops
+        if stops is not None and stops.checkers > 0:
+            stops.checkers -= 1
+            stops.sync_due = True
 
     def ensure_mem(self, make: Callable[[], MemHook]) -> None:
         """Add the memory hook (loads after they read, stores) unless it exists."""
@@ -128,7 +149,9 @@ class HookSet:
     def close(self) -> None:
         """Remove every hook this layer added."""
         self.raw.delete_all()
-        self.block = self.mem = None
+        if self.block is not None:
+            self._release_stops()
+        self.block = self.mem = self.py_block = None
         if self.native is not None:
             self.native.close()
 

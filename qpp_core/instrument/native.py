@@ -65,6 +65,7 @@ class _State(ctypes.Structure):
         ("n_native", _u64),
         ("n_python", _u64),
         ("n_mem_native", _u64),
+        ("stop_req", _ptr),
     )
 
 
@@ -159,8 +160,15 @@ class Native:
 
     # --- hooks ---------------------------------------------------------------------------
 
-    def block_hook(self, python_hook: Callable[[int, int, int, int], None], guarded: bool) -> int:
-        """Add the C block hook; blocks it cannot run go to ``python_hook``."""
+    def block_hook(
+        self,
+        python_hook: Callable[[int, int, int, int], None],
+        guarded: bool,
+        stop_req: int | None = None,
+    ) -> int:
+        """Add the C block hook; blocks it cannot run go to ``python_hook``. ``stop_req``:
+        the address of the machine's stop request (``qpp_slice``), tested first."""
+        self.state.stop_req = stop_req
 
         def py_block(address: int, size: int) -> None:
             python_hook(0, address, size, 0)

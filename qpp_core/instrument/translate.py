@@ -20,7 +20,7 @@ from qpp_core.instrument.codewatch import CodeWatch
 from qpp_core.instrument.context import REGS_NONE, Context
 from qpp_core.instrument.decode import Decoder
 from qpp_core.instrument.events import EventBus
-from qpp_core.instrument.handles import TranslationBlock
+from qpp_core.instrument.handles import Instruction, TranslationBlock
 from qpp_core.instrument.hooks import CodeHooks, HookSet
 from qpp_core.instrument.plan import BlockPlan, block_inline, exact_conds, fold_inline
 from qpp_core.instrument.tables import Tables
@@ -75,7 +75,7 @@ class Translator:
         thumb = ctx.is_thumb()
         data = self.machine.read_memory(address, size)
         tb = TranslationBlock(self.machine, address, size, data, thumb)
-        tb.insns = self.decoder.decode(tb)
+        tb.insns = self.decoder.decode(tb) if size else self._raising_insn(tb)
         stats = self.stats
         stats.n_translations += 1
         ctx.translating = tb
@@ -95,6 +95,19 @@ class Translator:
             self.hooks.leave_for_new_hooks(address | (1 if thumb else 0))
             return None
         return plan
+
+    def _raising_insn(self, tb: TranslationBlock) -> list[Instruction]:
+        """unicorn's block of an instruction it cannot translate (an illegal one: riscv64's
+        ``unimp``) has size 0; QEMU's holds that instruction, which counts as it raises."""
+        for n in (16, 8, 4, 2):
+            try:
+                data = self.machine.read_memory(tb.vaddr, n)
+            except Exception:  # the page ends sooner
+                continue
+            probe = TranslationBlock(tb.symbols, tb.vaddr, n, data, tb.thumb)
+            first = self.decoder.decode(probe)[:1]
+            return [Instruction(tb, i.vaddr, i.size, i.mnemonic, i.op_str) for i in first]
+        return []
 
     def _install(self, tb: TranslationBlock) -> BlockPlan:
         """Compile what the plugins registered on ``tb`` into a plan and address tables."""

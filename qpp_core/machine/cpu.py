@@ -33,7 +33,9 @@ def arch_for_model(arch: Arch, name: str | None) -> Arch:
     caps = arch.model_hwcaps.get(resolve_cpu_model(arch, name))
     if caps is None:
         return arch
-    return dataclasses.replace(arch, hwcap=caps[0], hwcap2=caps[1])
+    # quirk hooks that answer as qemu's default model: another model answers as itself
+    quirks = None if arch.quirks_default_model_only else arch.hook_code_quirks
+    return dataclasses.replace(arch, hwcap=caps[0], hwcap2=caps[1], hook_code_quirks=quirks)
 
 
 def default_model_name(arch: Arch) -> str:

@@ -282,10 +282,11 @@ class HostSignals:
                     for signum in data:
                         if signum not in self.installed or machine.ignores_host_signal(signum):
                             continue
-                        # stop the engine; the main thread's handler, which runs as soon
-                        # as it has stopped, decides (posting here as well would deliver
-                        # a signal twice when its handler ran in between)
-                        machine.uc.emu_stop()
+                        # stop the engine (at the next block start, where a block hook
+                        # looks: :mod:`.blockstop`); the main thread's handler, which runs
+                        # as soon as it has stopped, decides (posting here as well would
+                        # deliver a signal twice when its handler ran in between)
+                        machine.block_stop.request(machine.uc)
             elif nagging and machine.host_signal is not None and main is not None:
                 # the engine missed the stop (between two slices), or the main thread is
                 # blocked in a host call the handler did not abandon: ask again

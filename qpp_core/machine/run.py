@@ -22,6 +22,7 @@ import unicorn
 from ..errors import ExitStatus
 from .arch import Arch, Uc
 from .arch.base import INVALID_INSN, TrapSiginfo, UcError
+from .blockstop import BlockStop
 from .hostsig import HostSignalInterrupt
 from .signals import uncaught_message
 from .symbols import SymbolTable
@@ -59,6 +60,11 @@ class SignalObserver(Protocol):
 
     def signal_delivered(self, signum: int, handler: int, pc: int) -> None: ...
     def signal_returned(self, pc: int) -> None: ...
+    def block_cut(self, pc: int) -> None:
+        """The running block ended at the instruction at ``pc`` (a fault, an exception)."""
+
+    def insn_raised(self, pc: int) -> None:
+        """An instruction the engine cannot translate raised at ``pc`` (SIGILL)."""
 
 
 #: the exit status of a guest whose threads all wait forever (qpp's own range, 70-89)
@@ -157,6 +163,8 @@ class Machine:
         #: told ``(lo, hi)`` when the memory layer changes code behind the CPU (the
         #: instrumentation layer forgets its blocks there); the Linux layer's list
         self.code_listeners: list[Callable[[int, int], None]] = []
+        #: stops at the next block start for a signal from elsewhere (:mod:`.blockstop`)
+        self.block_stop = BlockStop()
 
     # --- public surface -------------------------------------------------------------
 
@@ -239,7 +247,7 @@ class Machine:
         post = self.signal_post
         if post is None or not post(sig):
             return False
-        self.uc.emu_stop()
+        self.block_stop.request(self.uc)
         return True
 
     def interrupts_call(self, sig: int) -> bool:
@@ -311,6 +319,9 @@ class Machine:
                 error = e
             except HostSignalInterrupt:
                 pass  # recorded in self.host_signal; it unwound a hook
+            self.block_stop.disarm()
+            if self.block_stop.sync_due or self.block_stop.sources:
+                self.block_stop.sync(self.uc)
             if self._exit is not None or self._stopped or self.host_signal is not None:
                 break
             if (
@@ -418,6 +429,14 @@ class Machine:
         self._trap = None
         # the instruction's address (a fault), or past it where Linux saves that (int3)
         insn = hook_pc - self.arch.trap_pc_offset
+        find = self.arch.trapping_insn
+        last = self.block_stop.last_block() if find is not None else None
+        if find is not None and last is not None:  # unicorn's pc does not say (mips)
+            found = find(self.uc, intno, *last)
+            insn = found if found is not None else insn
+        self._cut_block(insn)
+        if sig == signal.SIGILL and self.signal_observer is not None:
+            self.signal_observer.insn_raised(insn)
         info = self.arch.trap_siginfo.get(intno, TrapSiginfo(0, addr_is_pc=False))
         self._write_pc(insn)  # where the handler's sigreturn resumes
         addr = insn if info.addr_is_pc else 0
@@ -427,6 +446,11 @@ class Machine:
             return True
         self.kill(sig, f"pc=0x{insn:x}: CPU exception {intno}")
         return False
+
+    def _cut_block(self, pc: int) -> None:
+        """Tell the instrumentation that the running block ended at ``pc``'s instruction."""
+        if self.signal_observer is not None:
+            self.signal_observer.block_cut(pc)
 
     def _write_pc(self, pc: int) -> None:
         """Set the pc, keeping arm's Thumb state (bit 0 of a written pc sets it)."""
@@ -454,10 +478,13 @@ class Machine:
     def _fault(self, error: Exception) -> bool:
         """A fault ended the engine run: the guest's handler runs (True) or the guest dies."""
         errno_ = getattr(error, "errno", -1)
+        self._cut_block(self.pc)
         found = _FAULT_ERRORS.get(errno_, (signal.SIGSEGV, str(error)))
         sig, what = int(found[0]), found[1]
         code = _SI_CODES.get(errno_, 0)
         invalid = self.arch.trap_siginfo.get(INVALID_INSN)
+        if errno_ == unicorn.UC_ERR_INSN_INVALID and self.signal_observer is not None:
+            self.signal_observer.insn_raised(self.pc)
         if errno_ == unicorn.UC_ERR_INSN_INVALID and invalid is not None:
             code = invalid.code
             sig = invalid.signal or sig

@@ -27,16 +27,21 @@ from .arch.base import _uclib
 
 
 class _Slice(ctypes.Structure):
-    """``qpp_slice``: the flag and the engine's stop function."""
+    """``qpp_slice``: the flag, the engine's stop function and the last block started."""
 
-    _fields_ = (("armed", ctypes.c_int64), ("stop", ctypes.c_void_p))
+    _fields_ = (
+        ("armed", ctypes.c_int64),
+        ("stop", ctypes.c_void_p),
+        ("last", ctypes.c_uint64),
+        ("last_size", ctypes.c_uint64),
+    )
 
 
 class Slicer:
     """A native block hook that stops the engine when armed (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._slice = _Slice(0, None)
+        self._slice = _Slice(0, None, 0, 0)
         self._handle = 0
 
     @staticmethod

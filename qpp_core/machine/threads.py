@@ -212,7 +212,9 @@ class Threads:
         if slicer is not None:
             slicer.arm()
         elif self.mode == "timeslice" and not self._slicer_failed:
-            self.m.uc.emu_stop()  # no thread needs slices: the one running takes it
+            # no thread needs slices: the one running takes it, at the next block start
+            # when a block hook looks at the machine's stop request (:mod:`.blockstop`)
+            self.m.block_stop.request(self.m.uc)
 
     def stop_ticker(self) -> None:
         self._ticking = False

@@ -47,6 +47,7 @@ class SnippetMachine:
         self.vcpu_observer: Any = None
         self.signal_observer: Any = None
         self.code_listeners: list[Callable[[int, int], None]] = []
+        self.block_stop: Any = None  # no signals here: nothing asks for a block-start stop
         self.entry = BASE
         self.restarts = 0
         self._restart = False

@@ -253,7 +253,7 @@ NEVER_RESTARTED_CALLS = frozenset(["msgrcv", "msgsnd", "semop", "semtimedop", "e
 def interrupts_call(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal was just posted for a guest handler while a syscall runs: whether the
     call, if it is one that blocks, ends with EINTR (not under SA_RESTART)."""
-    name = k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number))
+    name = k.running_call  # not the number register: it may hold the result already
     if name not in RESTARTABLE_CALLS and name not in NEVER_RESTARTED_CALLS:
         return False
     sig = target_signal_number(k.arch_name, host_sig)

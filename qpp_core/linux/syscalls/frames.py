@@ -9,6 +9,7 @@ context is kept in qpp: ``siglongjmp`` out of a handler simply abandons its fram
 
 from __future__ import annotations
 
+import errno
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -91,6 +92,27 @@ def on_altstack(k: LinuxKernel, sp: int) -> bool:
 
     base, _flags, size = sigstate.state(k).altstack
     return bool(size) and base < sp <= base + size
+
+
+def set_altstack(k: LinuxKernel, sp_now: int, sp: int, flags: int, size: int) -> int:
+    """Linux's do_sigaltstack: set the alternate signal stack from a ``stack_t``'s words
+    while the guest's stack pointer is ``sp_now``; 0, or the errno (EPERM while running
+    on it, EINVAL for bad flags, ENOMEM for a stack too small)."""
+    from . import sigstate
+
+    mode = (flags & 0xFFFFFFFF) & 0x7FFFFFFF  # without SS_AUTODISARM
+    if on_altstack(k, sp_now):
+        return errno.EPERM
+    if mode not in (0, 1, 2):  # 0, SS_ONSTACK, SS_DISABLE
+        return errno.EINVAL
+    st = sigstate.state(k)
+    if mode == 2:
+        st.altstack = (0, 0, 0)
+    elif size < sigstate.SIG_ABI[k.arch_name].minsigstksz:
+        return errno.ENOMEM
+    else:
+        st.altstack = (sp, flags & 0x80000000, size)
+    return 0
 
 
 def altstack_words(k: LinuxKernel, sp: int) -> tuple[int, int, int]:
@@ -212,5 +234,23 @@ def pop_frame(k: LinuxKernel, rt: bool) -> tuple[int, int] | None:
         cpsr = int.from_bytes(buf[cpsr_slot.offset : cpsr_slot.offset + 4], "little")
         pc = pc & ~1 | (cpsr >> 5 & 1)
     uc.reg_write(_reg(k, sabi.pc_reg), pc - sabi.pc_advance_in_trap)
+    if frame.stack is not None:  # restore_altstack: uc_stack, as sigaltstack would set it
+        _restore_altstack(k, buf[frame.stack :])
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
     return int.from_bytes(buf[frame.sigmask : frame.sigmask + size], "little"), pc
+
+
+def _restore_altstack(k: LinuxKernel, raw: bytes) -> None:
+    """sigreturn takes the alternate stack from the frame's ``uc_stack`` (a handler may
+    have changed it) with the stack pointer just restored; as in Linux, a refusal
+    (EPERM on the alternate stack, EINVAL, ENOMEM) leaves it as it was."""
+    from . import sigstate
+
+    sp_now = k.m.uc.reg_read(k.m.arch.sp)
+    if k.m.arch.word == 8:  # {ss_sp, int ss_flags, ss_size}
+        sp, flags, _pad, size = struct.unpack_from("<QIIQ", raw)
+    elif sigstate.SIG_ABI[k.arch_name].stack_flags_last:  # mips: {ss_sp, ss_size, flags}
+        sp, size, flags = struct.unpack_from("<III", raw)
+    else:
+        sp, flags, size = struct.unpack_from("<III", raw)
+    set_altstack(k, sp_now, sp, flags, size)

@@ -94,6 +94,9 @@ class LinuxKernel:
         #: a blocking call that runs again after its thread's wait: the deadline that
         #: wait had (its handler goes on with the time left, not the guest's timeout)
         self.resumed_deadline: float | None = None
+        #: the system call whose handler runs now (None outside handlers: a host signal
+        #: may then not end it with EINTR, its result may already be in the registers)
+        self.running_call: str | None = None
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 
@@ -252,6 +255,7 @@ class LinuxKernel:
                 )
                 self.stderr.flush()
             return -errno.ENOSYS
+        self.running_call = name
         try:
             ret = handler(self, a)
         except MustWait as e:  # the other threads run meanwhile
@@ -267,6 +271,8 @@ class LinuxKernel:
             raise  # a deliberate end of the run (unsupported guest, host problem)
         except Exception as e:  # the last resort: see _unexpected
             ret = self._unexpected(name or str(num), e)
+        finally:
+            self.running_call = None
         if self.strace is not None and self.m.exited is None and ret != BLOCKED:
             self.strace.leave(name, ret)
         return ret

@@ -220,6 +220,8 @@ def sys_timer_settime(k: LinuxKernel, a: Args) -> int:
     if t.thread is None and value:
         t.thread = threading.Thread(target=_run, args=(k, tid, t), daemon=True)
         t.thread.start()
+    if value and t.signo:  # its signal stops the engine at a block start while it runs
+        k.m.block_stop.add_source(f"timer {tid}", lambda: not t.deleted and t.deadline > 0, k.m.uc)
     return 0
 
 

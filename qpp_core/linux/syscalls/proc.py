@@ -10,6 +10,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ... import hostfds
+from ...machine.signals import target_signal_number
 from . import abi, sigstate
 from .cint import c_int
 from .registry import Args, handles
@@ -219,9 +220,30 @@ def sys_rt_sigaction(k: LinuxKernel, a: Args) -> int:
     previous = st.actions.get(sig, bytes(sa.action_size))
     if new is not None:
         st.actions[sig] = new
+        if k.m.arch.trapping_insn is not None and sig in _trap_signals(k):
+            _watch_traps(k)
     if old:
         k.write(old, previous)
     return 0
+
+
+def _trap_signals(k: LinuxKernel) -> tuple[int, ...]:
+    """The guest's numbers of the signals CPU exceptions raise."""
+    host = (signal.SIGILL, signal.SIGTRAP, signal.SIGFPE)
+    return tuple(target_signal_number(k.arch_name, int(s)) for s in host)
+
+
+def _watch_traps(k: LinuxKernel) -> None:
+    """mips: while the guest handles a CPU exception's signal, a block hook records where
+    each block starts, so that the trapping instruction can be found (and a handler that
+    returns resumes at the right place)."""
+    sigs = _trap_signals(k)
+
+    def handled() -> bool:
+        return any(sigstate.disposition(k, s) > sigstate.SIG_IGN for s in sigs)
+
+    if handled():
+        k.m.block_stop.add_source("cpu exceptions", handled, k.m.uc)
 
 
 @handles("rt_sigprocmask")
@@ -251,10 +273,9 @@ def sys_rt_sigprocmask(k: LinuxKernel, a: Args) -> int:
 def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     """Checked as Linux does; SS_ONSTACK is reported (and a change refused, EPERM) while
     the guest runs on it; handlers installed with SA_ONSTACK run on it (:mod:`.frames`)."""
-    from .frames import altstack_words, on_altstack
+    from .frames import altstack_words, set_altstack
 
     sa = sigstate.SIG_ABI[k.arch_name]
-    st = sigstate.state(k)
     sp_now = k.m.uc.reg_read(k.m.arch.sp)
     old = altstack_words(k, sp_now)
     if a[1]:
@@ -262,17 +283,9 @@ def sys_sigaltstack(k: LinuxKernel, a: Args) -> int:
     if a[0]:
         sp, second, third = k.get_words(a[0], 3)
         flags, size = (third, second) if sa.stack_flags_last else (second, third)
-        mode = c_int(flags) & 0x7FFFFFFF  # without SS_AUTODISARM
-        if on_altstack(k, sp_now):
-            return -errno.EPERM
-        if mode not in (0, 1, 2):  # 0, SS_ONSTACK, SS_DISABLE
-            return -errno.EINVAL
-        if mode == 2:
-            st.altstack = (0, 0, 0)
-        elif size < sa.minsigstksz:
-            return -errno.ENOMEM
-        else:
-            st.altstack = (sp, flags & 0x80000000, size)
+        err = set_altstack(k, sp_now, sp, flags, size)
+        if err:
+            return -err
     if a[1]:
         sp, flags, size = old
         words = (sp, size, flags) if sa.stack_flags_last else (sp, flags, size)

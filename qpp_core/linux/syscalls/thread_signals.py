@@ -154,7 +154,7 @@ def queue_directed(k: LinuxKernel, tid: int, sig: int, info: bytes) -> None:
     if threads is not None:
         threads.nudge()
     else:
-        k.m.uc.emu_stop()
+        k.m.block_stop.request(k.m.uc)  # at a block start when a hook looks (blockstop)
 
 
 def drain_directed(k: LinuxKernel) -> None:

@@ -53,7 +53,15 @@ def sys_setitimer(k: LinuxKernel, a: Args) -> int:
     old_value, old_interval = signal.setitimer(which, value, interval)
     if a[2]:
         _put_timeval_pair(k, a[2], old_interval, old_value)
+    if value:
+        _runs(k, which)
     return 0
+
+
+def _runs(k: LinuxKernel, which: int) -> None:
+    """Host timer ``which`` is armed: its signal stops the engine at a block start (a
+    hook that looks for the stop request exists while the timer runs)."""
+    k.m.block_stop.add_source(f"itimer {which}", lambda: signal.getitimer(which)[0] > 0, k.m.uc)
 
 
 @handles("getitimer")
@@ -70,6 +78,8 @@ def sys_getitimer(k: LinuxKernel, a: Args) -> int:
 def sys_alarm(k: LinuxKernel, a: Args) -> int:
     seconds = a[0] & 0xFFFFFFFF
     old_value, _interval = signal.setitimer(signal.ITIMER_REAL, float(seconds), 0.0)
+    if seconds:
+        _runs(k, signal.ITIMER_REAL)
     # what was left, rounded as Linux rounds it (half a second up; never 0 if one was set)
     left = int(old_value)
     if old_value % 1 >= 0.5 or (left == 0 and old_value > 0):

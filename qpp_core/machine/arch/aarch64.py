@@ -133,6 +133,9 @@ ARCH = Arch(
     user_top=1 << 48,
     mmap_base=0x55_0000_0000,
     hook_code_quirks=hook_code_quirks,
+    # cortex-a53/a57/a72 report their own DCZID_EL0 (64-byte DC ZVA) and CTR_EL0, in
+    # unicorn as in qemu-user
+    quirks_default_model_only=True,
     # qemu-user's cortex-a53/a57/a72: FP, ASIMD, AES, PMULL, SHA1, SHA2, CRC32, CPUID
     model_hwcaps={
         m: (0x8FB, 0) for m in (A.UC_CPU_ARM64_A53, A.UC_CPU_ARM64_A57, A.UC_CPU_ARM64_A72)

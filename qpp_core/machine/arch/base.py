@@ -131,6 +131,13 @@ class Arch:
     #: as qemu-user does (aarch64: MRS DCZID_EL0/CTR_EL0, DC ZVA); called with
     #: (uc, address, code bytes, addresses already hooked) by the loader and mmap/mprotect
     hook_code_quirks: Callable[[Uc, int, bytes, set[int]], None] | None = None
+    #: where a CPU exception happened, when unicorn's pc does not say (mips): (uc,
+    #: exception number, start and size of the block that ran last) -> the address of
+    #: the instruction that raised it, or None
+    trapping_insn: Callable[[Uc, int, int, int], int | None] | None = None
+    #: the quirk hooks make the default model answer as qemu-user's; other ``-cpu`` models
+    #: (those of ``model_hwcaps``) run without them, answering as themselves
+    quirks_default_model_only: bool = False
     #: the ELF header's e_flags this engine cannot run -> why (mips: ISAs other than MIPS32)
     elf_flags_error: Callable[[int], str | None] | None = None
     #: what qemu-user 7.2 maps around the stack

@@ -28,6 +28,7 @@ from .base import (
     SyscallAbi,
     TrapSiginfo,
     Uc,
+    UcError,
     add_noop_code_hook,
     capstone,
     cpu_models_from,
@@ -61,6 +62,58 @@ _TRAP_SIGINFO = {
     22: TrapSiginfo(0x80, addr_is_pc=False, signal=signal.SIGTRAP),  # trap (teq)
     18: TrapSiginfo(1),  # break: TRAP_BRKPT
 }
+
+
+#: trap instructions and when they trap, (rs, rt) as signed 32-bit values
+_TRAPS: dict[str, Callable[[int, int], bool]] = {
+    "teq": lambda a, b: a == b,
+    "tne": lambda a, b: a != b,
+    "tge": lambda a, b: a >= b,
+    "tlt": lambda a, b: a < b,
+    "tgeu": lambda a, b: a & 0xFFFFFFFF >= b & 0xFFFFFFFF,
+    "tltu": lambda a, b: a & 0xFFFFFFFF < b & 0xFFFFFFFF,
+}
+
+
+def _operand(uc: Uc, text: str) -> int:
+    """A register (``$v1``) or immediate operand's value, signed 32-bit."""
+    text = text.strip()
+    if text.startswith("$"):
+        value = int(uc.reg_read(_REGS[text[1:]])) & 0xFFFFFFFF
+    else:
+        value = int(text, 0) & 0xFFFFFFFF
+    return value - (1 << 32) if value >> 31 else value
+
+
+def trapping_insn(uc: Uc, intno: int, block: int, size: int) -> int | None:
+    """The address of the instruction that raised CPU exception ``intno`` in the block
+    that starts at ``block`` (unicorn does not say: its pc is the last one it saved).
+
+    Every instruction of the block before it has run, so it is the first one that can
+    raise that exception: an undecodable one for a reserved instruction (unicorn ends
+    the block before it, so the one just past the block is looked at too), ``break``,
+    or a trap instruction whose condition holds on the registers as they are now.
+    """
+    try:
+        code = bytes(uc.mem_read(block, size + 4))
+    except UcError:
+        code = bytes(uc.mem_read(block, size)) if size else b""
+    cs = capstone().Cs(ARCH.cs_arch, ARCH.cs_mode(False))
+    traps = []
+    for off in range(0, len(code) - 3, 4):
+        found = list(cs.disasm_lite(code[off : off + 4], block + off))
+        mnemonic, ops = (found[0][2], found[0][3]) if found else ("", "")
+        if intno == 20 and not found:
+            return block + off
+        if intno == 18 and mnemonic == "break":
+            return block + off
+        if intno == 22 and mnemonic.rstrip("i") in _TRAPS:
+            traps.append((block + off, mnemonic.rstrip("i"), ops))
+    for addr, mnemonic, ops in traps:
+        a, b = (_operand(uc, x) for x in ops.split(",")[:2])
+        if _TRAPS[mnemonic](a, b):
+            return addr
+    return traps[0][0] if traps else None
 
 
 def _exception_signal(intno: int) -> int:
@@ -151,6 +204,7 @@ ARCH = Arch(
     sign_extending_load=lambda m: m in ("lb", "lh"),
     delay_slot_branch=lambda m: m.startswith(("b", "j")) and m != "break",
     trap_siginfo=_TRAP_SIGINFO,
+    trapping_insn=trapping_insn,
     default_cpu=M.UC_CPU_MIPS32_24KF,
     cpu_models={**cpu_models_from(M, "UC_CPU_MIPS32_"), "max": M.UC_CPU_MIPS32_24KF},
     hwcap=0,

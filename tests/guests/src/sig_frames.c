@@ -1,7 +1,9 @@
 /* The kernel's signal frame: handlers read and edit the saved context (uc_mcontext and
  * uc_sigmask) and sigreturn resumes with what the frame holds; SA_NODEFER, SA_RESETHAND,
- * sigaltstack with SA_ONSTACK (a stack overflow caught on the alternate stack), and FP
- * registers that survive handlers interrupting a computation. */
+ * sigaltstack with SA_ONSTACK (a stack overflow caught on the alternate stack; sigreturn
+ * taking the alternate stack from an edited uc_stack), and FP
+ * registers that survive handlers interrupting a computation (left out with an argument,
+ * "sync": every signal is then synchronous). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -123,6 +125,19 @@ static void on_alt(int sig, siginfo_t *si, void *ctx) {
     uc_stack_ok = uc->uc_stack.ss_sp == alt && uc->uc_stack.ss_flags == 0;
 }
 
+static char *alt2;
+static volatile int disable;
+
+/* sigreturn sets the alternate stack from uc_stack, as sigaltstack would */
+static void edit_uc_stack(int sig, siginfo_t *si, void *ctx) {
+    ucontext_t *uc = ctx;
+    (void)sig;
+    (void)si;
+    uc->uc_stack.ss_sp = alt2;
+    uc->uc_stack.ss_size = SIGSTKSZ * 2;
+    uc->uc_stack.ss_flags = disable ? SS_DISABLE : 0;
+}
+
 static sigjmp_buf env;
 static volatile int overflow_alt;
 
@@ -191,7 +206,8 @@ static void __attribute__((noinline)) compute(double *out, long double *lout) {
     *lout = lacc;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argv;
     setvbuf(stdout, NULL, _IONBF, 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -251,12 +267,27 @@ int main(void) {
     raise(SIGUSR1);
     printf("without SA_ONSTACK: %d\n", alt_ok);
 
+    alt2 = malloc(SIGSTKSZ * 2);
+    sa.sa_sigaction = edit_uc_stack;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    sigaltstack(NULL, &out);
+    printf("uc_stack edited: sp=%d size=%d flags=%d\n", out.ss_sp == alt2,
+           out.ss_size == SIGSTKSZ * 2, out.ss_flags);
+    disable = 1;
+    raise(SIGUSR1);
+    sigaltstack(NULL, &out);
+    printf("uc_stack disabled: flags=%d\n", out.ss_flags);
+    sigaltstack(&ss, NULL);
+
     sa.sa_sigaction = overflow;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigaction(SIGSEGV, &sa, NULL);
     if (sigsetjmp(env, 1) == 0) recurse(NULL);
     printf("stack overflow caught on the alternate stack: %d\n", overflow_alt);
 
+    if (argc > 1) return 0; /* "sync": no timer, the same instructions on every run */
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = tick;
     sigaction(SIGALRM, &sa, NULL);

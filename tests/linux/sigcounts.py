@@ -1,0 +1,177 @@
+"""Instruction counts of the signal guests, as qemu-user's insn plugin gives them.
+
+``tests/guests/expected/sig_insns.tsv`` holds, per guest run and architecture, the
+``total insns`` of each process (a forking guest has two) under qemu-user 7.2 with a
+counting plugin (one inline add per instruction, as QEMU's tests/plugin/insn.c with
+``inline=on``). Only runs whose signals are all synchronous are recorded: raise, kill and
+sigqueue of itself, faults, traps, SIGCHLD and SIGPIPE. ``sig_spin`` is a timer
+interrupting a compute loop, so its count depends on how many ticks came: the file holds
+its count with a timer that never fires (``8``) and, as ``sig_spin per-tick``, what one
+tick adds (its handler and the return through sigreturn), measured from a qemu-user run
+where the timer fired: any run's count must be ``base + ticks * per_tick``.
+
+Both sides run the guest the same way, because glibc's start-up depends on it: an empty
+environment, stdout a pipe, the binary copied to a fresh ``/tmp/qpp-sigc-XXXXXXXX``
+directory (glibc reads its path from /proc/self/exe; only the length matters, and it is
+fixed), and on aarch64 ``-cpu cortex-a57``: qemu-user's default model advertises MTE,
+which unicorn cannot run, and glibc's start-up differs without it; cortex-a57 is the same
+CPU on both.
+
+Record with qemu-ARCH and gcc installed: ``python tests/linux/sigcounts.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+GUESTS = Path(__file__).resolve().parents[1] / "guests"
+TABLE = GUESTS / "expected" / "sig_insns.tsv"
+ARCHES = ["x86_64", "aarch64", "arm", "riscv64", "mipsel"]
+
+#: (guest, arguments): runs whose every signal is synchronous
+RUNS = [
+    ("sig_handlers", ()),
+    ("sig_faults", ("live",)),
+    ("sig_traps", ()),
+    ("sig_frames", ("sync",)),
+    ("sig_queue", ("sync",)),
+    ("sig_spin", ("8",)),
+]
+
+CPU = {"aarch64": ("-cpu", "cortex-a57")}
+
+_TOTAL = re.compile(r"^total insns: (\d+)$", re.M)
+
+PLUGIN_C = r"""
+/* Counts guest instructions with one inline add each (QEMU 7.2 plugin API). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+typedef uint64_t qemu_plugin_id_t;
+typedef struct qemu_info_t qemu_info_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t, struct qemu_plugin_tb *);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t, void *);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t i);
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
+                                                enum qemu_plugin_op op, void *ptr,
+                                                uint64_t imm);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
+                                           qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb,
+                                    void *userdata);
+void qemu_plugin_outs(const char *string);
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+static uint64_t count;
+static void trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; i++)
+        qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_tb_get_insn(tb, i),
+                                                   QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
+}
+static void at_exit(qemu_plugin_id_t id, void *userdata) {
+    char line[64];
+    snprintf(line, sizeof line, "total insns: %llu\n", (unsigned long long)count);
+    qemu_plugin_outs(line);
+}
+__attribute__((visibility("default"))) int qemu_plugin_install(
+    qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
+    qemu_plugin_register_vcpu_tb_trans_cb(id, trans);
+    qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+    return 0;
+}
+"""
+
+
+def key(guest: str, args: tuple[str, ...]) -> str:
+    return " ".join((guest, *args))
+
+
+def expected() -> dict[tuple[str, str], list[int]]:
+    """(run, arch) -> qemu-user's count of each process, sorted."""
+    table = {}
+    for line in TABLE.read_text().splitlines():
+        if line and not line.startswith("#"):
+            run, arch, counts = line.split("\t")
+            table[run, arch] = [int(n) for n in counts.split(",")]
+    return table
+
+
+@contextmanager
+def placed(guest: str, arch: str) -> Iterator[str]:
+    """The guest binary copied to a fresh directory whose path has a fixed length."""
+    with tempfile.TemporaryDirectory(prefix="qpp-sigc-", dir="/tmp") as tmp:
+        path = os.path.join(tmp, f"{guest}.{arch}")
+        shutil.copy(GUESTS / "bin" / f"{guest}.{arch}", path)
+        yield path
+
+
+def counts(stderr: str) -> list[int]:
+    """Every process's ``total insns``, sorted."""
+    return sorted(int(n) for n in _TOTAL.findall(stderr))
+
+
+def qpp_counts(guest: str, arch: str, args: tuple[str, ...], backend: str) -> tuple[str, list[int]]:
+    """stdout and the counts of ``qpp run -p insn`` on ``backend``, run as qemu-user was."""
+    with placed(guest, arch) as path:
+        r = subprocess.run(
+            [
+                *(sys.executable, "-m", "qpp_core", "run", "-U", "LC_CTYPE", "-U", "QPP_BACKEND"),
+                *(*CPU.get(arch, ()), "-p", "insn", path, *args),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={"QPP_BACKEND": backend},
+            cwd=os.path.dirname(path),  # the installed qpp, not a source tree in the cwd
+        )
+    assert r.returncode == 0, r.stderr
+    return r.stdout, counts(r.stderr)
+
+
+def _qemu(plugin: str, guest: str, arch: str, args: tuple[str, ...]) -> tuple[str, list[int]]:
+    with placed(guest, arch) as path:
+        r = subprocess.run(
+            [f"qemu-{arch}", *CPU.get(arch, ()), "-plugin", plugin, "-d", "plugin", path, *args],
+            capture_output=True,
+            text=True,
+            env={},
+            check=True,
+        )
+    return r.stdout, counts(r.stderr)
+
+
+def record() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "insncount.c"
+        src.write_text(PLUGIN_C)
+        plugin = str(Path(tmp) / "libinsncount.so")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", plugin, str(src)], check=True)
+        lines = ["# run\tarch\tqemu-user's total insns per process (see tests/linux/sigcounts.py)"]
+        for guest, args in RUNS:
+            for arch in ARCHES:
+                _out, found = _qemu(plugin, guest, arch, args)
+                lines.append(f"{key(guest, args)}\t{arch}\t{','.join(map(str, found))}")
+        for arch in ARCHES:  # one tick's instructions: a run where the timer fired
+            _out, (base,) = _qemu(plugin, "sig_spin", arch, ("8",))
+            out, (total,) = _qemu(plugin, "sig_spin", arch, ("1",))
+            ticks = int(out)
+            assert ticks > 0 and (total - base) % ticks == 0, (arch, ticks, total, base)
+            lines.append(f"sig_spin per-tick\t{arch}\t{(total - base) // ticks}")
+        TABLE.write_text("\n".join(lines) + "\n")
+        print(f"recorded {TABLE}")
+
+
+if __name__ == "__main__":
+    record()
