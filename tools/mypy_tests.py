@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT, *sorted((ROOT / "packages").glob("*/src"))]
+SOURCES = [ROOT, ROOT / "tools", *sorted((ROOT / "packages").glob("*/src"))]
 
 
 def main(argv: list[str]) -> int:
