@@ -336,7 +336,9 @@ class Threads:
         self.switch_due = self.slice_over = False
         cur = self.current
         self._poll_blocked()
-        if not cur.exited and cur.wait is None:
+        # the poll (or the signal check above) may have woken ``cur`` itself: it is
+        # queued once, never twice (a second entry would run it again from a stale state)
+        if not cur.exited and cur.wait is None and cur not in self.runq:
             self.runq.append(cur)
         while not self.runq:
             if not self._idle():

@@ -26,8 +26,7 @@ TESTS = Path(__file__).resolve().parents[1]
 BIN = TESTS / "guests" / "bin"
 
 #: long multi-threaded guest runs: the whole-suite cell runs them, the fast set does not
-#: (and a rare crash of threaded guests preempted under heavy host load is still open:
-#: README, "Threads")
+#: (test_thread_requeue.py keeps a short threaded guest in the fast set)
 pytestmark = pytest.mark.slow
 
 
