@@ -43,8 +43,11 @@ QUANTUM_SECONDS = 0.01
 QUANTUM_INSNS = 20000
 #: the time-slice mode's slice in instructions, where the native slicer is not available
 FALLBACK_INSNS = 2_000_000
-#: slices without any need for them before the slicer hook is removed
-IDLE_SLICES = 10
+#: the slicer hook's shortest life: it is removed at the first engine stop where no time
+#: slices are needed once it is that old (a worker running alone while main waits in
+#: ``pthread_join`` loses it at once), so threads that keep waking each other do not have
+#: every translated block flushed at each wake-up
+HOOK_MIN_SECONDS = QUANTUM_SECONDS
 #: how often a wait with a ``poll`` function is checked while nothing else can run
 POLL_SECONDS = 0.01
 
@@ -126,7 +129,8 @@ class Threads:
         self._slicer_failed = False
         #: the slicer is to be installed at the next engine stop (a thread was made)
         self._install_pending = False
-        self._unneeded = 0
+        #: ``time.monotonic()`` when the slicer hook was installed
+        self._installed_at = 0.0
         self.switches = 0
 
     # --- the engine's slice --------------------------------------------------------------
@@ -162,19 +166,19 @@ class Threads:
 
         The hook costs a native call per block, so a thread running alone (the others idle
         on futexes: a worker pool waiting for work, main in ``pthread_join``) runs without
-        it once that has lasted :data:`IDLE_SLICES` slices; it comes back (translated
-        blocks flushed each way) as soon as another thread may need the CPU."""
+        it (at an engine stop, once the hook is :data:`HOOK_MIN_SECONDS` old); it comes back
+        (translated blocks flushed each way) as soon as another thread may need the CPU."""
         if self.mode != "timeslice" or self._slicer_failed:
             return
         uc = self.m.uc
         if self._needs_slices():
-            self._unneeded = 0
             if self._slicer is None:
                 slicer = Slicer()
                 if not slicer.install(uc):
                     self._slicer_failed = True
                     return
                 self._slicer = slicer
+                self._installed_at = time.monotonic()
                 uc.ctl_flush_tb()  # blocks translated so far lack the hook
             if not self._ticking:
                 self._ticking = True
@@ -182,12 +186,10 @@ class Threads:
                     target=self._tick, name="qpp-timeslice", daemon=True
                 )
                 self._ticker.start()
-        elif self._slicer is not None:
-            self._unneeded += 1
-            if self._unneeded >= IDLE_SLICES:
-                self._slicer.remove(uc)
-                self._slicer = None
-                uc.ctl_flush_tb()
+        elif self._slicer is not None and time.monotonic() - self._installed_at >= HOOK_MIN_SECONDS:
+            self._slicer.remove(uc)
+            self._slicer = None
+            uc.ctl_flush_tb()
 
     def _want_slices(self) -> None:
         """From a system call (an exact stop point): another thread may need the CPU."""
