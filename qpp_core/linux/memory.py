@@ -445,7 +445,7 @@ class GuestMemory:
             if piece is not None:
                 _libc().madvise(piece.ptr, hi - lo, mmap.MADV_DONTNEED)
                 continue
-            self.uc.mem_write(lo, bytes(hi - lo))
+            self._zero(lo, hi)
             for f in self.files:
                 flo, fhi = max(f.start, lo), min(f.end, hi)
                 if flo < fhi:
@@ -457,6 +457,30 @@ class GuestMemory:
                         continue
                     self.uc.mem_write(flo, data)
         self.code_may_change(addr, end)
+
+    #: how much :meth:`_zero` reads at a time
+    _ZERO_CHUNK = 0x100000
+
+    def _zero(self, lo: int, hi: int) -> None:
+        """Zero ``[lo, hi)`` of engine memory, writing only the pages that are not zero.
+
+        C libraries discard whole thread stacks (glibc: ``MADV_DONTNEED`` of the unused
+        part at every thread exit), mostly pages the guest never touched: reading them
+        is cheap, whereas writing zeros there would cost milliseconds per thread and make
+        every page resident."""
+        for start in range(lo, hi, self._ZERO_CHUNK):
+            end = min(hi, start + self._ZERO_CHUNK)
+            data = bytes(self.uc.mem_read(start, end - start))
+            if not data.strip(b"\0"):
+                continue
+            run = -1  # the first dirty page of the run of dirty pages being collected
+            for off in range(0, len(data) + PAGE, PAGE):
+                dirty = off < len(data) and data[off : off + PAGE].strip(b"\0") != b""
+                if dirty and run < 0:
+                    run = off
+                elif not dirty and run >= 0:
+                    self.uc.mem_write(start + run, bytes(off - run))
+                    run = -1
 
     # --- placement --------------------------------------------------------------------
 
