@@ -1,12 +1,13 @@
-"""Stopping the engine at the next block start for a signal that comes from elsewhere.
+"""Stopping the engine at the next block start, for whatever comes from elsewhere.
 
-A timer's signal, or a host signal sent to qpp, arrives while the guest computes; its
-handler must run at the next block boundary. Stopping unicorn from another thread
-(``emu_stop``) is not safe to resume from (:mod:`.slicer`: unicorn may leave at a check
-after a memory access with the pc at the block's start, so part of the block runs
-twice, and ``-p insn`` counts it twice; on x86_64 a stop that is already pending when a
-``syscall`` instruction runs even makes unicorn skip the system call's hook). A stop
-requested from inside a block hook, before the block runs anything, is exact.
+A timer's signal or a host signal sent to qpp must be handled at the next block
+boundary; a thread's time slice must end there. Stopping unicorn from another thread
+(``emu_stop``) is not safe to resume from: unicorn's hook helpers return at once while a
+stop is pending, so a stop set at the wrong moment lets an instruction run without its
+hooks (on x86_64 a ``syscall`` without the system call, seen here; a memory access
+without plugins' callback), and unicorn issue #1355 reports the pc left behind an
+executed load. A stop requested from inside a block hook, before the block runs
+anything, is exact.
 
 So the other thread only *requests* the stop (:meth:`BlockStop.request`: a flag), and a
 block hook honours it at the next block start, before anything else of that block
@@ -15,17 +16,19 @@ block hook honours it at the next block start, before anything else of that bloc
 * the instrumentation's own block hook, when plugins have one (the native fast path's
   ``qpp_on_block`` tests the flag first; the Python dispatcher too): nothing is added;
 * otherwise qpp's own block hook (``qpp_slice_hook`` of the native fast path, or a
-  Python one without the native library), installed only while a guest timer is armed
-  (:meth:`BlockStop.add_source`, from ``alarm``/``setitimer``/``timer_settime``; on
-  mipsel also while the guest handles SIGILL, SIGTRAP or SIGFPE) and removed when none
-  is, so a guest without timers has no per-block cost at all.
+  Python one without the native library), installed only while a source needs it
+  (:meth:`BlockStop.add_source`): a guest timer (``alarm``/``setitimer``/
+  ``timer_settime``), the time slices of a process whose other threads may need the
+  CPU (:mod:`.threads`), on mipsel a guest handling SIGILL, SIGTRAP or SIGFPE. It is
+  removed when none needs it, so a single-threaded guest without timers has no
+  per-block cost at all. Adding or removing it flushes the translated blocks.
 
 The hooks also record the block that started last: unicorn does not tell where a mips CPU
 exception happened (the pc it reports is the last one it saved, often a system call's),
 so the machine finds the trapping instruction in that block (:mod:`.arch.mipsel`).
 
 A signal that arrives while nothing looks at the flag (a host signal sent to a guest
-without timers and without plugins' block hook) still stops the engine the old way.
+without timers, threads or plugins' block hook) still stops the engine the old way.
 """
 
 from __future__ import annotations
@@ -37,18 +40,26 @@ from typing import Any
 import unicorn
 
 from .arch.base import _uclib
-from .slicer import _Slice
 
-#: the stop request's C struct (``qpp_slice``): ``armed``, the stop function, and the
-#: block that started last (``last``, ``last_size``)
-StopFlag = _Slice
+
+class StopFlag(ctypes.Structure):
+    """The stop request as the native hooks read it (``qpp_slice`` in
+    ``qpp_core/instrument/_fastpath.c``): ``armed``, the engine's stop function, and the
+    block that started last (``last``, ``last_size``)."""
+
+    _fields_ = (
+        ("armed", ctypes.c_int64),
+        ("stop", ctypes.c_void_p),
+        ("last", ctypes.c_uint64),
+        ("last_size", ctypes.c_uint64),
+    )
 
 
 class BlockStop:
     """One machine's stop request, honoured at the next block start (module docstring)."""
 
     def __init__(self) -> None:
-        self.flag = _Slice(0, ctypes.cast(_uclib().uc_emu_stop, ctypes.c_void_p).value, 0, 0)
+        self.flag = StopFlag(0, ctypes.cast(_uclib().uc_emu_stop, ctypes.c_void_p).value, 0, 0)
         #: block hooks of the instrumentation that test the flag (they stop themselves)
         self.checkers = 0
         #: what keeps qpp's own hook installed: name -> "still armed?"
@@ -66,6 +77,20 @@ class BlockStop:
     def watched(self) -> bool:
         """Whether a block hook tests the flag now."""
         return self.checkers > 0 or self._own is not None
+
+    @property
+    def native(self) -> bool:
+        """Whether qpp's own hook is the native one (no Python per block)."""
+        from qpp_core.instrument.backend import is_native
+
+        return is_native()
+
+    def request_if_watched(self) -> None:
+        """Stop at the next block start if a hook looks at the flag now, else do nothing
+        (any thread: the time slices' ticker, which must never stop the engine from
+        outside)."""
+        if self.watched:
+            self.flag.armed = 1
 
     def request(self, uc: Any) -> None:
         """Stop at the next block start (any thread); without a hook looking at the flag,

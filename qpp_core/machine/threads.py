@@ -9,11 +9,13 @@ runs, so never inside a block:
 * when the running thread blocks (futex, a read of an empty pipe, a sleep, a wait for a
   child), ends, or yields;
 * when its time slice is over: in the default ``timeslice`` mode a ticker thread ends the
-  slice every :data:`QUANTUM_SECONDS` while more than one thread exists, through a native
-  block hook (:mod:`.slicer`: no Python runs per block, and a single-threaded guest has
-  no such hook at all); in the ``deterministic`` mode the engine runs a fixed number of
-  instructions at a time (unicorn's ``count``), so the interleaving is the same on every
-  run for the same input.
+  slice every :data:`QUANTUM_SECONDS` while another thread may need the CPU, through the
+  machine's stop request (:mod:`.blockstop`: a block hook stops the engine at the next
+  block start; the time slices are one of its sources, so there is one stop flag and at
+  most one hook, none when the instrumentation's own block hook looks at the flag, and
+  none at all in a single-threaded guest); in the ``deterministic`` mode the engine runs
+  a fixed number of instructions at a time (unicorn's ``count``), so the interleaving is
+  the same on every run for the same input.
 
 Nothing here knows Linux: the Linux layer describes a wait (:class:`Wait`), and finishes a
 woken thread's system call through :attr:`Threads.complete`. When no thread can run and
@@ -32,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .hostsig import GuestCallInterrupted, HostSignalInterrupt
-from .slicer import Slicer
 
 if TYPE_CHECKING:
     from .run import Machine
@@ -41,13 +42,16 @@ if TYPE_CHECKING:
 QUANTUM_SECONDS = 0.01
 #: the deterministic mode's slice, in guest instructions
 QUANTUM_INSNS = 20000
-#: the time-slice mode's slice in instructions, where the native slicer is not available
+#: the time-slice mode's slice in instructions, where the native block hook is not
+#: available (a Python hook per block would cost more than unicorn's instruction count)
 FALLBACK_INSNS = 2_000_000
-#: the slicer hook's shortest life: it is removed at the first engine stop where no time
-#: slices are needed once it is that old (a worker running alone while main waits in
-#: ``pthread_join`` loses it at once), so threads that keep waking each other do not have
-#: every translated block flushed at each wake-up
+#: the time slices' shortest life as a source of the machine's stop requests: they go at
+#: the first engine stop where none are needed once they are that old (a worker running
+#: alone while main waits in ``pthread_join`` runs without a hook at once), so threads that
+#: keep waking each other do not have every translated block flushed at each wake-up
 HOOK_MIN_SECONDS = QUANTUM_SECONDS
+#: the time slices' name among the machine's stop request sources (:mod:`.blockstop`)
+SLICES = "time slices"
 #: how often a wait with a ``poll`` function is checked while nothing else can run
 POLL_SECONDS = 0.01
 
@@ -125,12 +129,12 @@ class Threads:
         self.signal_check: Callable[[], None] | None = None
         self._ticker: threading.Thread | None = None
         self._ticking = False
-        self._slicer: Slicer | None = None
-        self._slicer_failed = False
-        #: the slicer is to be installed at the next engine stop (a thread was made)
+        #: no native block hook: time slices are counted in instructions
+        self._fallback = mode == "timeslice" and not machine.block_stop.native
+        #: time slices were just asked for: switch threads at this engine stop
         self._install_pending = False
-        #: ``time.monotonic()`` when the slicer hook was installed
-        self._installed_at = 0.0
+        #: ``time.monotonic()`` when time slices were last asked for
+        self._slices_since = 0.0
         self.switches = 0
 
     # --- the engine's slice --------------------------------------------------------------
@@ -146,7 +150,7 @@ class Threads:
             return 0
         if self.mode == "deterministic":
             return QUANTUM_INSNS
-        return FALLBACK_INSNS if self._slicer_failed else 0
+        return FALLBACK_INSNS if self._fallback else 0
 
     def _needs_slices(self) -> bool:
         """Whether a thread other than the running one can become ready without the
@@ -161,61 +165,45 @@ class Threads:
             for t in self.blocked
         )
 
-    def _adjust_slicing(self) -> None:
-        """Engine stopped: have the slicer hook exactly while time slices are needed.
+    def _slices_wanted(self) -> bool:
+        """Asked at every engine stop: keep ending time slices through the stop request?
 
-        The hook costs a native call per block, so a thread running alone (the others idle
-        on futexes: a worker pool waiting for work, main in ``pthread_join``) runs without
-        it (at an engine stop, once the hook is :data:`HOOK_MIN_SECONDS` old); it comes back
-        (translated blocks flushed each way) as soon as another thread may need the CPU."""
-        if self.mode != "timeslice" or self._slicer_failed:
-            return
-        uc = self.m.uc
-        if self._needs_slices():
-            if self._slicer is None:
-                slicer = Slicer()
-                if not slicer.install(uc):
-                    self._slicer_failed = True
-                    return
-                self._slicer = slicer
-                self._installed_at = time.monotonic()
-                uc.ctl_flush_tb()  # blocks translated so far lack the hook
-            if not self._ticking:
-                self._ticking = True
-                self._ticker = threading.Thread(
-                    target=self._tick, name="qpp-timeslice", daemon=True
-                )
-                self._ticker.start()
-        elif self._slicer is not None and time.monotonic() - self._installed_at >= HOOK_MIN_SECONDS:
-            self._slicer.remove(uc)
-            self._slicer = None
-            uc.ctl_flush_tb()
+        Each slice end costs a native call per block (the hook that looks at the flag), so
+        a thread running alone (the others idle on futexes: a worker pool waiting for work,
+        main in ``pthread_join``) runs without it; it comes back (translated blocks flushed
+        each way) as soon as another thread may need the CPU (:meth:`_want_slices`)."""
+        return self._needs_slices() or time.monotonic() - self._slices_since < HOOK_MIN_SECONDS
 
     def _want_slices(self) -> None:
-        """From a system call (an exact stop point): another thread may need the CPU."""
-        if self.mode == "timeslice" and self._slicer is None and not self._slicer_failed:
+        """From a system call (an exact stop point) or the scheduler (the engine is
+        stopped): another thread may need the CPU, so time slices end from now on."""
+        if self.mode != "timeslice" or self._fallback or self.current.exited:
+            return  # (an ending thread's wake-ups: the switch that follows decides)
+        self._slices_since = time.monotonic()
+        stops = self.m.block_stop
+        if SLICES not in stops.sources:
             self._install_pending = True
-            self.m.uc.emu_stop()
+            stops.add_source(SLICES, self._slices_wanted, self.m.uc)
+        if not self._ticking:
+            self._ticking = True
+            self._ticker = threading.Thread(target=self._tick, name="qpp-timeslice", daemon=True)
+            self._ticker.start()
 
     def _tick(self) -> None:
+        stops = self.m.block_stop
         while self._ticking:
             time.sleep(QUANTUM_SECONDS)
-            slicer = self._slicer
             if self._ticking and len(self.live) > 1:
                 self.slice_over = True
-                if slicer is not None:
-                    slicer.arm()
+                stops.request_if_watched()
 
     def nudge(self) -> None:
         """From another host thread: have the engine stop at the next block boundary
         (something for a thread came: a timer's signal), as the time slice does."""
         self.slice_over = True
-        slicer = self._slicer
-        if slicer is not None:
-            slicer.arm()
-        elif self.mode == "timeslice" and not self._slicer_failed:
-            # no thread needs slices: the one running takes it, at the next block start
-            # when a block hook looks at the machine's stop request (:mod:`.blockstop`)
+        if self.mode == "timeslice" and not self._fallback:
+            # at the next block start when a block hook looks at the machine's stop
+            # request (:mod:`.blockstop`; always so while time slices are needed)
             self.m.block_stop.request(self.m.uc)
 
     def stop_ticker(self) -> None:
@@ -232,7 +220,7 @@ class Threads:
         self.live[tid] = thread
         self.runq.append(thread)
         self._want_slices()  # from the clone's hook
-        if self.mode == "deterministic" and len(self.live) == 2:
+        if self.engine_count() and len(self.live) == 2:
             self.m.uc.emu_stop()  # the engine runs without a count while one thread lives
         return thread
 
@@ -256,8 +244,6 @@ class Threads:
         self.futexes.clear()
         self._ticking = False
         self._ticker = None
-        if self._slicer is not None:
-            self._slicer.disarm()
 
     def find(self, tid: int) -> GuestThread | None:
         return self.live.get(tid)
@@ -324,14 +310,13 @@ class Threads:
         """The engine stopped: switch threads if due (True: the machine resumes the then
         current thread, or ends when a deadlock ended the guest). ``natural``: the engine
         returned by itself (the deterministic mode's slice is over)."""
-        if self._slicer is not None:
-            self._slicer.disarm()
         if self.signal_check is not None:
             self.signal_check()
         due = self.switch_due or self.slice_over or self._install_pending
         self._install_pending = False
         pc = self.m.pc
-        if natural and (self._slicer is not None or self.engine_count()) and pc:
+        stops = self.m.block_stop
+        if natural and (SLICES in stops.sources or self.engine_count()) and pc:
             due = True  # the slice ran out (a stop the ticker asked for may come late)
         if not due:
             return False
@@ -366,8 +351,11 @@ class Threads:
             nxt.started = True
         if nxt.pending is not None and self.complete is not None:
             self.complete(nxt)
+        if self._needs_slices():
+            self._want_slices()  # e.g. a thread now sleeps while another computes
         self._install_pending = False
-        self._adjust_slicing()
+        if stops.sync_due or SLICES in stops.sources:
+            stops.sync(self.m.uc)  # time slices wanted or not after the switch
         return True
 
     def _poll_blocked(self, timeout: float = 0.0) -> None:

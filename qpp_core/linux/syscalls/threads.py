@@ -140,8 +140,9 @@ def sys_exit_thread(k: LinuxKernel, a: Args) -> int:
         from .proc import sys_exit
 
         return sys_exit(k, a)
-    _end_thread(k, threads.current)
+    t = threads.current
     threads.exit_current()
+    _end_thread(k, t)  # its joiner wakes to run after it: no time slice is needed for that
     return 0
 
 
