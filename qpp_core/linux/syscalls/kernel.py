@@ -73,6 +73,8 @@ class LinuxKernel:
         self.arch_name = machine_arch_name
         self.memory = memory
         self.files = files
+        #: guest thread names (prctl PR_SET_NAME) by thread id: :mod:`.prctl`
+        self.thread_names: dict[int, bytes] = {}
         self.opts = opts
         self.stderr = stderr
         self.table = NUMBERS[machine_arch_name]

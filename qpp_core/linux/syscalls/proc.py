@@ -394,7 +394,12 @@ _PRCTL_ANSWERS = {("mipsel", 46): 1}
 
 @handles("prctl")
 def sys_prctl(k: LinuxKernel, a: Args) -> int:
-    return _PRCTL_ANSWERS.get((k.arch_name, a[0]), -errno.EINVAL)
+    answer = _PRCTL_ANSWERS.get((k.arch_name, a[0]))
+    if answer is not None:
+        return answer
+    from .prctl import common_prctl
+
+    return common_prctl(k, a)
 
 
 @handles("getrandom")
