@@ -82,15 +82,23 @@ typedef struct {
     uint64_t cap, used, filled; /* filled counts deleted slots too */
 } qpp_table;
 
-/* A stop request (qpp_core/machine/slicer.py, blockstop.py): another host thread sets
- * armed; a block hook stops the engine at the next block start, from inside the hook, the
- * one kind of stop unicorn resumes from exactly. The engine's uc_emu_stop comes from
- * Python (unicorn's library). */
+/* A stop request (qpp_core/machine/blockstop.py): another host thread sets armed; a block
+ * hook stops the engine at the next block start, from inside the hook, the one kind of
+ * stop unicorn resumes from exactly. budget (-sched deterministic) counts blocks down to
+ * a stop, so slices end at the same block on every run. The engine's uc_emu_stop comes
+ * from Python (unicorn's library). */
 typedef struct {
     volatile int64_t armed;
     int (*stop)(void *uc);
     uint64_t last, last_size; /* the block that started last (mips: where a trap was) */
+    int64_t budget;           /* blocks left before a stop; 0: none counted */
 } qpp_slice;
+
+/* Whether the block starting now must not run yet (the stop request is armed, or this
+ * block spends the budget). */
+static inline int stop_now(qpp_slice *s) {
+    return s->armed || (s->budget > 0 && --s->budget == 0);
+}
 
 typedef struct {
     qpp_table blocks, mem;
@@ -295,7 +303,7 @@ static int cond_holds(const qpp_state *st, const qpp_cond *c) {
 QPP_EXPORT void qpp_on_block(void *uc, uint64_t address, uint32_t size, void *user) {
     qpp_state *st = user;
     if (st->stop_req) {
-        if (st->stop_req->armed) {
+        if (stop_now(st->stop_req)) {
             st->stop_req->stop(uc); /* the block runs after the stop, from its start */
             return;
         }
@@ -365,7 +373,7 @@ QPP_EXPORT void qpp_on_mem(void *uc, int access, uint64_t address, int size, int
 
 QPP_EXPORT void qpp_slice_hook(void *uc, uint64_t address, uint32_t size, void *user) {
     qpp_slice *s = (qpp_slice *)user;
-    if (s->armed) {
+    if (stop_now(s)) {
         s->stop(uc);
         return;
     }

@@ -36,17 +36,19 @@ def block_hook(
     emu_stop: Callable[[], None],
 ) -> CodeHook:
     """The block hook: announce a new block, then apply its plan. First, when the
-    machine's stop request ``stop_req`` is armed (a signal's handler is to run), it stops
-    the engine with ``emu_stop`` and the block runs afterwards, from its start, so no part
-    of it runs or counts twice (see :mod:`qpp_core.machine.blockstop`)."""
+    machine's stop request ``stop_req`` says so (a signal's handler is to run, a time
+    slice is over), it stops the engine with ``emu_stop`` and the block runs afterwards,
+    from its start, so no part of it runs or counts twice (see
+    :mod:`qpp_core.machine.blockstop`)."""
     pending, flush_pending, _ = it
     cur = ctx.cur
     tb_ctx = ctx.tb_ctx
     hook_failed = failures.hook_failed
+    stop_now = stop_req.stop_now if stop_req is not None else None
 
     def on_block(handle: int, address: int, size: int, key: int) -> None:
-        if stop_req is not None and stop_req.armed:
-            emu_stop()  # a signal's handler runs first; the block runs afterwards
+        if stop_now is not None and stop_now():
+            emu_stop()  # a signal's handler (or the next thread) first; the block afterwards
             return
         cur[0] = address
         try:
@@ -83,8 +85,10 @@ def stop_first(hook: CodeHook, stop_req: StopFlag, emu_stop: Callable[[], None])
     pc does not say (mips, ``Arch.trapping_insn``). It comes before a mips replay guard's
     bookkeeping, so a block stopped for a signal leaves no trace there."""
 
+    stop_now = stop_req.stop_now
+
     def on_block_stop_first(handle: int, address: int, size: int, key: int) -> None:
-        if stop_req.armed:
+        if stop_now():
             emu_stop()
             return
         stop_req.last = address

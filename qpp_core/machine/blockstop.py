@@ -52,14 +52,31 @@ class StopFlag(ctypes.Structure):
         ("stop", ctypes.c_void_p),
         ("last", ctypes.c_uint64),
         ("last_size", ctypes.c_uint64),
+        ("budget", ctypes.c_int64),
     )
+    armed: int
+    last: int
+    last_size: int
+    budget: int
+
+    def stop_now(self) -> bool:
+        """Whether the block starting now must not run yet: the request is armed, or this
+        block spends the budget (``budget``: blocks left before a stop, 0: none counted;
+        ``-sched deterministic`` ends its slices so). ``stop_now`` in the native hooks."""
+        if self.armed:
+            return True
+        budget = self.budget
+        if budget > 0:
+            self.budget = budget - 1
+            return budget == 1
+        return False
 
 
 class BlockStop:
     """One machine's stop request, honoured at the next block start (module docstring)."""
 
     def __init__(self) -> None:
-        self.flag = StopFlag(0, ctypes.cast(_uclib().uc_emu_stop, ctypes.c_void_p).value, 0, 0)
+        self.flag = StopFlag(0, ctypes.cast(_uclib().uc_emu_stop, ctypes.c_void_p).value, 0, 0, 0)
         #: block hooks of the instrumentation that test the flag (they stop themselves)
         self.checkers = 0
         #: what keeps qpp's own hook installed: name -> "still armed?"
@@ -155,7 +172,7 @@ class BlockStop:
         flag = self.flag
 
         def check(engine: Any, address: int, size: int, user_data: Any) -> None:
-            if flag.armed:
+            if flag.stop_now():
                 engine.emu_stop()
                 return
             flag.last = address

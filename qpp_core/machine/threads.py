@@ -13,9 +13,10 @@ runs, so never inside a block:
   machine's stop request (:mod:`.blockstop`: a block hook stops the engine at the next
   block start; the time slices are one of its sources, so there is one stop flag and at
   most one hook, none when the instrumentation's own block hook looks at the flag, and
-  none at all in a single-threaded guest); in the ``deterministic`` mode the engine runs
-  a fixed number of instructions at a time (unicorn's ``count``), so the interleaving is
-  the same on every run for the same input.
+  none at all in a single-threaded guest); in the ``deterministic`` mode the same stop
+  request ends a slice after a fixed number of blocks (its ``budget``, counted down by the
+  hook), so the interleaving is the same on every run for the same input, and a slice
+  never ends inside a block (``-p insn`` counts what qemu-user counts).
 
 Nothing here knows Linux: the Linux layer describes a wait (:class:`Wait`), and finishes a
 woken thread's system call through :attr:`Threads.complete`. When no thread can run and
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
 
 #: the default mode's time slice
 QUANTUM_SECONDS = 0.01
-#: the deterministic mode's slice, in guest instructions
-QUANTUM_INSNS = 20000
+#: the deterministic mode's slice, in blocks (about 20,000 instructions)
+QUANTUM_BLOCKS = 4096
 #: the time-slice mode's slice in instructions, where the native block hook is not
 #: available (a Python hook per block would cost more than unicorn's instruction count)
 FALLBACK_INSNS = 2_000_000
@@ -145,12 +146,9 @@ class Threads:
         return len(self.live)
 
     def engine_count(self) -> int:
-        """``count`` for ``emu_start``: the deterministic mode's slice (0: unlimited)."""
-        if self.count < 2:
-            return 0
-        if self.mode == "deterministic":
-            return QUANTUM_INSNS
-        return FALLBACK_INSNS if self._fallback else 0
+        """``count`` for ``emu_start``: the time slice in instructions where no native
+        block hook ends it (0: unlimited)."""
+        return FALLBACK_INSNS if self._fallback and self.count > 1 else 0
 
     def _needs_slices(self) -> bool:
         """Whether a thread other than the running one can become ready without the
@@ -171,19 +169,25 @@ class Threads:
         Each slice end costs a native call per block (the hook that looks at the flag), so
         a thread running alone (the others idle on futexes: a worker pool waiting for work,
         main in ``pthread_join``) runs without it; it comes back (translated blocks flushed
-        each way) as soon as another thread may need the CPU (:meth:`_want_slices`)."""
+        each way) as soon as another thread may need the CPU (:meth:`_want_slices`). The
+        deterministic mode keeps it while threads exist: when it goes must not depend on
+        time."""
+        if self.mode == "deterministic":
+            return self.count > 1
         return self._needs_slices() or time.monotonic() - self._slices_since < HOOK_MIN_SECONDS
 
     def _want_slices(self) -> None:
         """From a system call (an exact stop point) or the scheduler (the engine is
         stopped): another thread may need the CPU, so time slices end from now on."""
-        if self.mode != "timeslice" or self._fallback or self.current.exited:
+        if self.current.exited or (self.mode == "timeslice" and self._fallback):
             return  # (an ending thread's wake-ups: the switch that follows decides)
         self._slices_since = time.monotonic()
         stops = self.m.block_stop
         if SLICES not in stops.sources:
             self._install_pending = True
             stops.add_source(SLICES, self._slices_wanted, self.m.uc)
+        if self.mode != "timeslice":
+            return
         if not self._ticking:
             self._ticking = True
             self._ticker = threading.Thread(target=self._tick, name="qpp-timeslice", daemon=True)
@@ -309,7 +313,7 @@ class Threads:
     def after_run(self, natural: bool) -> bool:
         """The engine stopped: switch threads if due (True: the machine resumes the then
         current thread, or ends when a deadlock ended the guest). ``natural``: the engine
-        returned by itself (the deterministic mode's slice is over)."""
+        returned by itself (a slice counted in instructions is over)."""
         if self.signal_check is not None:
             self.signal_check()
         due = self.switch_due or self.slice_over or self._install_pending
@@ -356,6 +360,8 @@ class Threads:
         self._install_pending = False
         if stops.sync_due or SLICES in stops.sources:
             stops.sync(self.m.uc)  # time slices wanted or not after the switch
+        deterministic = self.mode == "deterministic" and SLICES in stops.sources
+        stops.flag.budget = QUANTUM_BLOCKS if deterministic else 0
         return True
 
     def _poll_blocked(self, timeout: float = 0.0) -> None:
