@@ -252,9 +252,12 @@ NEVER_RESTARTED_CALLS = frozenset(["msgrcv", "msgsnd", "semop", "semtimedop", "e
 
 def interrupts_call(k: LinuxKernel, host_sig: int) -> bool:
     """A host signal was just posted for a guest handler while a syscall runs: whether the
-    call, if it is one that blocks, ends with EINTR (not under SA_RESTART)."""
+    call, if it is one that blocks, ends with EINTR (not under SA_RESTART). A call on a
+    descriptor that is ready does not block, so it goes on (the handler runs after it)."""
     name = k.running_call  # not the number register: it may hold the result already
     if name not in RESTARTABLE_CALLS and name not in NEVER_RESTARTED_CALLS:
+        return False
+    if not k.call_may_wait:  # it does not wait (:mod:`.readiness`)
         return False
     sig = target_signal_number(k.arch_name, host_sig)
     if _blocked(k, sig) or sigstate.disposition(k, sig) <= sigstate.SIG_IGN:

@@ -26,6 +26,7 @@ from ...machine.arch.base import UcError
 from ...machine.hostsig import GuestCallInterrupted
 from . import abi
 from .numbers import NUMBERS
+from .readiness import may_wait
 from .registry import HANDLERS, Args
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class LinuxKernel:
         #: the system call whose handler runs now (None outside handlers: a host signal
         #: may then not end it with EINTR, its result may already be in the registers)
         self.running_call: str | None = None
+        #: whether it may wait, so that a signal ends it with EINTR (:mod:`.readiness`)
+        self.call_may_wait = True
         self.umask_value = os.umask(0o22)
         os.umask(self.umask_value)
 
@@ -257,6 +260,7 @@ class LinuxKernel:
                 )
                 self.stderr.flush()
             return -errno.ENOSYS
+        self.call_may_wait = may_wait(name, a)
         self.running_call = name
         try:
             ret = handler(self, a)
