@@ -26,7 +26,7 @@ from ...machine.arch.base import UcError
 from ...machine.hostsig import GuestCallInterrupted
 from . import abi
 from .numbers import NUMBERS
-from .registry import HANDLERS, Args
+from .registry import Args, handler
 
 if TYPE_CHECKING:
     from ...machine import Machine
@@ -35,21 +35,6 @@ if TYPE_CHECKING:
     from ..options import GuestOptions
     from ..strace import Strace
 
-from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
-from . import execve as _execve  # noqa: F401
-from . import fs as _fs  # noqa: F401  (registers handlers)
-from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
-from . import mem as _mem  # noqa: F401
-from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
-from . import poll as _poll  # noqa: F401
-from . import posix_timers as _posix_timers  # noqa: F401
-from . import proc as _proc  # noqa: F401
-from . import process as _process  # noqa: F401
-from . import sigwait as _sigwait  # noqa: F401
-from . import sockaddr as _sockaddr  # noqa: F401
-from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgkill...)
-from . import time as _time  # noqa: F401
-from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
 from .futex import BLOCKED, MustWait
 from .thread_signals import ERESTARTSYS, RESTART, rewind_to_syscall
@@ -246,10 +231,10 @@ class LinuxKernel:
         self._finish(num, ret, in_trap=False)
 
     def dispatch(self, num: int, name: str | None, a: Args) -> int:
-        handler = HANDLERS.get(name) if name else None
+        fn = handler(name) if name else None
         if self.strace is not None:
-            self.strace.enter(name if handler else None, num, a)
-        if handler is None:
+            self.strace.enter(name if fn else None, num, a)
+        if fn is None:
             self.unknown[num] += 1
             if self.report_unimp and self.strace is None:
                 self.stderr.write(
@@ -259,7 +244,7 @@ class LinuxKernel:
             return -errno.ENOSYS
         self.running_call = name
         try:
-            ret = handler(self, a)
+            ret = fn(self, a)
         except MustWait as e:  # the other threads run meanwhile
             self.block(e.wait)
             ret = BLOCKED
