@@ -14,7 +14,6 @@ import os
 import random
 import struct
 import sys
-import traceback
 from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
@@ -274,6 +273,8 @@ class LinuxKernel:
         that a genuine qpp bug stays visible.
         """
         if os.environ.get("QPP_DEBUG"):
+            import traceback  # only here: it costs start-up
+
             self.stderr.write(f"qpp: debug: syscall {name} raised {type(exc).__name__}: {exc}\n")
             self.stderr.write("".join(traceback.format_exception(exc)))
             self.stderr.flush()
