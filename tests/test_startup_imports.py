@@ -49,6 +49,7 @@ NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.linux.syscalls.frames",
     "qpp_core.linux.syscalls.perm",
     "qpp_core.linux.syscalls.poll",
+    "qpp_core.linux.syscalls.prctl",
     "qpp_core.linux.syscalls.posix_timers",
     "qpp_core.linux.syscalls.sigwait",
     "qpp_core.linux.syscalls.sockaddr",
