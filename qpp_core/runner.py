@@ -22,19 +22,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from qpp_core import hostfds
-from qpp_core.discovery.finder import Catalog, installed_plugins
-from qpp_core.discovery.resolve import resolve
 from qpp_core.errors import ExitStatus, InternalError, QppError
-from qpp_core.loading.args import PluginRequest, merge_requests
-from qpp_core.loading.loader import load_all
 from qpp_core.log import PluginLog
 from qpp_core.machine.crashguard import guard_fatal_signals
 from qpp_core.machine.hostsig import HostSignalInterrupt, HostSignals
 from qpp_core.session import Session, active_plugin
 
 if TYPE_CHECKING:
+    from qpp_core.discovery.finder import Catalog
+    from qpp_core.discovery.metadata import PluginSpec
     from qpp_core.instrument import Instrumentation
     from qpp_core.linux import GuestOptions, Machine
+    from qpp_core.loading.args import PluginRequest
     from qpp_core.machine.run import GuestExit
 
 
@@ -79,10 +78,7 @@ def run(
     stderr = stderr if stderr is not None else sys.stderr
 
     try:
-        requested = merge_requests(options.plugins)
-        if catalog is None:  # no plugin asked for: no need to scan the installed ones
-            catalog = installed_plugins() if requested else Catalog()
-        specs = resolve(catalog, list(requested))
+        requested, specs = _selection(options.plugins, catalog)
         log = PluginLog(options.log_file)  # before load_guest: --jail may change the cwd
     except QppError as error:
         return _report(stderr, error)
@@ -107,7 +103,10 @@ def run(
         guest = _Guest(machine, instrumentation)
         with HostSignals(lambda: guest.machine, plugin_running=_plugin_running) as host:
             try:
-                load_all(session, specs, requested)
+                if specs:  # the plugin machinery is imported only for plugins (start-up)
+                    from qpp_core.loading.loader import load_all
+
+                    load_all(session, specs, requested)
             except QppError as error:
                 host.guest_over()
                 log.close()
@@ -116,6 +115,23 @@ def run(
             except HostSignalInterrupt:
                 pass  # the guest dies of it at once; the installed plugins' atexit run
             return _run_guest(session, guest, stderr, host, options.collect)
+
+
+def _selection(
+    plugins: Sequence[PluginRequest], catalog: Catalog | None
+) -> tuple[dict[str, list[tuple[str, str]]], list[PluginSpec]]:
+    """Each requested plugin's arguments, and the plugins to load in order (dependencies
+    first). Without ``-p`` nothing is resolved: discovery is not even imported."""
+    if not plugins:
+        return {}, []
+    from qpp_core.discovery.finder import installed_plugins
+    from qpp_core.discovery.resolve import resolve
+    from qpp_core.loading.args import merge_requests
+
+    requested = merge_requests(plugins)
+    if catalog is None:
+        catalog = installed_plugins()
+    return requested, resolve(catalog, list(requested))
 
 
 def _plugin_running() -> bool:

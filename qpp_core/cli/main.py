@@ -11,27 +11,66 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qpp_core import __version__, hostfds
-from qpp_core.cli import batch, listing, run, scaffold
+from qpp_core.cli import run
 from qpp_core.errors import InternalError, QppError
 
+if TYPE_CHECKING:
+    _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    """The ``qpp`` parser, and the subparsers whose guest command is split off first."""
+
+def _add_batch(subparsers: _Subparsers) -> None:
+    from qpp_core.cli import batch
+
+    batch.add_parser(subparsers)
+
+
+def _add_listing(subparsers: _Subparsers) -> None:
+    from qpp_core.cli import listing
+
+    listing.add_parsers(subparsers)
+
+
+def _add_scaffold(subparsers: _Subparsers) -> None:
+    from qpp_core.cli import scaffold
+
+    scaffold.add_parsers(subparsers)
+
+
+#: each command and what adds its subparser, in the order help lists them. Only the given
+#: command's subparser is built (and its module imported): ``qpp run`` neither imports nor
+#: builds the others (start-up time); help and unknown commands get them all.
+_COMMANDS: dict[str, Callable[[_Subparsers], object]] = {
+    "run": run.add_parser,
+    "batch": _add_batch,
+    "list": _add_listing,
+    "graph": _add_listing,
+    "help": _add_listing,
+    "new": _add_scaffold,
+}
+#: the commands whose guest command line is split off before argparse sees it
+_GUEST_COMMANDS = ("run", "batch")
+
+
+def build_parser(
+    command: str | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``qpp`` parser (with only ``command``'s subparser if given), and the subparsers
+    whose guest command is split off first."""
     parser = argparse.ArgumentParser(
         prog="qpp",
         description="QEMU-style TCG plugins, and plugins that talk to each other (QPP).",
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    run_parser = run.add_parser(subparsers)
-    batch_parser = batch.add_parser(subparsers)
-    listing.add_parsers(subparsers)
-    scaffold.add_parsers(subparsers)
-    return parser, {"run": run_parser, "batch": batch_parser}
+    adders = [_COMMANDS[command]] if command is not None else list(_COMMANDS.values())
+    for add in dict.fromkeys(adders):  # listing adds three commands at once
+        add(subparsers)
+    built: dict[str, argparse.ArgumentParser] = subparsers.choices
+    return parser, {name: built[name] for name in _GUEST_COMMANDS if name in built}
 
 
 class _Version(argparse.Action):
@@ -47,9 +86,12 @@ class _Version(argparse.Action):
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse the command line; ``qpp run``'s and ``qpp batch``'s guest command is split off
     first (see :func:`run.split_command`), so that the guest's options never reach argparse."""
-    parser, commands = build_parser()
     argv = list(argv)
     first = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+    given = argv[first] if first is not None and argv[first] in _COMMANDS else None
+    if first is not None and {"-h", "--help"} & set(argv[:first]):
+        given = None  # qpp's own help lists every command
+    parser, commands = build_parser(given)
     if first is None or argv[first] not in commands:
         return parser.parse_args(argv)
     options, command = run.split_command(commands[argv[first]], argv[first + 1 :])

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from qpp_core.errors import ExitStatus, QppError
+
+if TYPE_CHECKING:
+    from qpp_core.loading.args import PluginRequest
 
 DESCRIPTION = """\
 Run a static Linux ELF program (x86_64, aarch64, arm, riscv64, mipsel) on unicorn, as
@@ -167,10 +171,23 @@ def _debug_items(groups: Sequence[str]) -> frozenset[str]:
     return items
 
 
-def main(args: argparse.Namespace) -> int:
-    from qpp_core.guests import default_guest
-    from qpp_core.linux import GuestOptions
+def _plugin_requests(texts: Sequence[str]) -> list[PluginRequest]:
+    """The ``-p`` options, parsed (their module is imported only when there are some)."""
+    if not texts:
+        return []
     from qpp_core.loading.args import PluginRequest
+
+    return [PluginRequest.parse(text) for text in texts]
+
+
+def _default_guest() -> str:
+    from qpp_core.guests import default_guest
+
+    return str(default_guest())
+
+
+def main(args: argparse.Namespace) -> int:
+    from qpp_core.linux import GuestOptions
     from qpp_core.runner import RunOptions, run
 
     if args.cpu == "help":
@@ -181,12 +198,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         env_set = [_env_item(item) for item in args.env_set]
         debug = _debug_items(args.debug)
-        plugins = [PluginRequest.parse(text) for text in args.plugins]
+        plugins = _plugin_requests(args.plugins)
     except QppError as error:
         print(f"qpp: error: {error}", file=sys.stderr)
         return int(error.exit_status)
     command = list(args.command)
-    binary = command[0] if command else str(default_guest())
+    binary = command[0] if command else _default_guest()
     guest = GuestOptions(
         binary=binary,
         args=tuple(command[1:]),

@@ -29,7 +29,6 @@ several times a plain loop and QPP callbacks may fire often.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import itertools
 from collections.abc import Callable, Iterable
@@ -38,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from pluggy import PluginValidationError
 
 from qpp_core.apiversion import QPP_MIN_VERSION
-from qpp_core.discovery.metadata import v2_hint
 from qpp_core.errors import QppUsageError
 from qpp_core.interplugin.blame import mark_culprit
 from qpp_core.interplugin.ordering import order_registrations
@@ -163,6 +161,8 @@ class CallbackRegistry:
 
     def create(self, owner: LoadedPlugin, name: str) -> QppCallback:
         if owner.api_version < QPP_MIN_VERSION:
+            from qpp_core.discovery.metadata import v2_hint  # only for this message
+
             raise QppUsageError(
                 f"plugin {owner.name} targets plugin API version {owner.api_version}; "
                 f"creating QPP callback {name!r} needs version >= 2: {v2_hint(owner.spec)}"
@@ -328,6 +328,8 @@ def _closest(name: str, created: list[str]) -> str:
         return "it created none"
     if len(created) <= LIST_AT_MOST:
         return f"it created: {', '.join(created)}"
+    import difflib  # only for this message: it costs start-up
+
     near = difflib.get_close_matches(name, created, n=3, cutoff=0.6)
     if near:
         return f"did you mean {' or '.join(repr(n) for n in near)}? ({len(created)} callbacks)"

@@ -9,7 +9,6 @@ end qpp behind its back. Only a host signal's :class:`HostSignalInterrupt` passe
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import types
 from collections.abc import Mapping, Sequence
@@ -97,6 +96,8 @@ def _register_hooks(session: Session, plugin: LoadedPlugin) -> None:
     known = {name for name, caller in vars(session.pm.hook).items() if caller.spec is not None}
     for caller in session.pm.get_hookcallers(plugin.module) or ():
         if caller.spec is None and caller.name.startswith(HOOK_PREFIX):
+            import difflib  # only for this message: it costs start-up
+
             close = difflib.get_close_matches(caller.name, sorted(known), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             session.pm.unregister(plugin.module)

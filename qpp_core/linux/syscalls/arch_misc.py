@@ -1,15 +1,13 @@
-"""Architecture-private syscalls qemu-user 7.2 answers: cache flushes and SVE vector length.
+"""Architecture-private syscalls qemu-user 7.2 answers: the SVE vector length.
 
-- riscv64 ``riscv_flush_icache``: unicorn keeps translated code coherent with memory
-  writes, so there is nothing to flush; 0 as qemu-user.
 - aarch64 ``prctl(PR_SVE_GET_VL)`` / ``prctl(PR_SVE_SET_VL, vl)``: the SVE vector length
   in bytes, 64 (512-bit, ZCR_EL1.LEN = 3) as qemu-user's default; SET_VL takes a
   multiple of 16 up to 8192 without flags (anything else is EINVAL, as qemu), clamps it
   to 16..256 bytes (qemu's ARM_MAX_VQ of 16 quadwords), programs ZCR_EL1 and returns
   the new length. Other prctl options go to the general handler.
 
-(arm's ``cacheflush``, ``set_tls`` and ``get_tls`` and mips' ``cacheflush`` are answered
-in :mod:`.proc`.)
+(arm's ``set_tls`` and ``get_tls`` are answered in :mod:`.proc`; the cache flushes, arm's
+and mips' ``cacheflush`` and riscv64's ``riscv_flush_icache``, in :mod:`.mem`.)
 """
 
 from __future__ import annotations
@@ -29,11 +27,6 @@ PR_SVE_GET_VL = 51
 #: qemu-user's largest SVE vector, in 16-byte quadwords (ARM_MAX_VQ)
 SVE_MAX_VQ = 16
 _ZCR_EL1 = (3, 0, 1, 2, 0)  # cpr_write(op0, op1, crn, crm, op2)
-
-
-@handles("riscv_flush_icache")
-def sys_riscv_flush_icache(k: LinuxKernel, a: Args) -> int:
-    return 0
 
 
 def _sve_get_vl(k: LinuxKernel, a: Args) -> int:

@@ -11,6 +11,9 @@ guest's ``sa_restorer`` (or qpp's trampoline, in the page where qemu-user keeps 
 into ``rt_sigreturn`` (``sigreturn`` for arm's and mips' handlers without ``SA_SIGINFO``),
 which restores what the frame then holds: registers, the interrupted call's result and the
 signal mask, whatever the handler changed in them.
+
+The frame code is imported where it is used: an x86_64 run (no trampoline page) whose
+guest meets no signal never loads it (start-up time).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from weakref import WeakKeyDictionary
 from ...machine.arch.base import UcError
 from ...machine.signals import target_signal_number
 from ...machine.threads import GuestThread, Wait
-from . import frames, sigstate, thread_signals
+from . import sigstate, thread_signals
 from .futex import BLOCKED
 from .process import CHILD_SIGNALS
 from .registry import Args, handles
@@ -66,6 +69,8 @@ def _state(k: LinuxKernel) -> _State:
 
 def install_trampoline(k: LinuxKernel, addr: int) -> None:
     """Write the ``rt_sigreturn`` trampoline at ``addr`` (a page of the guest's)."""
+    from . import frames  # on first use, see the module docstring
+
     sabi = frames.signal_abi(k)
     code = sabi.trampoline_for(sabi.rt)
     if sabi.plain is not None:  # sigreturn for handlers without SA_SIGINFO, 8 bytes on
@@ -229,6 +234,8 @@ def _never() -> bool:
 
 def action_of(k: LinuxKernel, sig: int) -> tuple[int, int, int | None, int]:
     """(handler, flags, restorer or None, mask) of the guest's ``struct sigaction``."""
+    from . import frames  # on first use, see the module docstring
+
     sa = sigstate.SIG_ABI[k.arch_name]
     raw = sigstate.state(k).actions.get(sig, bytes(sa.action_size))
     return frames.signal_abi(k).parse_action(raw)
@@ -299,6 +306,8 @@ def deliver_fault(k: LinuxKernel, host_sig: int, addr: int | None, code: int) ->
 
 def _siginfo(k: LinuxKernel, sig: int, code: int | None, addr: int) -> bytes:
     """The 128-byte siginfo of a signal: a fault's address, or the sender (this process)."""
+    from . import frames  # on first use, see the module docstring
+
     if code is None:
         code = CLD_EXITED if sig == sigstate.guest_sigchld(k) else SI_USER
     info = bytearray(SIGINFO_SIZE)
@@ -324,6 +333,8 @@ def _run_handler(
     info: bytes | None = None,
 ) -> None:
     """Call the guest's handler for ``sig``; ``in_trap``: from inside a syscall's hook."""
+    from . import frames  # on first use, see the module docstring
+
     handler, flags, restorer, sa_mask = action_of(k, sig)
     sst = sigstate.state(k)
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
@@ -364,6 +375,8 @@ def _run_handler(
 def sigreturn(k: LinuxKernel, rt: bool = True) -> int:
     """``rt_sigreturn``/``sigreturn``: back to where the signal interrupted, with the
     registers and mask the frame on the stack holds."""
+    from . import frames  # on first use, see the module docstring
+
     popped = frames.pop_frame(k, rt)
     if popped is None:
         k.m.kill(11, "sigreturn without a readable signal frame")  # Linux: SIGSEGV

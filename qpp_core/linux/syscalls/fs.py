@@ -612,9 +612,3 @@ def sys_fsync(k: LinuxKernel, a: Args) -> int:
 @handles("umask")
 def sys_umask(k: LinuxKernel, a: Args) -> int:
     return os.umask(a[0] & 0o777)
-
-
-@handles("fchmod")
-def sys_fchmod(k: LinuxKernel, a: Args) -> int:
-    os.fchmod(_fd(k, a[0]), a[1] & 0o7777)
-    return 0

@@ -14,7 +14,6 @@ import os
 import random
 import struct
 import sys
-import traceback
 from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
@@ -27,7 +26,7 @@ from ...machine.hostsig import GuestCallInterrupted
 from . import abi
 from .numbers import NUMBERS
 from .readiness import may_wait
-from .registry import HANDLERS, Args
+from .registry import Args, handler
 
 if TYPE_CHECKING:
     from ...machine import Machine
@@ -36,21 +35,6 @@ if TYPE_CHECKING:
     from ..options import GuestOptions
     from ..strace import Strace
 
-from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
-from . import execve as _execve  # noqa: F401
-from . import fs as _fs  # noqa: F401  (registers handlers)
-from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
-from . import mem as _mem  # noqa: F401
-from . import perm as _perm  # noqa: F401  (its fchmod replaces fs's)
-from . import poll as _poll  # noqa: F401
-from . import posix_timers as _posix_timers  # noqa: F401
-from . import proc as _proc  # noqa: F401
-from . import process as _process  # noqa: F401
-from . import sigwait as _sigwait  # noqa: F401
-from . import sockaddr as _sockaddr  # noqa: F401
-from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgkill...)
-from . import time as _time  # noqa: F401
-from . import timers as _timers  # noqa: F401
 from .delivery import KEEP_REGISTERS, deliver_pending
 from .futex import BLOCKED, MustWait
 from .thread_signals import ERESTARTSYS, RESTART, rewind_to_syscall
@@ -249,10 +233,10 @@ class LinuxKernel:
         self._finish(num, ret, in_trap=False)
 
     def dispatch(self, num: int, name: str | None, a: Args) -> int:
-        handler = HANDLERS.get(name) if name else None
+        fn = handler(name) if name else None
         if self.strace is not None:
-            self.strace.enter(name if handler else None, num, a)
-        if handler is None:
+            self.strace.enter(name if fn else None, num, a)
+        if fn is None:
             self.unknown[num] += 1
             if self.report_unimp and self.strace is None:
                 self.stderr.write(
@@ -263,7 +247,7 @@ class LinuxKernel:
         self.call_may_wait = may_wait(name, a)
         self.running_call = name
         try:
-            ret = handler(self, a)
+            ret = fn(self, a)
         except MustWait as e:  # the other threads run meanwhile
             self.block(e.wait)
             ret = BLOCKED
@@ -293,6 +277,8 @@ class LinuxKernel:
         that a genuine qpp bug stays visible.
         """
         if os.environ.get("QPP_DEBUG"):
+            import traceback  # only here: it costs start-up
+
             self.stderr.write(f"qpp: debug: syscall {name} raised {type(exc).__name__}: {exc}\n")
             self.stderr.write("".join(traceback.format_exception(exc)))
             self.stderr.flush()

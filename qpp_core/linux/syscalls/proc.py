@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 
-@handles("exit", "exit_group")
+@handles("exit_group")  # exit: threads.py
 def sys_exit(k: LinuxKernel, a: Args) -> int:
     if k.strace is not None:
         k.strace.stream.write("\n")
@@ -28,7 +28,7 @@ def sys_exit(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-@handles("getpid", "gettid")
+@handles("getpid")
 def sys_getpid(k: LinuxKernel, a: Args) -> int:
     return os.getpid()
 
@@ -61,11 +61,6 @@ def sys_getegid(k: LinuxKernel, a: Args) -> int:
 @handles("getpgrp")
 def sys_getpgrp(k: LinuxKernel, a: Args) -> int:
     return os.getpgrp()
-
-
-@handles("set_tid_address")
-def sys_set_tid_address(k: LinuxKernel, a: Args) -> int:
-    return os.getpid()
 
 
 @handles("set_robust_list")
@@ -115,11 +110,6 @@ def sys_get_tls(k: LinuxKernel, a: Args) -> int:
 
     value: int = k.m.uc.reg_read(UC_ARM_REG_C13_C0_3)
     return value
-
-
-@handles("cacheflush")
-def sys_cacheflush(k: LinuxKernel, a: Args) -> int:
-    return 0
 
 
 @handles("uname")
@@ -378,22 +368,14 @@ def sys_getcpu(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-@handles("futex")
-def sys_futex(k: LinuxKernel, a: Args) -> int:
-    op = a[1] & 0x7F
-    if op == 1:  # FUTEX_WAKE: nobody else is waiting
-        return 0
-    return -errno.EAGAIN if op == 0 else -errno.ENOSYS
-
-
 #: prctl options answered with a constant, per arch: (arch, option) -> result, as qemu-user
 #: 7.2 answers them (mips PR_GET_FP_MODE: PR_FP_MODE_FR, 64-bit FP registers; the dynamic
 #: linker asks before loading libraries)
 _PRCTL_ANSWERS = {("mipsel", 46): 1}
 
 
-@handles("prctl")
 def sys_prctl(k: LinuxKernel, a: Args) -> int:
+    """prctl's options common to all targets (the handler is arch_misc's, which calls this)."""
     answer = _PRCTL_ANSWERS.get((k.arch_name, a[0]))
     if answer is not None:
         return answer

@@ -160,11 +160,6 @@ def sys_clone(k: LinuxKernel, a: Args) -> int:
     return result
 
 
-@handles("clone3")
-def sys_clone3(k: LinuxKernel, a: Args) -> int:
-    return -errno.ENOSYS  # glibc falls back to clone, as on kernels before 5.3
-
-
 def _put_rusage(k: LinuxKernel, addr: int, ru: object) -> None:
     if not addr:
         return
