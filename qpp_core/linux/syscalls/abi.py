@@ -211,6 +211,23 @@ STATX: Layout = (
     },
 )
 
+#: socket types whose numbers differ (mips swaps SOCK_STREAM and SOCK_DGRAM): guest -> host;
+#: SOCK_NONBLOCK and SOCK_CLOEXEC are the target's O_NONBLOCK and O_CLOEXEC
+SOCK_TYPES: dict[str, dict[int, int]] = {"mipsel": {1: 2, 2: 1}}
+
+
+#: struct epoll_event {u32 events; u64 data}: packed (12 bytes) on x86_64 only, where the
+#: kernel declares it __attribute__((packed)); elsewhere the u64 is aligned (16 bytes).
+#: Keyed by architecture name, host or guest (the host's epoll_wait fills the same layout).
+EPOLL_EVENT: dict[str, str] = {"x86_64": "<IQ"}
+EPOLL_EVENT_ALIGNED = "<I4xQ"
+
+
+def epoll_event_format(arch: str) -> str:
+    """The struct format of ``struct epoll_event`` on ``arch`` (see :data:`EPOLL_EVENT`)."""
+    return EPOLL_EVENT.get(arch, EPOLL_EVENT_ALIGNED)
+
+
 # struct utsname: six 65-byte fields; sysinfo is word-based (see proc.py)
 UTS_FIELD = 65
 UNAME_MACHINE = {

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ..strace import Strace
 
 from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
+from . import epoll as _epoll  # noqa: F401
 from . import execve as _execve  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
@@ -47,6 +48,7 @@ from . import proc as _proc  # noqa: F401
 from . import process as _process  # noqa: F401
 from . import sigwait as _sigwait  # noqa: F401
 from . import sockaddr as _sockaddr  # noqa: F401
+from . import sockets as _sockets  # noqa: F401
 from . import threads as _threads  # noqa: F401  (after proc: exit, gettid, tgkill...)
 from . import time as _time  # noqa: F401
 from . import timers as _timers  # noqa: F401
