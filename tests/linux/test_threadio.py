@@ -50,3 +50,36 @@ def test_epoll_python_backend(arch: str) -> None:
     r = _python_backend("thr_epoll", arch)
     assert r.returncode == 0, r.stderr
     assert r.stdout == expected("thr_epoll")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_fifo_open_waits_in_its_thread(arch: str) -> None:
+    """mkfifo; a reader and a writer thread meet whichever comes first; main's open waits
+    while a spinner goes on; non-blocking opens; a handler ends a waiting open (EINTR,
+    no reader left behind) or lets it go on (SA_RESTART)."""
+    status, out, err = qpp_run_guest("thr_fifo", arch)
+    assert status == 0, err
+    assert out == expected("thr_fifo")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_file_locks_wait_in_their_thread(arch: str) -> None:
+    """F_SETLKW between two processes while another thread of the waiting one spins;
+    F_GETLK/F_GETLK64 name the holder; F_OFD_SETLKW and flock between two threads."""
+    status, out, err = qpp_run_guest("thr_lock", arch)
+    assert status == 0, err
+    assert out == expected("thr_lock")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_interrupted_sleeps_write_the_time_left(arch: str) -> None:
+    status, out, err = qpp_run_guest("thr_sleep", arch)
+    assert status == 0, err
+    assert out == expected("thr_sleep")
+
+
+@pytest.mark.parametrize("program", ["thr_fifo", "thr_lock", "thr_sleep"])
+def test_python_backend(program: str) -> None:
+    r = _python_backend(program, "arm")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == expected(program)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 from . import arch_misc as _arch_misc  # noqa: F401  (wraps proc's prctl)
 from . import epoll as _epoll  # noqa: F401
 from . import execve as _execve  # noqa: F401
+from . import fifo as _fifo  # noqa: F401
 from . import fs as _fs  # noqa: F401  (registers handlers)
 from . import futex as _futex  # noqa: F401  (after proc: replaces its futex)
 from . import mem as _mem  # noqa: F401
