@@ -277,7 +277,48 @@ static void *spinner(void *arg) {
     return NULL;
 }
 
+/* two threads wait for one pipe; each byte wakes both, one takes it, the other waits on */
+static int two_ep, two_p[2];
+static long two_res[2];
+
+static void *two_reader(void *arg) {
+    long i = (long)arg;
+    char c = 0;
+    two_res[i] = read(two_p[0], &c, 1) * 100 + c;
+    return NULL;
+}
+
+static void *two_epoller(void *arg) {
+    long i = (long)arg;
+    struct epoll_event ev;
+    char c = 0;
+    int r = epoll_wait(two_ep, &ev, 1, -1);
+    if (r == 1)
+        read(two_p[0], &c, 1);
+    two_res[i] = r * 100 + c;
+    return NULL;
+}
+
+static void two_waiters(void *(*fn)(void *), const char *what) {
+    pthread_t a, b;
+    pthread_create(&a, NULL, fn, (void *)0);
+    pthread_create(&b, NULL, fn, (void *)1);
+    usleep(50000);
+    write(two_p[1], "x", 1);
+    usleep(50000);
+    write(two_p[1], "y", 1);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    printf("two threads in %s, two bytes: %ld\n", what, two_res[0] + two_res[1]);
+}
+
 static void threads(void) {
+    pipe(two_p);
+    two_waiters(two_reader, "read of one pipe");
+    two_ep = epoll_create1(0);
+    add(two_ep, two_p[0], EPOLLIN | EPOLLET, 0);
+    two_waiters(two_epoller, "epoll_wait of one pipe");
+
     tep = epoll_create1(0);
     pipe(tp);
     add(tep, tp[0], EPOLLIN, 0xabcdef0123ULL);
