@@ -46,7 +46,8 @@ static void *writer(void *arg) {
     if (arg == (void *)1)
         work();
     else if (arg)
-        usleep(100000); /* main waits in its open meanwhile */
+        usleep(100000); /* main waits in its open meanwhile (were every thread held
+                           there, this sleep would never end: the run would hang) */
     writer_fd = open(path, O_WRONLY);
     if (writer_fd >= 0) {
         write(writer_fd, "hello", 5);
@@ -102,9 +103,10 @@ int main(void) {
     while (count == 0)
         sched_yield();
     pthread_create(&b, NULL, writer, (void *)2);
-    long before = count;
     fd = open(path, O_RDONLY);
-    printf("main's open: %d, the spinner ran meanwhile %d\n", fd >= 0, count > before);
+    long at_open = count;
+    usleep(20000);
+    printf("main's open: %d, the spinner runs on %d\n", fd >= 0, count > at_open);
     ssize_t n = read(fd, got, sizeof got - 1);
     got[n > 0 ? n : 0] = 0;
     printf("main read %s\n", got);

@@ -1,5 +1,5 @@
 /* File locks that wait in their own thread: F_SETLKW between two processes while another
- * thread of the waiting process keeps running, F_GETLK's answer (the holder's pid and
+ * thread of the waiting process keeps running (it asks for the unlock), F_GETLK's answer (the holder's pid and
  * range), F_SETLK's EAGAIN/EACCES; open file description locks (F_OFD_*) and flock()
  * between two threads of one process. */
 #define _GNU_SOURCE
@@ -14,14 +14,21 @@
 #include <unistd.h>
 
 static char path[64];
-static volatile int stop, entered, done;
-static volatile long count;
+static volatile int entered, done, asked;
 static int fd2, thread_ret;
 
-static void *spinner(void *arg) {
+static int ready_fd;
+static volatile int waiting;
+
+/* runs while main waits in F_SETLKW: only then does it ask the parent to unlock (had
+ * F_SETLKW held every thread, nothing would ever ask and the run would hang) */
+static void *asker(void *arg) {
     (void)arg;
-    while (!stop)
-        count++;
+    while (!waiting)
+        sched_yield();
+    usleep(50000);
+    asked = 1;
+    write(ready_fd, "r", 1);
     return NULL;
 }
 
@@ -64,14 +71,11 @@ static int child(int ready) {
     printf("child: F_SETLK %d, busy %d\n", r, errno == EAGAIN || errno == EACCES);
     printf("child: a free range %d\n", lock(fd, F_SETLK, F_WRLCK, 20, 5));
     pthread_t s;
-    pthread_create(&s, NULL, spinner, NULL);
-    while (count == 0)
-        sched_yield();
-    write(ready, "r", 1);
-    long before = count;
+    ready_fd = ready;
+    pthread_create(&s, NULL, asker, NULL);
+    waiting = 1;
     r = lock(fd, F_SETLKW, F_WRLCK, 0, 5);
-    printf("child: F_SETLKW %d, the spinner ran meanwhile %d\n", r, count > before);
-    stop = 1;
+    printf("child: F_SETLKW %d once the other thread had the parent unlock %d\n", r, asked);
     pthread_join(s, NULL);
     return 0;
 }
@@ -104,8 +108,7 @@ int main(void) {
     if (pid == 0)
         _exit(child(pipefd[1]));
     char c;
-    read(pipefd[0], &c, 1);
-    usleep(100000); /* the child waits in F_SETLKW meanwhile */
+    read(pipefd[0], &c, 1); /* the child's other thread asks while it waits in F_SETLKW */
     lock(fd, F_SETLK, F_UNLCK, 0, 10);
     int status;
     waitpid(pid, &status, 0);
