@@ -344,7 +344,7 @@ static void threads(void) {
     pthread_create(&w, NULL, waiter, NULL);
     while (!started)
         sched_yield();
-    usleep(50000);
+    usleep(200000); /* long enough for it to be in epoll_wait, even under load */
     handled = 0;
     pthread_kill(w, SIGUSR1);
     pthread_join(w, NULL);

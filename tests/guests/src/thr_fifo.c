@@ -123,7 +123,7 @@ int main(void) {
     pthread_create(&a, NULL, reader, NULL);
     while (!entered)
         sched_yield();
-    usleep(100000);
+    usleep(200000); /* long enough for it to be in its open, even under load */
     pthread_kill(a, SIGUSR1);
     pthread_join(a, NULL);
     errno = 0;
@@ -139,7 +139,7 @@ int main(void) {
     pthread_create(&a, NULL, reader, NULL);
     while (!entered)
         sched_yield();
-    usleep(100000);
+    usleep(200000); /* long enough for it to be in its open, even under load */
     pthread_kill(a, SIGUSR1);
     usleep(100000);
     pthread_create(&b, NULL, writer, NULL);

@@ -81,7 +81,7 @@ int main(void) {
     pthread_create(&t, NULL, sleeper, NULL);
     while (!asleep)
         sched_yield();
-    usleep(100000);
+    usleep(200000); /* long enough for it to be in nanosleep, even under load */
     pthread_kill(t, SIGUSR1);
     pthread_join(t, NULL);
     printf("nanosleep in a thread: %d %s, handled %d, rem plausible %d\n", thread_ret,
