@@ -309,6 +309,7 @@ epoll_create1: int flags:oflags
 epoll_ctl: int epfd:fd, int op, int fd:fd, ptr event
 epoll_wait: int epfd:fd, ptr events, int maxevents, int timeout
 epoll_pwait: int epfd:fd, ptr events, int maxevents, int timeout, ptr sigmask, size sigsetsize
+epoll_pwait2: int epfd:fd, ptr events, int maxevents, ptr timeout, ptr sigmask, size sigsetsize
 setpgid: int pid, int pgid
 getpgid: int pid
 getsid: int pid

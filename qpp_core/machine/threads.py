@@ -331,30 +331,20 @@ class Threads:
         # queued once, never twice (a second entry would run it again from a stale state)
         if not cur.exited and cur.wait is None and cur not in self.runq:
             self.runq.append(cur)
-        while not self.runq:
-            if not self._idle():
-                return True  # deadlock or a host signal: the guest ends
-        nxt = self.runq.popleft()
-        if nxt is not cur:
-            self.switches += 1
-            uc = self.m.uc
-            if not cur.exited:
-                if cur.ctx is None:
-                    cur.ctx = uc.context_save()
-                else:
-                    uc.context_update(cur.ctx)
-            uc.context_restore(nxt.ctx)
-            self.current = nxt
-            if self.on_switch is not None:
-                self.on_switch(cur, nxt)
-            observer = self.m.vcpu_observer
-            if observer is not None:
-                observer.switch_vcpu(nxt.vcpu)
-                if not nxt.started:
-                    observer.vcpu_started(nxt.vcpu)
-            nxt.started = True
-        if nxt.pending is not None and self.complete is not None:
-            self.complete(nxt)
+        while True:
+            while not self.runq:
+                if not self._idle():
+                    return True  # deadlock or a host signal: the guest ends
+            nxt = self.runq.popleft()
+            if nxt is not self.current:
+                self._switch_to(nxt)
+            if nxt.pending is not None and self.complete is not None:
+                self.complete(nxt)
+            if nxt.wait is None or self.m.exited is not None:
+                break
+            # its call waits again (another thread took what woke it: a pipe's byte, an
+            # epoll event): it must not run on past the call; another thread runs
+            self.switch_due = False
         if self._needs_slices():
             self._want_slices()  # e.g. a thread now sleeps while another computes
         self._install_pending = False
@@ -363,6 +353,27 @@ class Threads:
         deterministic = self.mode == "deterministic" and SLICES in stops.sources
         stops.flag.budget = QUANTUM_BLOCKS if deterministic else 0
         return True
+
+    def _switch_to(self, nxt: GuestThread) -> None:
+        """The engine's registers become ``nxt``'s (the current thread's are kept)."""
+        cur = self.current
+        self.switches += 1
+        uc = self.m.uc
+        if not cur.exited:
+            if cur.ctx is None:
+                cur.ctx = uc.context_save()
+            else:
+                uc.context_update(cur.ctx)
+        uc.context_restore(nxt.ctx)
+        self.current = nxt
+        if self.on_switch is not None:
+            self.on_switch(cur, nxt)
+        observer = self.m.vcpu_observer
+        if observer is not None:
+            observer.switch_vcpu(nxt.vcpu)
+            if not nxt.started:
+                observer.vcpu_started(nxt.vcpu)
+        nxt.started = True
 
     def _poll_blocked(self, timeout: float = 0.0) -> None:
         """Wake the blocked threads that have a signal to take, whose fd is ready,

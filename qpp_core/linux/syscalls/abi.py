@@ -211,6 +211,47 @@ STATX: Layout = (
     },
 )
 
+#: struct flock's layout (type, whence, start, len, [mips: l_sysid], pid): 64-bit
+#: offsets on the 64-bit targets and in every 32-bit target's struct flock64 (loff_t
+#: aligned to 8); ``long`` offsets in the 32-bit targets' struct flock
+FLOCK64 = "<hh4xqqi4x"
+FLOCK32: dict[str, str] = {"arm": "<hhiii", "mipsel": "<hhiiii16x"}
+#: fcntl's record-lock commands: guest number -> (F_GETLK/F_SETLK/F_SETLKW's generic
+#: number, whether it is a 64-bit command of fcntl64's, taking struct flock64); mips
+#: numbers them differently; on the 64-bit targets struct flock has 64-bit offsets
+_LOCKS_64BIT = {5: (5, False), 6: (6, False), 7: (7, False)}
+LOCK_COMMANDS_GENERIC: dict[int, tuple[int, bool]] = {
+    **{5: (5, False), 6: (6, False), 7: (7, False)},
+    **{12: (5, True), 13: (6, True), 14: (7, True)},
+}
+LOCK_COMMANDS: dict[str, dict[int, tuple[int, bool]]] = {
+    "x86_64": _LOCKS_64BIT,
+    "aarch64": _LOCKS_64BIT,
+    "riscv64": _LOCKS_64BIT,
+    "mipsel": {
+        **{14: (5, False), 6: (6, False), 7: (7, False)},
+        **{33: (5, True), 34: (6, True), 35: (7, True)},
+    },
+}
+
+
+#: socket types whose numbers differ (mips swaps SOCK_STREAM and SOCK_DGRAM): guest -> host;
+#: SOCK_NONBLOCK and SOCK_CLOEXEC are the target's O_NONBLOCK and O_CLOEXEC
+SOCK_TYPES: dict[str, dict[int, int]] = {"mipsel": {1: 2, 2: 1}}
+
+
+#: struct epoll_event {u32 events; u64 data}: packed (12 bytes) on x86_64 only, where the
+#: kernel declares it __attribute__((packed)); elsewhere the u64 is aligned (16 bytes).
+#: Keyed by architecture name, host or guest (the host's epoll_wait fills the same layout).
+EPOLL_EVENT: dict[str, str] = {"x86_64": "<IQ"}
+EPOLL_EVENT_ALIGNED = "<I4xQ"
+
+
+def epoll_event_format(arch: str) -> str:
+    """The struct format of ``struct epoll_event`` on ``arch`` (see :data:`EPOLL_EVENT`)."""
+    return EPOLL_EVENT.get(arch, EPOLL_EVENT_ALIGNED)
+
+
 # struct utsname: six 65-byte fields; sysinfo is word-based (see proc.py)
 UTS_FIELD = 65
 UNAME_MACHINE = {

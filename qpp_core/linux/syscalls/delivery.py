@@ -254,7 +254,9 @@ RESTARTABLE_CALLS = frozenset(
     )
 )
 #: blocking calls that end with EINTR whatever SA_RESTART says
-NEVER_RESTARTED_CALLS = frozenset(["msgrcv", "msgsnd", "semop", "semtimedop", "epoll_wait"])
+NEVER_RESTARTED_CALLS = frozenset(
+    ["msgrcv", "msgsnd", "semop", "semtimedop", "epoll_wait", "epoll_pwait", "epoll_pwait2"]
+)
 
 
 def interrupts_call(k: LinuxKernel, host_sig: int) -> bool:

@@ -20,6 +20,8 @@ from ...machine.arch.base import UcError
 from ..maps import is_proc_maps, open_maps
 from . import abi, sigstate
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
+from .fifo import open_fifo
+from .locks import flock, lock_command
 from .registry import Args, handles
 from .structs import pack, stat_values
 
@@ -227,7 +229,9 @@ def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> 
     host_flags = _host_open_flags(k, flags)
     follow = not host_flags & os.O_NOFOLLOW
     host = k.files.host_path(path, dirfd, follow=follow)
-    fd = os.open(host, host_flags, mode & 0o7777)
+    fd = open_fifo(k, host, host_flags, mode & 0o7777)  # waits in its own thread
+    if fd is None:
+        fd = os.open(host, host_flags, mode & 0o7777)
     # Python makes every fd it opens close-on-exec (PEP 446); the guest asked for it or not
     os.set_inheritable(fd, not host_flags & os.O_CLOEXEC)
     return fd
@@ -326,7 +330,14 @@ def sys_fcntl(k: LinuxKernel, a: Args) -> int:
         return abi.open_flags_to_guest(k.arch_name, fcntl.fcntl(fd, cmd))
     if cmd == 4:  # F_SETFL
         return fcntl.fcntl(fd, cmd, abi.open_flags_to_host(k.arch_name, arg & 0xFFFFFFFF))
-    return -errno.EINVAL
+    wide_call = k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "fcntl64"
+    ret = lock_command(k, fd, cmd, arg, wide_call)  # record locks (may wait in its thread)
+    return -errno.EINVAL if ret is None else ret
+
+
+@handles("flock")
+def sys_flock(k: LinuxKernel, a: Args) -> int:
+    return flock(k, _fd(k, a[0]), a[1] & 0xFFFFFFFF)
 
 
 def _pipe(k: LinuxKernel, addr: int, flags: int) -> int:

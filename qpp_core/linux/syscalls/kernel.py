@@ -39,6 +39,7 @@ from .delivery import KEEP_REGISTERS, deliver_pending
 from .futex import BLOCKED, MustWait
 from .thread_signals import ERESTARTSYS, RESTART, rewind_to_syscall
 from .threads import wait_for
+from .time import sleep_interrupted
 
 if TYPE_CHECKING:
     from ...machine.threads import GuestThread, Threads, Wait
@@ -216,6 +217,12 @@ class LinuxKernel:
                 observer.leave(num, ERESTARTSYS)  # as QEMU shows a restarted call
             deliver_pending(self, False)  # the registers stay the call's own
             return
+        if ret == -errno.EINTR:  # a signal's handler ended the wait
+            interrupted = thread.extra.pop("interrupted", None)
+            if interrupted is not None:
+                interrupted()  # what the call left waiting is dropped (a FIFO's open)
+            left = sleep_interrupted(self, name, a, deadline)  # a sleep's time left
+            ret = ret if left is None else left
         if thread.retry:
             wait = wait_for(self, name, a)
             if wait is not None:

@@ -30,12 +30,14 @@ HANDLERS: dict[str, Handler] = {}
 _TOPICS: dict[str, str] = {
     "arch_misc": "prctl",
     "delivery": "rt_sigsuspend pause",
+    "epoll": "epoll_create epoll_create1 epoll_ctl epoll_wait epoll_pwait epoll_pwait2",
     "execve": "execve execveat",
+    "fifo": "mknod mknodat",
     "fs": "read write pread64 pwrite64 writev readv open creat openat close lseek _llseek "
     "dup dup2 dup3 fcntl fcntl64 pipe pipe2 ioctl fstat fstat64 stat stat64 lstat lstat64 "
     "newfstatat fstatat64 statx readlink readlinkat getcwd chdir fchdir unlink unlinkat "
     "rmdir mkdir mkdirat rename renameat renameat2 access faccessat faccessat2 getdents64 "
-    "ftruncate ftruncate64 fsync fdatasync umask",
+    "ftruncate ftruncate64 fsync fdatasync umask flock",
     "futex": "futex futex_time64",
     "mem": "cacheflush riscv_flush_icache brk mmap mmap2 munmap mprotect madvise msync mremap",
     "perm": "fchmod chmod fchmodat chown lchown fchown chown32 lchown32 fchown32 fchownat",
@@ -52,6 +54,7 @@ _TOPICS: dict[str, str] = {
     "sigwait": "rt_sigpending rt_sigtimedwait rt_sigtimedwait_time64 rt_sigqueueinfo "
     "rt_tgsigqueueinfo",
     "sockaddr": "getsockname getpeername",
+    "sockets": "socketpair shutdown",
     "threads": "exit gettid set_tid_address clone3 tgkill tkill sched_yield membarrier",
     "time": "clock_gettime clock_gettime64 clock_getres clock_getres_time64 gettimeofday "
     "time nanosleep clock_nanosleep clock_nanosleep_time64",

@@ -7,6 +7,7 @@ import struct
 import time
 from typing import TYPE_CHECKING
 
+from ...machine.arch.base import UcError
 from .cint import c_int
 from .delivery import signal_waiting
 from .registry import Args, handles
@@ -125,23 +126,62 @@ def _sleep(k: LinuxKernel, seconds: float) -> None:
         seconds = end - time.monotonic()
 
 
+def _put_left(k: LinuxKernel, rem: int, seconds: float, wide: bool) -> int:
+    """A sleep a signal handler ended: write the time left to ``rem`` (if given), as Linux
+    does; EINTR, or EFAULT when ``rem`` cannot be written."""
+    if rem:
+        try:
+            _put_timespec(k, rem, max(0, round(seconds * 1e9)), wide)
+        except UcError:
+            return -errno.EFAULT
+    return -errno.EINTR
+
+
+def _interruptible(k: LinuxKernel, seconds: float, rem: int, wide: bool) -> int:
+    """Sleep ``seconds``; 0, or -EINTR with the time left written to ``rem``."""
+    end = time.monotonic() + seconds
+    try:
+        _sleep(k, seconds)
+    except OSError as e:
+        if e.errno != errno.EINTR:
+            raise
+        return _put_left(k, rem, end - time.monotonic(), wide)
+    return 0
+
+
+def _clock_nanosleep_wide(k: LinuxKernel, name: str | None) -> bool:
+    return k.m.arch.bits == 32 and name == "clock_nanosleep_time64"
+
+
+def sleep_interrupted(
+    k: LinuxKernel, name: str | None, a: Args, deadline: float | None
+) -> int | None:
+    """A thread's sleep a signal ended while the others ran: write the time left as the
+    call's own handler does alone (the result, or None: not a relative sleep)."""
+    if deadline is None:
+        return None
+    if name == "nanosleep":
+        return _put_left(k, a[1], deadline - time.monotonic(), wide=False)
+    if name in ("clock_nanosleep", "clock_nanosleep_time64") and not a[1] & 1:
+        return _put_left(k, a[3], deadline - time.monotonic(), _clock_nanosleep_wide(k, name))
+    return None
+
+
 @handles("nanosleep")
 def sys_nanosleep(k: LinuxKernel, a: Args) -> int:
-    _sleep(k, _get_timespec(k, a[0], wide=False))
-    return 0
+    return _interruptible(k, _get_timespec(k, a[0], wide=False), a[1], wide=False)
 
 
 @handles("clock_nanosleep", "clock_nanosleep_time64")
 def sys_clock_nanosleep(k: LinuxKernel, a: Args) -> int:
-    wide = (
-        k.m.arch.bits == 32
-        and k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)) == "clock_nanosleep_time64"
-    )
+    """The time left is written only for a relative sleep (not TIMER_ABSTIME), as Linux."""
+    wide = _clock_nanosleep_wide(k, k.table.get(k.m.uc.reg_read(k.m.arch.syscall.number)))
     if c_int(a[0]) in _NO_SLEEP:
         return -_NO_SLEEP[c_int(a[0])]
     now = _clock(k, a[0])  # EINVAL for an unknown clock, before the timespec is read
     t = _get_timespec(k, a[2], wide)
     if a[1] & 1:  # TIMER_ABSTIME
         t = max(0.0, t - now / 1e9)
-    _sleep(k, t)
-    return 0
+        _sleep(k, t)
+        return 0
+    return _interruptible(k, t, a[3], wide)
