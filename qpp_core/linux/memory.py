@@ -458,24 +458,27 @@ class GuestMemory:
                     self.uc.mem_write(flo, data)
         self.code_may_change(addr, end)
 
-    #: how much :meth:`_zero` reads at a time
+    #: how much :meth:`_zero` reads at a time, and zeros to compare with
     _ZERO_CHUNK = 0x100000
+    _ZEROS = bytes(_ZERO_CHUNK)
+    _ZERO_PAGE = bytes(PAGE)
 
     def _zero(self, lo: int, hi: int) -> None:
         """Zero ``[lo, hi)`` of engine memory, writing only the pages that are not zero.
 
         C libraries discard whole thread stacks (glibc: ``MADV_DONTNEED`` of the unused
-        part at every thread exit), mostly pages the guest never touched: reading them
-        is cheap, whereas writing zeros there would cost milliseconds per thread and make
-        every page resident."""
+        part at every thread exit), mostly pages the guest never touched: reading and
+        comparing them is cheap, whereas writing zeros there would cost milliseconds per
+        thread and make every page resident."""
+        zeros, zero_page = self._ZEROS, self._ZERO_PAGE
         for start in range(lo, hi, self._ZERO_CHUNK):
             end = min(hi, start + self._ZERO_CHUNK)
             data = bytes(self.uc.mem_read(start, end - start))
-            if not data.strip(b"\0"):
+            if data == (zeros if len(data) == len(zeros) else zeros[: len(data)]):
                 continue
             run = -1  # the first dirty page of the run of dirty pages being collected
             for off in range(0, len(data) + PAGE, PAGE):
-                dirty = off < len(data) and data[off : off + PAGE].strip(b"\0") != b""
+                dirty = off < len(data) and data[off : off + PAGE] != zero_page
                 if dirty and run < 0:
                     run = off
                 elif not dirty and run >= 0:
