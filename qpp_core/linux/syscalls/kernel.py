@@ -39,7 +39,6 @@ from .delivery import KEEP_REGISTERS, deliver_pending
 from .futex import BLOCKED, MustWait
 from .thread_signals import ERESTARTSYS, RESTART, rewind_to_syscall
 from .threads import wait_for
-from .time import sleep_interrupted
 
 if TYPE_CHECKING:
     from ...machine.threads import GuestThread, Threads, Wait
@@ -221,6 +220,8 @@ class LinuxKernel:
             interrupted = thread.extra.pop("interrupted", None)
             if interrupted is not None:
                 interrupted()  # what the call left waiting is dropped (a FIFO's open)
+            from .time import sleep_interrupted  # (first use: a topic module)
+
             left = sleep_interrupted(self, name, a, deadline)  # a sleep's time left
             ret = ret if left is None else left
         if thread.retry:
