@@ -28,9 +28,11 @@ def may_wait(name: str | None, args: Sequence[int]) -> bool:
     writes = FD_CALLS.get(name) if name is not None else None
     if writes is None:
         return True
-    fd = args[0] & 0xFFFFFFFF
+    fd = args[0] & 0xFFFFFFFF  # an int in the kernel: 32 bits on every target
+    if fd >= 1024:  # negative, or past select's FD_SETSIZE: treat it as a call that waits
+        return True
     try:
         ready = select.select([], [fd], [], 0)[1] if writes else select.select([fd], [], [], 0)[0]
-    except (OSError, ValueError):  # a bad descriptor fails at once; one past FD_SETSIZE: ask
-        return fd >= 1024
+    except (OSError, ValueError):  # a bad descriptor: the call fails at once
+        return False
     return not ready
