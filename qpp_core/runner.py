@@ -53,10 +53,10 @@ class RunOptions:
 @dataclass
 class _Guest:
     """The run's machine (the program running now: an ``execve`` replaces it, and the
-    session's ``machine`` follows) and its instrumentation."""
+    session's ``machine`` follows) and its instrumentation (none without plugins)."""
 
     machine: Machine
-    instrumentation: Instrumentation
+    instrumentation: Instrumentation | None
 
 
 def _report(stderr: TextIO, error: QppError) -> int:
@@ -71,8 +71,9 @@ def run(
     """Run the guest with the selected plugins; return the process exit status.
 
     ``stderr`` (default: ``sys.stderr`` at the time of the call) takes qpp's messages.
+    Without plugins the instrumentation layer is neither imported nor built (start-up):
+    nothing could register with it, and the machine runs without observers.
     """
-    from qpp_core.instrument import Instrumentation
     from qpp_core.linux import load_guest
 
     stderr = stderr if stderr is not None else sys.stderr
@@ -91,15 +92,19 @@ def run(
     session = Session(log=log, target_name=machine.arch.qemu_target)
     session.machine = machine
     with session.activate():
-        try:
-            instrumentation = Instrumentation(
-                session, machine, on_plugin_error=options.on_plugin_error
-            )
-        except QppError as error:
-            log.close()
-            session.close()
-            return _report(stderr, error)
-        session.instrumentation = instrumentation
+        instrumentation: Instrumentation | None = None
+        if specs:
+            from qpp_core.instrument import Instrumentation
+
+            try:
+                instrumentation = Instrumentation(
+                    session, machine, on_plugin_error=options.on_plugin_error
+                )
+            except QppError as error:
+                log.close()
+                session.close()
+                return _report(stderr, error)
+            session.instrumentation = instrumentation
         guest = _Guest(machine, instrumentation)
         with HostSignals(lambda: guest.machine, plugin_running=_plugin_running) as host:
             try:
@@ -165,12 +170,13 @@ def _run_programs(session: Session, guest: _Guest) -> GuestExit:
         machine.uc.emu_stop()
         session.machine = guest.machine = new
         session.info = dataclasses.replace(session.info, target_name=new.arch.qemu_target)
-        guest.instrumentation.exec_into(new)
-        kernel = new.kernel
-        opts = getattr(kernel, "opts", None)
-        if opts is not None:
-            argv = [opts.argv0 if opts.argv0 is not None else opts.binary, *opts.args]
-            guest.instrumentation.announce_exec(opts.binary, argv, new.load_bias, new.entry)
+        instrumentation = guest.instrumentation
+        if instrumentation is not None:
+            instrumentation.exec_into(new)
+            opts = getattr(new.kernel, "opts", None)
+            if opts is not None:
+                argv = [opts.argv0 if opts.argv0 is not None else opts.binary, *opts.args]
+                instrumentation.announce_exec(opts.binary, argv, new.load_bias, new.entry)
         machine = new
         outcome = machine.run()
     return outcome
@@ -196,11 +202,13 @@ def _finish_guest(
     try:
         with guard_fatal_signals(lambda: guest.machine.where(), on_engine_crash):
             host.start_guest()
-            guest.instrumentation.start()
+            if guest.instrumentation is not None:
+                guest.instrumentation.start()
             hostfds.release_std_fds()  # qpp's files are open: the guest gets its closed fds
             outcome = _run_programs(session, guest)
         status, guest_message = outcome.status, outcome.message
-        guest.instrumentation.finish()
+        if guest.instrumentation is not None:
+            guest.instrumentation.finish()
     except QppError as error:
         failure = error
     except BaseException as exc:  # a bug in qpp: still run atexit and flush what plugins have

@@ -26,7 +26,7 @@ sys.stderr.write(" ".join(sorted(sys.modules)))
 """
 
 #: what a run of hello.x86_64 needs none of: other commands, plugin discovery and loading
-#: (without -p), the other architectures, the syscall topics hello does not call, the
+#: and the instrumentation layer (without -p), the other architectures, the syscall topics hello does not call, the
 #: signal frames (no signal, no trampoline on x86_64), messages' helpers
 NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.cli.batch",
@@ -39,6 +39,9 @@ NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.loading.args",
     "qpp_core.loading.loader",
     "qpp_core.guests",
+    "qpp_core.instrument",
+    "qpp_core.instrument.core",
+    "qpp_core.instrument.handles",
     "qpp_core.machine.arch.aarch64",
     "qpp_core.machine.arch.arm",
     "qpp_core.machine.arch.mipsel",
@@ -68,7 +71,9 @@ NOT_FOR_A_PLAIN_RUN = [
 NOT_FOR_INSN = [
     m
     for m in NOT_FOR_A_PLAIN_RUN
-    if not m.startswith(("qpp_core.discovery", "qpp_core.loading", "importlib", "capstone"))
+    if not m.startswith(
+        ("qpp_core.discovery", "qpp_core.loading", "qpp_core.instrument", "importlib", "capstone")
+    )
 ]
 
 
