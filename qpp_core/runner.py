@@ -15,11 +15,9 @@ precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's 
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from qpp_core import hostfds
 from qpp_core.errors import ExitStatus, InternalError, QppError
@@ -37,8 +35,7 @@ if TYPE_CHECKING:
     from qpp_core.machine.run import GuestExit
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     """What ``qpp run`` was asked to do, independent of how it was asked."""
 
     guest: GuestOptions
@@ -50,13 +47,15 @@ class RunOptions:
     collect: Callable[[Session], None] | None = None
 
 
-@dataclass
 class _Guest:
     """The run's machine (the program running now: an ``execve`` replaces it, and the
     session's ``machine`` follows) and its instrumentation (none without plugins)."""
 
-    machine: Machine
-    instrumentation: Instrumentation | None
+    __slots__ = ("instrumentation", "machine")
+
+    def __init__(self, machine: Machine, instrumentation: Instrumentation | None) -> None:
+        self.machine = machine
+        self.instrumentation = instrumentation
 
 
 def _report(stderr: TextIO, error: QppError) -> int:
@@ -169,7 +168,7 @@ def _run_programs(session: Session, guest: _Guest) -> GuestExit:
         new.ends_fork_children = True
         machine.uc.emu_stop()
         session.machine = guest.machine = new
-        session.info = dataclasses.replace(session.info, target_name=new.arch.qemu_target)
+        session.info = session.info._replace(target_name=new.arch.qemu_target)
         instrumentation = guest.instrumentation
         if instrumentation is not None:
             instrumentation.exec_into(new)

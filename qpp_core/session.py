@@ -20,7 +20,7 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NewType, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, NewType, Protocol
 
 import pluggy
 
@@ -41,8 +41,7 @@ if TYPE_CHECKING:
 PluginId = NewType("PluginId", int)
 
 
-@dataclass(frozen=True)
-class PluginInfo:
+class PluginInfo(NamedTuple):
     """What ``qemu_info_t`` tells a plugin at install."""
 
     target_name: str

@@ -12,13 +12,12 @@ callbacks), and whoever reports the error asks :func:`culprit` whom to name and 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _ATTRIBUTE = "_qpp_culprit"
 
 
-@dataclass(frozen=True)
-class Culprit:
+class Culprit(NamedTuple):
     """The plugin whose function raised, and the QPP callback it was registered on."""
 
     plugin: str

@@ -17,8 +17,7 @@ import itertools
 import os
 import stat
 import struct
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from ..errors import BadBinaryError, HostError
 from ..machine.arch import Arch, by_elf_machine
@@ -59,8 +58,7 @@ _KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """One PT_LOAD: file bytes to place at ``vaddr`` and its memory size and protection."""
 
     vaddr: int
@@ -70,8 +68,7 @@ class Segment:
     offset: int = 0  #: where ``data`` starts in the file (for /proc/self/maps)
 
 
-@dataclass(frozen=True)
-class ElfImage:
+class ElfImage(NamedTuple):
     """A parsed static executable, addresses not yet relocated (see ``is_pie``)."""
 
     path: str
@@ -95,8 +92,7 @@ class ElfImage:
         return max(s.vaddr + s.memsz for s in self.segments)
 
 
-@dataclass(frozen=True)
-class _Phdr:
+class _Phdr(NamedTuple):
     type: int
     flags: int
     offset: int

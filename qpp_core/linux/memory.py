@@ -9,12 +9,12 @@ how the program break moves (qemu's ``do_brk``).
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import mmap
 import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..machine.arch import Arch, Uc
 from ..machine.arch.base import UcError
@@ -24,8 +24,7 @@ QUIRK_SCAN = 16 << 20  #: code is scanned for quirk instructions this many bytes
 HOST_MAP_NORESERVE = 0x4000  #: Linux's value (Python 3.11's mmap module lacks it)
 
 
-@dataclass(frozen=True)
-class FileRange:
+class FileRange(NamedTuple):
     """Guest pages ``[start, end)`` holding a file's bytes from ``offset`` (/proc/self/maps)."""
 
     start: int
@@ -231,9 +230,9 @@ class GuestMemory:
                 kept.append(f)
                 continue
             if f.start < start:
-                kept.append(dataclasses.replace(f, end=start))
+                kept.append(f._replace(end=start))
             if f.end > end:
-                kept.append(dataclasses.replace(f, start=end, offset=f.offset + end - f.start))
+                kept.append(f._replace(start=end, offset=f.offset + end - f.start))
         self.files = kept
 
     @property
@@ -380,8 +379,7 @@ class GuestMemory:
             if prot != shown:
                 self.uc.mem_protect(at, hi - lo, prot)
         moved = [
-            dataclasses.replace(
-                f,
+            f._replace(
                 start=max(f.start, src) - src + dst,
                 end=min(f.end, end) - src + dst,
                 offset=f.offset + max(f.start, src) - f.start,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class GuestOptions:
+class GuestOptions(NamedTuple):
     """The guest-side options of ``qpp run`` (qemu-user's spelling in comments)."""
 
     binary: str  #: path as given by the user (argv[0] defaults to it)

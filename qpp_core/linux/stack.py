@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..machine.arch import Arch
 
@@ -28,8 +28,7 @@ AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13,
 AT_SECURE, AT_BASE_PLATFORM, AT_RANDOM, AT_HWCAP2, AT_EXECFN = 23, 24, 25, 26, 31
 
 
-@dataclass(frozen=True)
-class StackImage:
+class StackImage(NamedTuple):
     """The bytes to write at ``base`` and the resulting initial stack pointer."""
 
     base: int

@@ -14,8 +14,7 @@ import resource
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import unicorn
 
@@ -29,8 +28,7 @@ from .symbols import SymbolTable
 from .threads import Threads, VcpuObserver
 
 
-@dataclass(frozen=True)
-class GuestExit:
+class GuestExit(NamedTuple):
     """How the guest ended, as a shell would see it."""
 
     status: int  #: exit code, or 128+signal

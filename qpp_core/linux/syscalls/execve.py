@@ -13,7 +13,6 @@ interpreter looked up through the same file view (``--jail``, ``-L``) as every p
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import fcntl
 import os
@@ -127,8 +126,7 @@ def do_execve(
     else:
         raise OSError(errno.ELOOP, "#! nested too deeply")
 
-    opts = dataclasses.replace(
-        k.opts,
+    opts = k.opts._replace(
         binary=exec_path,
         host_binary=host,
         args=tuple(args[1:]),

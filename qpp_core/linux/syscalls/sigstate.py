@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from ...machine.signals import host_signal_number, target_signal_number
@@ -23,8 +23,7 @@ SIG_DFL = 0
 SIG_IGN = 1
 
 
-@dataclass(frozen=True)
-class SigAbi:
+class SigAbi(NamedTuple):
     """One architecture's signal ABI: numbers of signals and ``struct sigaction`` shape."""
 
     nsig: int  #: _NSIG: valid signals are 1..nsig

@@ -14,7 +14,7 @@ import ctypes
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import unicorn
 
@@ -51,8 +51,7 @@ def registers_from(
     return table
 
 
-@dataclass(frozen=True)
-class SyscallAbi:
+class SyscallAbi(NamedTuple):
     """Where the Linux syscall ABI of an architecture keeps number, arguments and result."""
 
     number: int  #: register holding the syscall number
@@ -65,8 +64,7 @@ class SyscallAbi:
     result2: int | None = None
 
 
-@dataclass(frozen=True)
-class TrapSiginfo:
+class TrapSiginfo(NamedTuple):
     """How a CPU exception reaches a guest's handler, as qemu-user reports it."""
 
     code: int  #: si_code
