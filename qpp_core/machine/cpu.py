@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..errors import ExitStatus, QppError
 from .arch import ARCHES, Arch, Uc, cpu_setup
 from .arch.base import new_uc, normalise_cpu_name
@@ -35,7 +33,7 @@ def arch_for_model(arch: Arch, name: str | None) -> Arch:
         return arch
     # quirk hooks that answer as qemu's default model: another model answers as itself
     quirks = None if arch.quirks_default_model_only else arch.hook_code_quirks
-    return dataclasses.replace(arch, hwcap=caps[0], hwcap2=caps[1], hook_code_quirks=quirks)
+    return arch._replace(hwcap=caps[0], hwcap2=caps[1], hook_code_quirks=quirks)
 
 
 def default_model_name(arch: Arch) -> str:

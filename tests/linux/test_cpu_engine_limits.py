@@ -55,10 +55,10 @@ def test_long_runs_found() -> None:
 
 
 _CRASH = """
-import dataclasses, sys
+import sys
 import qpp_core.machine.arch as A
 # without its block-splitting hook, mipsel cpu_sha crashes unicorn's translator for real
-A.ARCHES["mipsel"] = dataclasses.replace(A.ARCHES["mipsel"], hook_code_quirks=None)
+A.ARCHES["mipsel"] = A.ARCHES["mipsel"]._replace(hook_code_quirks=None)
 from qpp_core.cli.main import main
 sys.exit(main(["run", "-p", "insn", "-D", sys.argv[1], sys.argv[2], "1"]))
 """

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import unicorn
@@ -84,13 +84,15 @@ def _four(thumb: bool) -> int:
     return 4
 
 
+#: the default of :class:`Arch`'s mappings (read-only: one object shared by every Arch)
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
+
 #: :attr:`Arch.trap_siginfo`'s key for an instruction unicorn cannot decode (an error, not
 #: an exception number)
 INVALID_INSN = -1
 
 
-@dataclass(frozen=True)
-class Arch:
+class Arch(NamedTuple):
     """One guest architecture: identity, registers, syscall ABI, decoding and counting."""
 
     name: str  #: qpp's name: "x86_64", "aarch64", "arm", "riscv64", "mipsel"
@@ -109,13 +111,13 @@ class Arch:
     count_insns_fn: Callable[[bytes, bool], int]
     exception_signal: Callable[[int], int]  #: unicorn interrupt number -> Linux signal
     default_cpu: int  #: CPU model used without ``-cpu`` (a key of ``cpu_models``' values)
-    cpu_models: Mapping[str, int] = field(default_factory=dict)  #: ``-cpu`` name -> model id
+    cpu_models: Mapping[str, int] = _EMPTY  #: ``-cpu`` name -> model id
     #: qpp's own models (ids at or above :data:`QPP_MODEL_BASE`, e.g. x86_64 ``max``) -> the
     #: unicorn model that executes them; other ids are unicorn's and run as themselves
-    engine_models: Mapping[int, int] = field(default_factory=dict)
+    engine_models: Mapping[int, int] = _EMPTY
     #: (AT_HWCAP, AT_HWCAP2) of models other than the default, as qemu-user reports them
     #: for its model of the same name (``hwcap``/``hwcap2`` below are the default's)
-    model_hwcaps: Mapping[int, tuple[int, int | None]] = field(default_factory=dict)
+    model_hwcaps: Mapping[int, tuple[int, int | None]] = _EMPTY
     hwcap: int = 0
     hwcap2: int | None = None
     platform: str | None = None  #: AT_PLATFORM string
@@ -147,7 +149,7 @@ class Arch:
     vsyscall_page: bool = False  #: x86_64: the [vsyscall] line at 0xffffffffff600000
     #: CPU exception number (or :data:`INVALID_INSN`) -> the siginfo a handler gets;
     #: others get si_code 0 and no address
-    trap_siginfo: Mapping[int, TrapSiginfo] = field(default_factory=dict)
+    trap_siginfo: Mapping[int, TrapSiginfo] = _EMPTY
     #: where the pc is, in an exception's hook, from the instruction that raised it
     trap_pc_offset: int = 0
     #: instruction facts capstone does not give (the instrumentation layer's decoder):
