@@ -22,9 +22,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple, NewType, Protocol
 
-import pluggy
-
-from qpp_core import hookspecs
 from qpp_core.apiversion import API_VERSION_CURRENT as API_VERSION_CURRENT
 from qpp_core.apiversion import API_VERSION_MIN as API_VERSION_MIN
 from qpp_core.apiversion import QPP_MIN_VERSION as QPP_MIN_VERSION
@@ -36,6 +33,7 @@ if TYPE_CHECKING:
     from qpp_core.interplugin.callbacks import CallbackRegistry
     from qpp_core.interplugin.exports import ExportTable
     from qpp_core.loading.args import PluginArgs
+    from qpp_core.plugin_manager import QppPluginManager
     from qpp_core.ports import RunMachine
 
 PluginId = NewType("PluginId", int)
@@ -129,32 +127,6 @@ def running_plugin(plugin: LoadedPlugin | None) -> Iterator[None]:
         _active_plugin.reset(token)
 
 
-class QppPluginManager(pluggy.PluginManager):
-    """pluggy's manager, taught that a QPP callback registration is a trylast hookimpl.
-
-    Registered functions are the user's own (they may be bound methods, which cannot carry
-    pluggy's marker attribute), so the options come from the registration object instead.
-    ``trylast`` puts each new one at the front of pluggy's list, which pluggy calls last:
-    the result is registration order, as QPP specifies.
-    """
-
-    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
-        from qpp_core.interplugin.callbacks import Registration
-
-        if isinstance(plugin, Registration):
-            if name != plugin.hook_name:
-                return None
-            return pluggy.HookimplOpts(
-                wrapper=False,
-                hookwrapper=False,
-                optionalhook=False,
-                tryfirst=False,
-                trylast=True,
-                specname=None,
-            )
-        return super().parse_hookimpl_opts(plugin, name)
-
-
 class InstrumentationPort(Protocol):
     """What the session and the runner drive of the instrumentation layer (a port, so
     that the session imports nothing of it)."""
@@ -171,15 +143,10 @@ class Session:
     """One run's plugin core."""
 
     def __init__(self, *, log: PluginLog | None = None, target_name: str = "x86_64") -> None:
-        from qpp_core.interplugin.callbacks import CallbackRegistry
-
-        self.pm = QppPluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs)
         self.log = log if log is not None else PluginLog()
         self.info = PluginInfo(target_name=target_name)
         self.plugins: dict[PluginId, LoadedPlugin] = {}
         self.by_name: dict[str, LoadedPlugin] = {}
-        self.callbacks: CallbackRegistry = CallbackRegistry(self)
         #: set by the runner once a guest is loaded: the instrumentation layer
         self.instrumentation: InstrumentationPort | None = None
         #: set by the runner: the loaded guest's machine (the program running now)
@@ -187,6 +154,20 @@ class Session:
         #: hooks for subsystems that must know when a plugin goes away (e.g. QPP proxies)
         self.on_uninstall: list[Callable[[LoadedPlugin], None]] = []
         self._next_id = 0
+
+    @functools.cached_property
+    def pm(self) -> QppPluginManager:
+        """pluggy's manager (built on first use: a run without plugins needs none)."""
+        from qpp_core.plugin_manager import new_plugin_manager
+
+        return new_plugin_manager()
+
+    @functools.cached_property
+    def callbacks(self) -> CallbackRegistry:
+        """The QPP callback registry (built on first use, as :attr:`pm`)."""
+        from qpp_core.interplugin.callbacks import CallbackRegistry
+
+        return CallbackRegistry(self)
 
     # -- activation ---------------------------------------------------------------------
 

@@ -25,8 +25,8 @@ sys.stdout.flush()
 sys.stderr.write(" ".join(sorted(sys.modules)))
 """
 
-#: what a run of hello.x86_64 needs none of: other commands, plugin discovery and loading
-#: and the instrumentation layer (without -p), the other architectures, the syscall topics hello does not call, the
+#: what a run of hello.x86_64 needs none of: other commands, plugin discovery and loading,
+#: the instrumentation layer, pluggy and the QPP callbacks (without -p), the other architectures, the syscall topics hello does not call, the
 #: signal frames (no signal, no trampoline on x86_64), messages' helpers
 NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.cli.batch",
@@ -42,6 +42,10 @@ NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.instrument",
     "qpp_core.instrument.core",
     "qpp_core.instrument.handles",
+    "qpp_core.plugin_manager",
+    "qpp_core.hookspecs",
+    "qpp_core.interplugin.callbacks",
+    "pluggy",
     "qpp_core.machine.arch.aarch64",
     "qpp_core.machine.arch.arm",
     "qpp_core.machine.arch.mipsel",
@@ -72,7 +76,17 @@ NOT_FOR_INSN = [
     m
     for m in NOT_FOR_A_PLAIN_RUN
     if not m.startswith(
-        ("qpp_core.discovery", "qpp_core.loading", "qpp_core.instrument", "importlib", "capstone")
+        (
+            "qpp_core.discovery",
+            "qpp_core.loading",
+            "qpp_core.instrument",
+            "qpp_core.plugin_manager",
+            "qpp_core.hookspecs",
+            "qpp_core.interplugin",
+            "pluggy",
+            "importlib",
+            "capstone",
+        )
     )
 ]
 
