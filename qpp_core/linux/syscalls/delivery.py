@@ -22,7 +22,6 @@ import errno
 import os
 import struct
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -50,11 +49,13 @@ CLD_EXITED = 1
 SIGINFO_SIZE = 128
 
 
-@dataclass
 class _State:
-    #: process-directed pending signal -> its siginfo (None: made at delivery, from the
-    #: signal alone); each thread's own are in :mod:`.thread_signals`
-    pending: dict[int, bytes | None] = field(default_factory=dict)
+    __slots__ = ("pending",)
+
+    def __init__(self) -> None:
+        #: process-directed pending signal -> its siginfo (None: made at delivery, from the
+        #: signal alone); each thread's own are in :mod:`.thread_signals`
+        self.pending: dict[int, bytes | None] = {}
 
 
 _STATES: WeakKeyDictionary[LinuxKernel, _State] = WeakKeyDictionary()

@@ -23,7 +23,6 @@ import errno
 import os
 import stat
 import threading
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -36,18 +35,20 @@ if TYPE_CHECKING:
     from .kernel import LinuxKernel
 
 
-@dataclass
 class _HelperOpen:
     """A host thread's blocking open of a FIFO, for the guest thread that waits on it."""
 
-    path: str
-    flags: int
-    mode: int
-    done: threading.Event = field(default_factory=threading.Event)
-    fd: int | None = None
-    error: OSError | None = None
-    abandoned: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    __slots__ = ("abandoned", "done", "error", "fd", "flags", "lock", "mode", "path")
+
+    def __init__(self, path: str, flags: int, mode: int) -> None:
+        self.path = path
+        self.flags = flags
+        self.mode = mode
+        self.done = threading.Event()
+        self.fd: int | None = None
+        self.error: OSError | None = None
+        self.abandoned = False
+        self.lock = threading.Lock()
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="qpp-fifo-open", daemon=True).start()

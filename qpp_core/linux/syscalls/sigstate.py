@@ -10,7 +10,6 @@ wrote it, in the guest's own layout, and hands it back as the old action.
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -60,14 +59,16 @@ SIG_ABI: dict[str, SigAbi] = {
 }
 
 
-@dataclass
 class SignalState:
     """Per-guest: the raw sigaction of each signal the guest set, the blocked mask and the
     alternate signal stack."""
 
-    actions: dict[int, bytes] = field(default_factory=dict)
-    mask: bytes = b""
-    altstack: tuple[int, int, int] = (0, 0, 0)  #: sigaltstack's (sp, flags, size)
+    __slots__ = ("actions", "altstack", "mask")
+
+    def __init__(self) -> None:
+        self.actions: dict[int, bytes] = {}
+        self.mask = b""
+        self.altstack: tuple[int, int, int] = (0, 0, 0)  #: sigaltstack's (sp, flags, size)
 
 
 _STATES: WeakKeyDictionary[LinuxKernel, SignalState] = WeakKeyDictionary()

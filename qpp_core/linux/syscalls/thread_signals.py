@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -39,16 +38,18 @@ RESTART = -(1 << 60)
 ERESTARTSYS = -512
 
 
-@dataclass
 class ThreadSignals:
     """One thread's own signal state (the running thread's mask and altstack are
     ``sigstate.state(k)``'s; these fields hold them while it does not run)."""
 
-    pending: dict[int, bytes | None] = field(default_factory=dict)
-    mask: bytes = b""
-    altstack: tuple[int, int, int] = (0, 0, 0)
-    #: rt_sigsuspend's caller's mask, restored when the handler that ended it returns
-    suspended_mask: bytes | None = None
+    __slots__ = ("altstack", "mask", "pending", "suspended_mask")
+
+    def __init__(self, mask: bytes = b"") -> None:
+        self.pending: dict[int, bytes | None] = {}
+        self.mask = mask
+        self.altstack: tuple[int, int, int] = (0, 0, 0)
+        #: rt_sigsuspend's caller's mask, restored when the handler that ended it returns
+        self.suspended_mask: bytes | None = None
 
 
 _FIRST: WeakKeyDictionary[LinuxKernel, ThreadSignals] = WeakKeyDictionary()
