@@ -5,6 +5,7 @@ here on any machine, however fast)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -92,11 +93,15 @@ NOT_FOR_INSN = [
 
 
 def _loaded(*args: str) -> set[str]:
+    """The modules a run imports, as a user without QPP_BACKEND runs it (forcing a backend
+    makes ``qpp`` check it up front, which imports the instrumentation layer)."""
+    env = {k: v for k, v in os.environ.items() if k != "QPP_BACKEND"}
     r = subprocess.run(
         [sys.executable, "-c", _RUN_AND_LIST, *args, str(guest_path("hello", "x86_64"))],
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     assert r.stdout.startswith("Hello from the qpp guest!"), r.stderr
     return set(r.stderr.split())
