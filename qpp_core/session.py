@@ -18,7 +18,6 @@ import contextlib
 import contextvars
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple, NewType, Protocol
 
@@ -50,20 +49,46 @@ class PluginInfo(NamedTuple):
     max_vcpus: int = 1
 
 
-@dataclass(eq=False)
 class LoadedPlugin:
-    """A plugin imported into a session (installed once ``installed`` is true)."""
+    """A plugin imported into a session (installed once ``installed`` is true).
 
-    id: PluginId
-    spec: PluginSpec
-    module: ModuleType
-    args: PluginArgs
-    exports: ExportTable
-    teardown: list[Callable[[], None]] = field(default_factory=list)
-    #: ``qemu_plugin_register_atexit_cb`` registrations: (callback, udata)
-    atexit: list[tuple[Callable[..., Any], Any]] = field(default_factory=list)
-    installed: bool = False
-    disabled: bool = False
+    Compared by identity. A plain slotted class: a dataclass's creation would cost every
+    run's start-up a millisecond, plugins or not.
+    """
+
+    __slots__ = (
+        "args",
+        "atexit",
+        "disabled",
+        "exports",
+        "id",
+        "installed",
+        "module",
+        "spec",
+        "teardown",
+    )
+
+    def __init__(
+        self,
+        id: PluginId,
+        spec: PluginSpec,
+        module: ModuleType,
+        args: PluginArgs,
+        exports: ExportTable,
+    ) -> None:
+        self.id = id
+        self.spec = spec
+        self.module = module
+        self.args = args
+        self.exports = exports
+        self.teardown: list[Callable[[], None]] = []
+        #: ``qemu_plugin_register_atexit_cb`` registrations: (callback, udata)
+        self.atexit: list[tuple[Callable[..., Any], Any]] = []
+        self.installed = False
+        self.disabled = False
+
+    def __repr__(self) -> str:
+        return f"LoadedPlugin(id={self.id}, name={self.spec.name!r})"
 
     @property
     def name(self) -> str:

@@ -27,8 +27,10 @@ sys.stderr.write(" ".join(sorted(sys.modules)))
 """
 
 #: what a run of hello.x86_64 needs none of: other commands, plugin discovery and loading,
-#: the instrumentation layer, pluggy and the QPP callbacks (without -p), the other architectures, the syscall topics hello does not call, the
-#: signal frames (no signal, no trampoline on x86_64), messages' helpers
+#: the instrumentation layer, pluggy and the QPP callbacks (without -p), the other
+#: architectures and their syscall numbers, the syscall topics hello does not call, the
+#: signal frames (no signal, no trampoline on x86_64), -strace, dataclasses (a millisecond
+#: of class creation each), messages' helpers
 NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.cli.batch",
     "qpp_core.cli.listing",
@@ -63,6 +65,12 @@ NOT_FOR_A_PLAIN_RUN = [
     "qpp_core.linux.syscalls.sockaddr",
     "qpp_core.linux.syscalls.time",
     "qpp_core.linux.syscalls.timers",
+    "qpp_core.abi.numbers_aarch64",
+    "qpp_core.abi.numbers_arm",
+    "qpp_core.abi.numbers_mipsel",
+    "qpp_core.abi.numbers_riscv64",
+    "qpp_core.linux.strace",
+    "dataclasses",
     "capstone",
     "elftools",
     "importlib_metadata",
@@ -87,6 +95,7 @@ NOT_FOR_INSN = [
             "pluggy",
             "importlib",
             "capstone",
+            "dataclasses",
         )
     )
 ]

@@ -43,7 +43,8 @@ x86_64 swaps its last two arguments.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 #: C type classes -> the kind an argument of that class has unless it names one
 CLASSES: dict[str, str] = {
@@ -359,29 +360,56 @@ capset: ptr header, ptr data
 """
 
 
-def _parse(text: str) -> dict[str, tuple[SyscallParam, ...]]:
-    table: dict[str, tuple[SyscallParam, ...]] = {}
-    for line in text.strip().replace("\n    ", " ").splitlines():
+@cache
+def _entries() -> dict[str, str]:
+    """Each listed call's unparsed argument list, by name (one cheap split of the table)."""
+    entries: dict[str, str] = {}
+    for line in _SPECS.strip().replace("\n    ", " ").splitlines():
         name, _, rest = line.partition(":")
-        params = []
-        for item in filter(None, (p.strip() for p in rest.split(","))):
-            ctype, _, arg = item.partition(" ")
-            arg_name, _, kind = arg.partition(":")
-            kind = kind or CLASSES[ctype]
-            assert ctype in CLASSES and kind in KINDS, (name, item)
-            params.append(SyscallParam(arg_name, ctype, kind))
-        assert name not in table, name
-        table[name] = tuple(params)
-    return table
+        assert name not in entries, name
+        entries[name] = rest
+    return entries
 
 
-#: name -> its declared arguments
-SIGNATURES: dict[str, tuple[SyscallParam, ...]] = _parse(_SPECS)
+def _parse(name: str, rest: str) -> tuple[SyscallParam, ...]:
+    params = []
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        ctype, _, arg = item.partition(" ")
+        arg_name, _, kind = arg.partition(":")
+        kind = kind or CLASSES[ctype]
+        assert ctype in CLASSES and kind in KINDS, (name, item)
+        params.append(SyscallParam(arg_name, ctype, kind))
+    return tuple(params)
+
 
 #: what a call without an entry gets: six full-width words
 DEFAULT: tuple[SyscallParam, ...] = tuple(SyscallParam(f"arg{i}", "long", "int") for i in range(6))
 
+if TYPE_CHECKING:
+    #: name -> its declared arguments (every entry parsed, on first access)
+    SIGNATURES: dict[str, tuple[SyscallParam, ...]]
+
+
+@cache
+def declared(name: str) -> tuple[SyscallParam, ...] | None:
+    """The declared arguments of syscall ``name``; ``None`` when the table has no entry.
+
+    Entries are parsed one at a time, on first use: a run parses the calls its guest makes.
+    """
+    rest = _entries().get(name)
+    return None if rest is None else _parse(name, rest)
+
 
 def signature(name: str) -> tuple[SyscallParam, ...]:
     """The declared arguments of syscall ``name`` (:data:`DEFAULT` when not listed)."""
-    return SIGNATURES.get(name, DEFAULT)
+    params = declared(name)
+    return DEFAULT if params is None else params
+
+
+def __getattr__(name: str) -> Any:
+    """``SIGNATURES``, the whole table parsed, built (and kept) on first access."""
+    if name != "SIGNATURES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    table = {n: signature(n) for n in _entries()}
+    globals()[name] = table
+    return table

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from .numbers import NUMBERS
-from .signatures import SIGNATURES
+from .numbers import numbers
+from .signatures import declared
 
 #: per argument: (mask, sign bit) with the value becoming ``((v & mask) ^ sign) - sign``
 Cast = tuple[int, int]
@@ -30,23 +30,52 @@ def _cast(ctype: str, bits: int) -> Cast | None:
     return None
 
 
-@cache
-def casts(arch: str, bits: int) -> dict[int, tuple[Cast, ...]]:
-    """``number -> six casts`` for the calls of ``arch`` that narrow an argument.
+def row(name: str | None, bits: int) -> tuple[Cast, ...] | None:
+    """The six casts of syscall ``name`` on a ``bits``-wide target; ``None`` if it narrows
+    no argument (or is unknown).
 
     A call with a ``loff`` argument is left alone on 32-bit targets, where the pair
     shifts the positions of the arguments after it (none of them narrower than a word).
     """
+    params = declared(name) if name is not None else None
+    if not params or (bits == 32 and any(p.ctype == "loff" for p in params)):
+        return None
+    per_arg = [_cast(p.ctype, bits) for p in params]
+    if all(c is None for c in per_arg):
+        return None
     full: Cast = ((1 << bits) - 1, 0)
+    cells = [c or full for c in per_arg] + [full] * (6 - len(per_arg))
+    return tuple(cells[:6])
+
+
+class CastRows(dict[int, "tuple[Cast, ...] | None"]):
+    """``number -> six casts or None`` of one architecture, each row worked out on the
+    number's first lookup (a run parses only the signatures of the calls it makes)."""
+
+    def __init__(self, arch: str, bits: int) -> None:
+        super().__init__()
+        self.names = numbers(arch)
+        self.bits = bits
+
+    def __missing__(self, nr: int) -> tuple[Cast, ...] | None:
+        cast = self[nr] = row(self.names.get(nr), self.bits)
+        return cast
+
+
+@cache
+def rows(arch: str, bits: int) -> CastRows:
+    """The :class:`CastRows` of ``arch`` (one per process, filled as calls are made)."""
+    return CastRows(arch, bits)
+
+
+@cache
+def casts(arch: str, bits: int) -> dict[int, tuple[Cast, ...]]:
+    """``number -> six casts`` for every call of ``arch`` that narrows an argument."""
     out: dict[int, tuple[Cast, ...]] = {}
-    for nr, name in NUMBERS[arch].items():
-        params = SIGNATURES.get(name, ())
-        if bits == 32 and any(p.ctype == "loff" for p in params):
-            continue
-        per_arg = [_cast(p.ctype, bits) for p in params]
-        if any(c is not None for c in per_arg):
-            row = [c or full for c in per_arg] + [full] * (6 - len(per_arg))
-            out[nr] = tuple(row[:6])
+    for nr, name in numbers(arch).items():
+        cast = row(name, bits)
+        if cast is not None:
+            out[nr] = cast
     return out
 
 

@@ -37,7 +37,6 @@ from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
 from .options import GuestOptions, guest_environment, host_environment
 from .stack import build_stack
-from .strace import Strace
 from .syscalls import LinuxKernel
 from .syscalls.delivery import (
     deliver_fault,
@@ -282,6 +281,8 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     machine.fault_signal = mem.fault_signal  # SIGBUS past the end of a file mapping
     machine.exec_fault = partial(vsyscall, kernel)  # x86_64's vsyscall page
     if opts.strace or "strace" in opts.debug:
+        from .strace import Strace  # only when asked for: it builds a table of every call
+
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)
     return machine
 

@@ -13,7 +13,6 @@ import mmap
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..machine.arch import Arch, Uc
@@ -66,18 +65,25 @@ VSYSCALLS: dict[str, tuple[int, dict[int, str]]] = {
 }
 
 
-@dataclass
 class HostBacking:
     """One host ``mmap`` (of a file, or anonymous shared memory) that guest pages point into.
 
     Shared mappings must be the host's own pages so that stores reach the file (or the other
     attachers); large private file mappings use one so that they cost nothing until touched.
-    The host mapping is released when no guest page refers to it any more.
+    The host mapping is released when no guest page refers to it any more. (This class and
+    :class:`HostPiece` are plain slotted classes: a dataclass's creation costs every run's
+    start-up a millisecond.)
     """
 
-    ptr: int
-    length: int
-    users: int = 0
+    __slots__ = ("length", "ptr", "users")
+
+    def __init__(self, ptr: int, length: int, users: int = 0) -> None:
+        self.ptr = ptr
+        self.length = length
+        self.users = users
+
+    def __repr__(self) -> str:
+        return f"HostBacking(ptr={self.ptr:#x}, length={self.length:#x}, users={self.users})"
 
     def release(self) -> None:
         self.users -= 1
@@ -85,15 +91,20 @@ class HostBacking:
             _libc().munmap(self.ptr, self.length)
 
 
-@dataclass
 class HostPiece:
     """Guest pages ``[start, end)`` shown by unicorn from host memory at ``ptr``."""
 
-    start: int
-    end: int
-    ptr: int
-    prot: int
-    backing: HostBacking = field(repr=False)
+    __slots__ = ("backing", "end", "prot", "ptr", "start")
+
+    def __init__(self, start: int, end: int, ptr: int, prot: int, backing: HostBacking) -> None:
+        self.start = start
+        self.end = end
+        self.ptr = ptr
+        self.prot = prot
+        self.backing = backing
+
+    def __repr__(self) -> str:
+        return f"HostPiece({self.start:#x}-{self.end:#x}, ptr={self.ptr:#x}, prot={self.prot})"
 
 
 _LIBC: ctypes.CDLL | None = None

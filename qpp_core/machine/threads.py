@@ -31,7 +31,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .hostsig import GuestCallInterrupted, HostSignalInterrupt
@@ -59,42 +58,89 @@ POLL_SECONDS = 0.01
 SCHED_MODES = ("timeslice", "deterministic")
 
 
-@dataclass
 class Wait:
-    """What a blocked thread waits for; ``what`` names it in a deadlock report."""
+    """What a blocked thread waits for; ``what`` names it in a deadlock report.
 
-    what: str
-    #: a futex: the address it waits on, and its bitset (FUTEX_WAIT_BITSET)
-    key: int | None = None
-    bitset: int = 0xFFFFFFFF
-    #: ``time.monotonic()`` at which the wait ends with ``timeout_result`` (None: never)
-    deadline: float | None = None
-    timeout_result: int = 0
-    #: host fds whose readiness (read, write) ends the wait
-    read_fd: int | None = None
-    write_fd: int | None = None
-    #: ends the wait when it returns True (asked at each switch and every POLL_SECONDS)
-    poll: Callable[[], bool] | None = None
-    #: on waking, the system call runs again (a read), else ``result`` is its result
-    retry: bool = False
+    A plain slotted class rather than a dataclass, as :class:`GuestThread`: this module is
+    on every run's start path, and a dataclass costs a millisecond of class creation.
+    """
+
+    __slots__ = (
+        "bitset",
+        "deadline",
+        "key",
+        "poll",
+        "read_fd",
+        "retry",
+        "timeout_result",
+        "what",
+        "write_fd",
+    )
+
+    def __init__(
+        self,
+        what: str,
+        key: int | None = None,
+        bitset: int = 0xFFFFFFFF,
+        deadline: float | None = None,
+        timeout_result: int = 0,
+        read_fd: int | None = None,
+        write_fd: int | None = None,
+        poll: Callable[[], bool] | None = None,
+        retry: bool = False,
+    ) -> None:
+        self.what = what
+        #: a futex: the address it waits on, and its bitset (FUTEX_WAIT_BITSET)
+        self.key = key
+        self.bitset = bitset
+        #: ``time.monotonic()`` at which the wait ends with ``timeout_result`` (None: never)
+        self.deadline = deadline
+        self.timeout_result = timeout_result
+        #: host fds whose readiness (read, write) ends the wait
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        #: ends the wait when it returns True (asked at each switch and every POLL_SECONDS)
+        self.poll = poll
+        #: on waking, the system call runs again (a read), else ``result`` is its result
+        self.retry = retry
+
+    def __repr__(self) -> str:
+        return f"Wait({self.what!r}, key={self.key}, deadline={self.deadline})"
 
 
-@dataclass
 class GuestThread:
     """One guest thread: its id, its vCPU index, its saved CPU state and its wait."""
 
-    tid: int
-    vcpu: int
-    ctx: Any = None  #: unicorn context while not running
-    wait: Wait | None = None
-    result: int = 0  #: the blocked system call's result, set by whoever woke it
-    #: the system call this thread is in while it waits: (number, name, arguments)
-    pending: tuple[int, str | None, Any] | None = None
-    retry: bool = False  #: the pending call runs again when the thread wakes
-    clear_tid: int = 0  #: set_tid_address / CLONE_CHILD_CLEARTID
-    started: bool = False  #: vcpu_init was announced
-    exited: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)  #: the Linux layer's per-thread data
+    __slots__ = (
+        "clear_tid",
+        "ctx",
+        "exited",
+        "extra",
+        "pending",
+        "result",
+        "retry",
+        "started",
+        "tid",
+        "vcpu",
+        "wait",
+    )
+
+    def __init__(self, tid: int, vcpu: int, ctx: Any = None, started: bool = False) -> None:
+        self.tid = tid
+        self.vcpu = vcpu
+        self.ctx: Any = ctx  #: unicorn context while not running
+        self.wait: Wait | None = None
+        self.result = 0  #: the blocked system call's result, set by whoever woke it
+        #: the system call this thread is in while it waits: (number, name, arguments)
+        self.pending: tuple[int, str | None, Any] | None = None
+        self.retry = False  #: the pending call runs again when the thread wakes
+        self.clear_tid = 0  #: set_tid_address / CLONE_CHILD_CLEARTID
+        self.started = started  #: vcpu_init was announced
+        self.exited = False
+        self.extra: dict[str, Any] = {}  #: the Linux layer's per-thread data
+
+    def __repr__(self) -> str:
+        return f"GuestThread(tid={self.tid}, vcpu={self.vcpu}, wait={self.wait!r})"
 
 
 class VcpuObserver(Protocol):

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+import qpp_core.abi
 from qpp_core.abi import ALL_NAMES, CLASSES, KINDS, NUMBERS, SIGNATURES, SYSNO, signature
-from qpp_core.abi.truncation import apply, casts
+from qpp_core.abi.numbers import numbers, sysno
+from qpp_core.abi.signatures import declared
+from qpp_core.abi.truncation import CastRows, apply, casts
 from qpp_core.linux.syscalls.numbers import NUMBERS as KERNEL_NUMBERS
 from qpp_core.linux.syscalls.registry import all_handlers
 
@@ -164,3 +167,28 @@ def test_calls_without_narrow_arguments_cost_nothing() -> None:
     table = casts("x86_64", 64)
     for name in ("mmap", "brk", "munmap", "getpid", "set_tid_address", "io_submit"):
         assert SYSNO["x86_64"][name] not in table
+
+
+@pytest.mark.parametrize("arch", sorted(BITS))
+def test_rows_worked_out_per_call_equal_the_whole_table(arch: str) -> None:
+    """The kernel's per-number rows (parsed on a call's first use) are the table's rows."""
+    rows = CastRows(arch, BITS[arch])
+    whole = casts(arch, BITS[arch])
+    for nr in [*NUMBERS[arch], 0x7FFF_FFFF]:  # and a number no architecture has
+        assert rows[nr] == whole.get(nr)
+    assert {nr: r for nr, r in rows.items() if r is not None} == whole
+
+
+def test_the_lazy_tables_are_the_per_architecture_ones() -> None:
+    """``NUMBERS``/``SYSNO``/``SIGNATURES`` are built on first access from the same data a
+    run reads one architecture (and one call) at a time."""
+    for arch in BITS:
+        assert NUMBERS[arch] is numbers(arch) and SYSNO[arch] == sysno(arch)
+    assert {n for arch in BITS for n in numbers(arch).values()} == ALL_NAMES
+    for name, params in SIGNATURES.items():
+        assert declared(name) == params
+    assert declared("no_such_call") is None
+    with pytest.raises(KeyError):
+        numbers("vax")
+    with pytest.raises(AttributeError):
+        _ = qpp_core.abi.NO_SUCH_TABLE  # type: ignore[attr-defined]

@@ -18,13 +18,13 @@ from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
+from ...abi.numbers import numbers
 from ...abi.truncation import apply as apply_casts
-from ...abi.truncation import casts
+from ...abi.truncation import rows as cast_rows
 from ...errors import QppError
 from ...machine.arch.base import UcError
 from ...machine.hostsig import GuestCallInterrupted
 from . import abi
-from .numbers import NUMBERS
 from .readiness import may_wait
 from .registry import Args, handler
 
@@ -62,7 +62,7 @@ class LinuxKernel:
         self.thread_names: dict[int, bytes] = {}
         self.opts = opts
         self.stderr = stderr
-        self.table = NUMBERS[machine_arch_name]
+        self.table = numbers(machine_arch_name)
         self.unknown: Counter[int] = Counter()
         self.report_unimp = opts.strace or "unimp" in opts.debug
         self.rng = random.Random(opts.seed) if opts.seed is not None else None
@@ -152,7 +152,7 @@ class LinuxKernel:
             except UcError:
                 args += [0] * sabi.stack_args
         args += [0] * (6 - len(args))
-        cast = casts(self.arch_name, machine.arch.bits).get(num)
+        cast = cast_rows(self.arch_name, machine.arch.bits)[num]
         if cast is not None:  # int arguments are 32-bit: the kernel ignores the rest
             args = list(apply_casts(tuple(args), cast, machine.arch.bits))
         a: Args = (args[0], args[1], args[2], args[3], args[4], args[5])

@@ -3,6 +3,15 @@
 
 from __future__ import annotations
 
-from ...abi.numbers import NUMBERS
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...abi.numbers import NUMBERS
 
 __all__ = ["NUMBERS"]
+
+
+def __getattr__(name: str) -> Any:
+    from ...abi import numbers
+
+    return getattr(numbers, name)
