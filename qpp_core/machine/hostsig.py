@@ -194,9 +194,13 @@ class HostSignals:
             self.phase = Phase.RUNNING
 
     def guest_over(self) -> None:
-        """The guest has ended: stop the watchdog; plugins' atexit run next."""
+        """The guest has ended: stop the watchdog and the guest's interval timers (the
+        host's, which die with a Linux process: one left running would end qpp with its
+        signal while plugins' atexit run); plugins' atexit run next."""
         self._stop_watchdog()
         self.phase = Phase.OVER
+        for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            signal.setitimer(which, 0)
 
     def restore(self) -> None:
         """Put back the handlers and the wakeup fd found at :meth:`install`."""

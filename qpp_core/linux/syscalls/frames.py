@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...machine.arch.base import UcError
+from ...machine.regbatch import RegisterBatch
 from .frame_layouts import SIGNAL_ABIS, FrameLayout, SignalAbi, Slot
+from .frame_regs import FrameRegisters
 
 if TYPE_CHECKING:
     from .kernel import LinuxKernel
@@ -52,32 +54,27 @@ def _reg(k: LinuxKernel, name: str) -> int:
     return k.m.arch.registers[name]
 
 
-def _read_slot(k: LinuxKernel, slot: Slot) -> bytes:
-    """A register as the frame holds it."""
-    value = k.m.uc.reg_read(_reg(k, slot.reg))
-    if slot.kind == "x87":
-        mantissa, exponent = value
-        return struct.pack("<QH", mantissa, exponent)
-    if slot.kind == "ftw":  # two bits per register (3: empty) -> one bit (1: in use)
-        return bytes([sum(1 << i for i in range(8) if (value >> 2 * i) & 3 != 3)])
-    return _slot_bytes(slot, value)
+_REGISTERS: dict[tuple[str, int], FrameRegisters] = {}
 
 
-def _write_slot(k: LinuxKernel, slot: Slot, raw: bytes) -> None:
-    """A register from the frame (flags registers: only the bits sigreturn takes)."""
-    reg = _reg(k, slot.reg)
-    uc = k.m.uc
-    if slot.kind == "x87":
-        uc.reg_write(reg, struct.unpack("<QH", raw))
-        return
-    saved = int.from_bytes(raw, "little")
-    if slot.kind == "ftw":
-        saved = sum((0 if saved >> i & 1 else 3) << 2 * i for i in range(8))
-    if slot.signed:
-        saved &= 0xFFFF_FFFF
-    if slot.restore != -1:
-        saved = uc.reg_read(reg) & ~slot.restore | saved & slot.restore
-    uc.reg_write(reg, saved)
+def _words(*reg_ids: int) -> RegisterBatch:
+    """A batch of these registers (built once per list: ids are unique per architecture)."""
+    batch = _WORDS.get(reg_ids)
+    if batch is None:
+        batch = _WORDS[reg_ids] = RegisterBatch(reg_ids)
+    return batch
+
+
+_WORDS: dict[tuple[int, ...], RegisterBatch] = {}
+
+
+def _registers(k: LinuxKernel, frame: FrameLayout, pc_reg: str) -> FrameRegisters:
+    """``frame``'s register mover on the guest's architecture (built on first use)."""
+    key = (k.arch_name, id(frame))
+    regs = _REGISTERS.get(key)
+    if regs is None:
+        regs = _REGISTERS[key] = FrameRegisters(frame, pc_reg, lambda name: _reg(k, name))
+    return regs
 
 
 def _slot_bytes(slot: Slot, value: int) -> bytes:
@@ -141,7 +138,9 @@ def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> 
     frame = layout_for(sabi, d.flags)
     uc = k.m.uc
     advance = sabi.pc_advance_in_trap if in_trap else 0
-    sp_now = uc.reg_read(_reg(k, sabi.sp_reg))
+    sp_reg, pc_reg = _reg(k, sabi.sp_reg), _reg(k, sabi.pc_reg)
+    fp_reg = _reg(k, "x29") if sabi.frame_record is not None else pc_reg
+    sp_now, pc_now, fp = _words(sp_reg, pc_reg, fp_reg).read_words(uc)
     stack_words = altstack_words(k, sp_now)
     base, _flags, size = sigstate.state(k).altstack
     switch = onstack and size and not on_altstack(k, sp_now)
@@ -151,13 +150,11 @@ def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> 
         addr -= 8  # as after a call: the return address at a 16-byte boundary less 8
 
     buf = bytearray(frame.size)
-    resume = uc.reg_read(_reg(k, sabi.pc_reg)) + advance
+    resume = pc_now + advance
+    _registers(k, frame, sabi.pc_reg).save(uc, buf)
     for slot in frame.slots:
         if slot.reg == sabi.pc_reg:
-            value = resume
-            buf[slot.offset : slot.offset + slot.size] = _slot_bytes(slot, value)
-        else:
-            buf[slot.offset : slot.offset + slot.size] = _read_slot(k, slot)
+            buf[slot.offset : slot.offset + slot.size] = _slot_bytes(slot, resume)
     for off, n, value in frame.constants:
         buf[off : off + n] = value.to_bytes(n, "little")
     for off, target in frame.pointers:
@@ -187,24 +184,28 @@ def push_frame(k: LinuxKernel, d: Delivery, *, in_trap: bool, onstack: bool) -> 
     if sabi.return_slot:
         buf[0:8] = d.restorer.to_bytes(8, "little")
     if sabi.frame_record is not None:
-        fp = uc.reg_read(_reg(k, "x29"))
         struct.pack_into("<QQ", buf, sabi.frame_record, fp, d.restorer)
     uc.mem_write(addr, bytes(buf))
 
     args = k.m.arch.syscall.args
     siginfo = bool(d.flags & sabi.sa_siginfo)
-    uc.reg_write(args[0], d.sig)
-    uc.reg_write(args[1], addr + frame.info if siginfo and frame.info is not None else 0)
-    uc.reg_write(args[2], addr + frame.context)
-    for name, what in sabi.extra_entry_regs:
-        uc.reg_write(_reg(k, name), d.handler if what == "handler" else 0)
+    entry = [
+        (args[0], d.sig),
+        (args[1], addr + frame.info if siginfo and frame.info is not None else 0),
+        (args[2], addr + frame.context),
+        *(
+            (_reg(k, name), d.handler if what == "handler" else 0)
+            for name, what in sabi.extra_entry_regs
+        ),
+    ]
     if sabi.return_reg is not None:
-        uc.reg_write(_reg(k, sabi.return_reg), d.restorer)
+        entry.append((_reg(k, sabi.return_reg), d.restorer))
     if sabi.frame_record is not None:
-        uc.reg_write(_reg(k, "x29"), addr + sabi.frame_record)
-    uc.reg_write(_reg(k, sabi.sp_reg), addr)
+        entry.append((fp_reg, addr + sabi.frame_record))
+    entry.append((sp_reg, addr))
     # (arm: unicorn takes bit 0 of a written pc as the Thumb state, as a bx would)
-    uc.reg_write(_reg(k, sabi.pc_reg), d.handler - advance)
+    entry.append((pc_reg, d.handler - advance))
+    _words(*(r for r, _ in entry)).write_words(uc, [v for _, v in entry])
     return int(resume)
 
 
@@ -217,23 +218,23 @@ def pop_frame(k: LinuxKernel, rt: bool) -> tuple[int, int] | None:
     sabi = signal_abi(k)
     frame = sabi.rt if rt or sabi.plain is None else sabi.plain
     uc = k.m.uc
-    addr = uc.reg_read(_reg(k, sabi.sp_reg)) - (8 if sabi.return_slot else 0)
+    sp_reg = _reg(k, sabi.sp_reg)
+    addr = _words(sp_reg).read_words(uc)[0] - (8 if sabi.return_slot else 0)
     try:
         buf = bytes(uc.mem_read(addr, frame.size))
     except UcError:  # the frame is not readable
         return None
     pc = 0
     for slot in frame.slots:
-        raw = buf[slot.offset : slot.offset + slot.size]
         if slot.reg == sabi.pc_reg:
+            raw = buf[slot.offset : slot.offset + slot.size]
             pc = int.from_bytes(raw, "little") & (0xFFFF_FFFF if slot.signed else -1)
-        else:
-            _write_slot(k, slot, raw)
+    _registers(k, frame, sabi.pc_reg).restore(uc, buf)
     if sabi.thumb_cpsr is not None:
         cpsr_slot = next(s for s in frame.slots if s.reg == sabi.thumb_cpsr)
         cpsr = int.from_bytes(buf[cpsr_slot.offset : cpsr_slot.offset + 4], "little")
         pc = pc & ~1 | (cpsr >> 5 & 1)
-    uc.reg_write(_reg(k, sabi.pc_reg), pc - sabi.pc_advance_in_trap)
+    _words(_reg(k, sabi.pc_reg)).write_words(uc, [pc - sabi.pc_advance_in_trap])
     if frame.stack is not None:  # restore_altstack: uc_stack, as sigaltstack would set it
         _restore_altstack(k, buf[frame.stack :])
     size = sigstate.SIG_ABI[k.arch_name].sigset_size
@@ -246,7 +247,7 @@ def _restore_altstack(k: LinuxKernel, raw: bytes) -> None:
     (EPERM on the alternate stack, EINVAL, ENOMEM) leaves it as it was."""
     from . import sigstate
 
-    sp_now = k.m.uc.reg_read(k.m.arch.sp)
+    sp_now = _words(k.m.arch.sp).read_words(k.m.uc)[0]
     if k.m.arch.word == 8:  # {ss_sp, int ss_flags, ss_size}
         sp, flags, _pad, size = struct.unpack_from("<QIIQ", raw)
     elif sigstate.SIG_ABI[k.arch_name].stack_flags_last:  # mips: {ss_sp, ss_size, flags}

@@ -60,8 +60,13 @@ def sys_setitimer(k: LinuxKernel, a: Args) -> int:
 
 def _runs(k: LinuxKernel, which: int) -> None:
     """Host timer ``which`` is armed: its signal stops the engine at a block start (a
-    hook that looks for the stop request exists while the timer runs)."""
-    k.m.block_stop.add_source(f"itimer {which}", lambda: signal.getitimer(which)[0] > 0, k.m.uc)
+    hook that looks for the stop request exists while the timer runs).
+
+    A periodic timer stays armed even when the host reports no time left: between an
+    expiry and its reload the value reads 0, and taking the hook away then would leave the
+    timer's signals to stop the engine from outside, which can skip a ``syscall``.
+    """
+    k.m.block_stop.add_source(f"itimer {which}", lambda: any(signal.getitimer(which)), k.m.uc)
 
 
 @handles("getitimer")
