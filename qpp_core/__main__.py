@@ -2,6 +2,6 @@
 
 import sys
 
-from qpp_core.cli.main import main
+from qpp_core.cli.entry import main
 
 sys.exit(main())

@@ -15,6 +15,7 @@ precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's 
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TextIO
@@ -118,7 +119,16 @@ def run(
                 return _report(stderr, error)
             except HostSignalInterrupt:
                 pass  # the guest dies of it at once; the installed plugins' atexit run
+            _collect_from_now()
             return _run_guest(session, guest, stderr, host, options.collect)
+
+
+def _collect_from_now() -> None:
+    """The guest starts: if the ``qpp`` command turned the garbage collector off for its
+    start-up (:mod:`qpp_core.cli.entry`), freeze what start-up built and collect again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _selection(

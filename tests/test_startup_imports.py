@@ -5,6 +5,7 @@ here on any machine, however fast)."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -133,3 +134,37 @@ def test_the_elf_identities_match_the_architectures() -> None:
     for name, elf_id in ELF_IDS.items():
         arch = ARCHES[name]
         assert (arch.name, arch.elf_machine, arch.bits, arch.little_endian) == (name, *elf_id)
+
+
+#: runs the ``qpp`` entry point on a guest, noting each garbage collection and the
+#: collector's state as the guest starts; writes them to stderr
+_ENTRY_GC = """
+import gc, sys
+import qpp_core.runner as runner
+events = []
+run_guest = runner._run_guest
+def spy(*args, **kwargs):
+    events.append(("guest", gc.isenabled(), gc.get_freeze_count() > 0))
+    return run_guest(*args, **kwargs)
+runner._run_guest = spy
+from qpp_core.cli.entry import main
+sys.argv = ["qpp", "run", sys.argv[1]]
+gc.callbacks.append(lambda phase, info: phase == "start" and events.append("collect"))
+status = main()
+sys.stderr.write(repr((events[: events.index(("guest", True, True)) + 1], gc.isenabled(), status)))
+"""
+
+
+def test_the_command_starts_without_collections_and_runs_the_guest_with_them() -> None:
+    """``qpp`` turns the garbage collector off for its start-up (cli/entry.py) and back on,
+    start-up's objects frozen, as the guest starts."""
+    r = subprocess.run(
+        [sys.executable, "-c", _ENTRY_GC, str(guest_path("hello", "x86_64"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.stdout.startswith("Hello from the qpp guest!"), r.stderr
+    before_guest, enabled_after, status = ast.literal_eval(r.stderr)
+    assert before_guest == [("guest", True, True)]  # no collection before the guest ran
+    assert (enabled_after, status) == (True, 0)

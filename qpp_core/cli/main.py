@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -118,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _guard_std_fds()
     args = parse(sys.argv[1:] if argv is None else argv)
     handler = getattr(args, "handler", None)
+    if handler is not run.main:
+        gc.enable()  # only a run's start-up goes without collections (cli/entry.py)
     if handler is None:
         build_parser()[0].print_help(sys.stderr)
         return 2
