@@ -15,8 +15,10 @@ block hook honours it at the next block start, before anything else of that bloc
 
 * the instrumentation's own block hook, when plugins have one (the native fast path's
   ``qpp_on_block`` tests the flag first; the Python dispatcher too): nothing is added;
-* otherwise qpp's own block hook (``qpp_slice_hook`` of the native fast path, or a
-  Python one without the native library), installed only while a source needs it
+* otherwise qpp's own block hook (``qpp_slice_hook`` of the native fast path whenever it
+  was built, ``QPP_BACKEND=python`` or not: that variable chooses how plugins' inline
+  operations run, and a Python call per block would make a guest timer's program 20x
+  slower; a Python hook without the native library), installed only while a source needs it
   (:meth:`BlockStop.add_source`): a guest timer (``alarm``/``setitimer``/
   ``timer_settime``), the time slices of a process whose other threads may need the
   CPU (:mod:`.threads`), on mipsel a guest handling SIGILL, SIGTRAP or SIGFPE. It is
@@ -98,9 +100,9 @@ class BlockStop:
     @property
     def native(self) -> bool:
         """Whether qpp's own hook is the native one (no Python per block)."""
-        from qpp_core.instrument.backend import is_native
+        from qpp_core.instrument.backend import native_lib
 
-        return is_native()
+        return native_lib() is not None
 
     def request_if_watched(self) -> None:
         """Stop at the next block start if a hook looks at the flag now, else do nothing
@@ -152,10 +154,11 @@ class BlockStop:
             uc.ctl_flush_tb()
 
     def _install(self, uc: Any) -> None:
-        from qpp_core.instrument.backend import is_native, native_lib
+        from qpp_core.instrument.backend import native_lib
 
-        if is_native():
-            hook = ctypes.cast(native_lib().qpp_slice_hook, ctypes.c_void_p).value
+        lib = native_lib()  # whatever QPP_BACKEND says: it chooses the instrumentation's
+        if lib is not None:
+            hook = ctypes.cast(lib.qpp_slice_hook, ctypes.c_void_p).value
             handle = ctypes.c_size_t(0)
             status = _uclib().uc_hook_add(
                 uc._uch,

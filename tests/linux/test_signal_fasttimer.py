@@ -14,8 +14,11 @@ x86_64 crashes with SIGSEGV in this program).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
-from linux.guestrun import ARCHES, expected, qpp_run_guest
+from linux.guestrun import ARCHES, TEST_GUESTS, expected, qpp_run_guest
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -33,3 +36,37 @@ def test_the_guests_timer_ends_with_the_guest(arch: str) -> None:
     assert status == 139, err
     assert out == "crashing\n"
     assert "write to unmapped address" in err and "total insns: " in err
+
+
+#: runs qpp as if the native library had not been built (its loader finds nothing), and
+#: notes whether the stop hook qpp installed for the timer was the pure-Python one
+_WITHOUT_NATIVE = """
+import sys
+import qpp_core.instrument.backend as backend
+from qpp_core.machine.blockstop import BlockStop
+backend._load = lambda: (None, "hidden by the test")
+kinds = []
+install = BlockStop._install
+def spy(self, uc):
+    install(self, uc)
+    kinds.append("python" if self._py_hook is not None else "native")
+BlockStop._install = spy
+from qpp_core.cli.main import main
+status = main(["run", *sys.argv[1:]])
+sys.stdout.flush()
+sys.stderr.write(" ".join(sorted(set(kinds))))
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm"])
+def test_the_pure_python_stop_hook_without_the_native_library(arch: str) -> None:
+    """The machine's own stop hook is native whenever the library was built (whatever
+    QPP_BACKEND says); without it, its Python twin stops the engine the same way."""
+    r = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_NATIVE, str(TEST_GUESTS / "bin" / f"sig_fasttimer.{arch}")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, expected("sig_fasttimer"), "python")
