@@ -51,6 +51,20 @@ def fake(tmp_path: Path) -> FakeSite:
     return FakeSite(root)
 
 
+#: the signals the tests send, back to their default action in each child: a suite started
+#: under ``nohup`` (SIGHUP ignored) or as a background job of a script (SIGINT and SIGQUIT
+#: ignored) would otherwise hand qpp ignored signals, which it rightly keeps ignored
+SENT = (
+    *(signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM),
+    *(signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM),
+)
+
+
+def _default_actions() -> None:
+    for sig in SENT:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class Running:
     """A ``qpp run`` (or qemu) child process that a test signals."""
 
@@ -61,6 +75,11 @@ class Running:
         env: dict[str, str],
         preexec_fn: Callable[[], object] | None = None,
     ) -> None:
+        def start() -> None:
+            _default_actions()
+            if preexec_fn is not None:
+                preexec_fn()
+
         self.proc = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -68,7 +87,7 @@ class Running:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=preexec_fn,
+            preexec_fn=start,
         )
         self.stdout = b""
         self.stderr = b""
