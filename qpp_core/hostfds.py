@@ -41,9 +41,33 @@ def floor() -> int:
     return max(limit - _ROOM, limit // 2)
 
 
+#: the soft RLIMIT_NOFILE the guest set itself (None: it has not; or it set no limit)
+_guest_soft: int | None = None
+
+
 def guest_nofile(soft: int) -> int:
     """The soft RLIMIT_NOFILE the guest is told, given the host's."""
+    if _guest_soft is not None:
+        return _guest_soft
     return floor() if soft == resource.RLIM_INFINITY else min(soft, floor())
+
+
+def set_guest_nofile(soft: int, hard: int) -> None:
+    """The guest sets RLIMIT_NOFILE (``resource.RLIM_INFINITY`` for none).
+
+    The host's soft limit keeps qpp's room above the guest's where the hard limit allows
+    (so that raising the soft limit to the hard one, as Go programs do at start, gives the
+    guest more descriptors); the guest is told its own number from then on, even when
+    the hard limit leaves qpp's own files among the numbers below it (the kernel then
+    gives the guest the other ones). Errors are the host's (``ValueError`` for EINVAL and
+    EPERM, as CPython raises them).
+    """
+    global _guest_soft
+    host_soft = soft if soft == resource.RLIM_INFINITY else soft + _ROOM
+    if hard != resource.RLIM_INFINITY and (host_soft == resource.RLIM_INFINITY or host_soft > hard):
+        host_soft = hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (host_soft, hard))
+    _guest_soft = None if soft == resource.RLIM_INFINITY else soft
 
 
 def make_private(fd: int) -> int:

@@ -70,6 +70,13 @@ CASES: tuple[Case, ...] = (
     ),
     _sh("sh_params", "v=hello.tar.gz; echo ${v%%.*} ${v#*.} ${#v} ${u:-dflt} ${v/tar/TAR}"),
     _sh("sh_exit_status", 'set -- a b c; shift; echo "$@" $#; exit 7'),
+    # resource limits: set, then read back (mips numbers NOFILE its own way); only limits
+    # the case set itself are printed, the host's differ from machine to machine
+    _sh(
+        "sh_ulimit",
+        "ulimit -n 256 && ulimit -n; ulimit -H -n; ulimit -S -n 100; ulimit -n;"
+        " ulimit -S -t 1000 && ulimit -t; ulimit -S -c 0; ulimit -c",
+    ),
     _sh(
         "sh_printf_test",
         'printf "%05d|%-4s|%x\\n" 42 ab 255;'

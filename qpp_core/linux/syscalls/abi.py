@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno as E
 import os
+import resource
 
 # the flag tables are public (plugins decode flags with them); the kernel uses them from here
 from qpp_core.abi.flags import MAP_ANONYMOUS as MAP_ANONYMOUS
@@ -266,6 +267,28 @@ UNAME_MACHINE = {
 #: chown, lchown and fchown take 16-bit ids here (the kernel's ``*chown16``); elsewhere, and
 #: in every ``*chown32``, ids are 32-bit
 CHOWN_ID_BITS = {"arm": 16}
+
+
+# --- resource limits -------------------------------------------------------------------------
+#: guest resource number -> host (generic Linux) number, where they differ: mips numbers
+#: NOFILE, AS, RSS, NPROC and MEMLOCK its own way (asm/resource.h); 0-4 and 10-15 agree
+RLIMIT_TO_HOST = {
+    "mipsel": {
+        5: resource.RLIMIT_NOFILE,
+        6: resource.RLIMIT_AS,
+        7: resource.RLIMIT_RSS,
+        8: resource.RLIMIT_NPROC,
+        9: resource.RLIMIT_MEMLOCK,
+    },
+}
+#: RLIM_INFINITY of the old ``getrlimit``/``setrlimit`` where it is not all ones: 32-bit
+#: mips' (``prlimit64`` uses all 64 bits everywhere)
+RLIM_INFINITY_WORD = {"mipsel": 0x7FFF_FFFF}
+
+
+def rlimit_to_host(arch: str, res: int) -> int:
+    """The host's resource number for the guest's ``res`` (checked < RLIM_NLIMITS)."""
+    return RLIMIT_TO_HOST.get(arch, {}).get(res, res)
 
 
 # --- processes ------------------------------------------------------------------------------

@@ -139,55 +139,88 @@ def sys_sysinfo(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-#: RLIM_NLIMITS: resources 0..15 exist on every target (mips numbers them differently, but
-#: only within this range)
+#: RLIM_NLIMITS: resources 0..15 exist on every target (mips numbers five of them its own
+#: way: :data:`.abi.RLIMIT_TO_HOST`)
 RLIM_NLIMITS = 16
+#: limits the host process does not take: they would bound qpp's own memory, not only the
+#: guest's (qemu-user's reason too); the call succeeds and changes nothing
+_NOT_APPLIED = frozenset((resource.RLIMIT_AS, resource.RLIMIT_DATA, resource.RLIMIT_STACK))
 
 
-def _rlimit_words(k: LinuxKernel, res: int, bits: int) -> tuple[int, int]:
+def _host_resource(k: LinuxKernel, res: int) -> int:
     if res >= RLIM_NLIMITS:
         raise OSError(errno.EINVAL, "no such resource")
-    soft, hard = resource.getrlimit(res)
-    if res == resource.RLIMIT_NOFILE:  # the numbers above are qpp's own (qpp_core.hostfds)
+    return abi.rlimit_to_host(k.arch_name, res)
+
+
+def _limits_out(k: LinuxKernel, host_res: int, inf: int) -> tuple[int, int]:
+    """The limits of ``host_res`` in guest words, ``inf`` standing for RLIM_INFINITY."""
+    soft, hard = resource.getrlimit(host_res)
+    if host_res == resource.RLIMIT_NOFILE:  # the numbers above are qpp's own (hostfds)
         soft = hostfds.guest_nofile(soft)
-    inf = (1 << bits) - 1
     return (
-        inf if soft == resource.RLIM_INFINITY else min(soft, inf),
-        inf if hard == resource.RLIM_INFINITY else min(hard, inf),
+        inf if soft == resource.RLIM_INFINITY or soft >= inf else soft,
+        inf if hard == resource.RLIM_INFINITY or hard >= inf else hard,
     )
+
+
+def _limits_in(host_res: int, cur: int, top: int, inf: int) -> None:
+    """Apply the guest's new limits (``inf``: the guest's RLIM_INFINITY) to the host
+    process, as qemu-user does, but for :data:`_NOT_APPLIED`. A forked child and an exec'd
+    program inherit them with the host process."""
+    new = [resource.RLIM_INFINITY if v >= inf else v for v in (cur, top)]
+    if cur > top:  # RLIM_INFINITY is the largest value
+        raise OSError(errno.EINVAL, "soft limit above hard limit")
+    if host_res in _NOT_APPLIED:
+        return
+    try:
+        if host_res == resource.RLIMIT_NOFILE:
+            hostfds.set_guest_nofile(new[0], new[1])
+        else:
+            resource.setrlimit(host_res, (new[0], new[1]))
+    except ValueError as e:  # CPython's words for EINVAL and EPERM
+        raise OSError(errno.EPERM if "raise" in str(e) else errno.EINVAL, str(e)) from e
 
 
 def _is_self(k: LinuxKernel, pid: int) -> bool:
     return c_int(pid) in (0, os.getpid())
 
 
+_RLIM64_INFINITY = (1 << 64) - 1
+
+
 @handles("prlimit64")
 def sys_prlimit64(k: LinuxKernel, a: Args) -> int:
-    """Reads the host's limits; a new limit is checked (EFAULT, EINVAL) but not applied."""
-    res = a[1] & 0xFFFFFFFF
-    cur, top = struct.unpack("<QQ", k.read(a[2], 16)) if a[2] else (0, 0)
+    """The limits of the caller (another process: ESRCH or EPERM), set as :func:`_limits_in`."""
+    new = struct.unpack("<QQ", k.read(a[2], 16)) if a[2] else None
     if not _is_self(k, a[0]):
         return -errno.ESRCH if _no_such_process(c_int(a[0])) else -errno.EPERM
-    if res >= RLIM_NLIMITS or cur > top:
-        return -errno.EINVAL
-    if a[3]:
-        k.write(a[3], struct.pack("<QQ", *_rlimit_words(k, res, 64)))
+    res = _host_resource(k, a[1] & 0xFFFFFFFF)  # EINVAL after the process is found
+    old = _limits_out(k, res, _RLIM64_INFINITY) if a[3] else None
+    if new is not None:
+        _limits_in(res, new[0], new[1], _RLIM64_INFINITY)
+    if old is not None:
+        k.write(a[3], struct.pack("<QQ", *old))
     return 0
+
+
+def _word_infinity(k: LinuxKernel) -> int:
+    return abi.RLIM_INFINITY_WORD.get(k.arch_name, k.m.arch.mask)
 
 
 @handles("getrlimit", "ugetrlimit")
 def sys_getrlimit(k: LinuxKernel, a: Args) -> int:
-    k.put_words(a[1], *_rlimit_words(k, a[0] & 0xFFFFFFFF, k.m.arch.bits))
+    res = _host_resource(k, a[0] & 0xFFFFFFFF)
+    k.put_words(a[1], *_limits_out(k, res, _word_infinity(k)))
     return 0
 
 
 @handles("setrlimit")
 def sys_setrlimit(k: LinuxKernel, a: Args) -> int:
-    """Checked like Linux (EINVAL, EFAULT) but not applied to the host process."""
-    if a[0] & 0xFFFFFFFF >= RLIM_NLIMITS:
-        return -errno.EINVAL
+    res = _host_resource(k, a[0] & 0xFFFFFFFF)
     cur, top = k.get_words(a[1], 2)
-    return -errno.EINVAL if cur > top else 0
+    _limits_in(res, cur, top, _word_infinity(k))
+    return 0
 
 
 # --- signals: dispositions, mask, alternate stack (see sigstate; delivery runs handlers) ---
