@@ -30,13 +30,13 @@ from unicorn.unicorn_const import UC_ERR_NOMEM
 
 from ..errors import BadBinaryError, GuestUnsupportedError, HostError
 from ..machine import Machine, SymbolTable, create_cpu
-from ..machine.arch.base import UcError
+from ..machine.arch.base import Arch, UcError
 from ..machine.cpu import arch_for_model
 from .elf import ElfImage, read_elf, read_symbols
 from .fs import FileView
 from .memory import PAGE, GuestMemory, page_down, page_up
 from .options import GuestOptions, guest_environment, host_environment
-from .stack import build_stack
+from .stack import StackImage, build_stack
 from .syscalls import LinuxKernel
 from .syscalls.delivery import (
     deliver_fault,
@@ -46,6 +46,7 @@ from .syscalls.delivery import (
     post_host_signal,
 )
 from .syscalls.mem import vsyscall
+from .syscalls.procself import ProcessImage, pack_auxv
 from .syscalls.sigstate import ignores_host_signal
 
 DEFAULT_STACK = 8 << 20
@@ -262,6 +263,7 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
     files = FileView(opts.host_binary or opts.binary, opts.jail, report, opts.sysroot)
     files.enter()
     kernel = LinuxKernel(arch.name, mem, files, opts, stderr)
+    kernel.image = _process_image(arch, img, bias, stack, mem.brk_start)
     if rng is not None:
         kernel.rng = rng  # AT_RANDOM and getrandom come from one seeded stream
     machine = Machine(
@@ -285,6 +287,28 @@ def load_guest(opts: GuestOptions, *, stderr: TextIO = sys.stderr) -> Machine:
 
         kernel.strace = Strace(stderr, arch.bits, kernel.cstr, names=kernel.table)
     return machine
+
+
+def _process_image(
+    arch: Arch, img: ElfImage, bias: int, stack: StackImage, brk_start: int
+) -> ProcessImage:
+    """What ``/proc/self`` tells of the program: its code and data as Linux's loader
+    reckons them (the executable segments; the highest segment), its start-up strings."""
+    code = [s for s in img.segments if s.prot & 4] or list(img.segments)
+    start_code = min(s.vaddr for s in code) + bias
+    end_code = max(s.vaddr + len(s.data) for s in code) + bias
+    start_data = max(s.vaddr for s in img.segments) + bias
+    end_data = max(s.vaddr + len(s.data) for s in img.segments) + bias
+    return ProcessImage(
+        stack.arg_start,
+        stack.env_start,
+        stack.env_end,
+        stack.sp,
+        pack_auxv(stack.auxv, arch.word, arch.little_endian),
+        (start_code, end_code),
+        (start_data, end_data),
+        brk_start,
+    )
 
 
 def _symbols(

@@ -14,12 +14,6 @@ import os
 
 from .memory import GuestMemory
 
-
-def is_proc_maps(path: str) -> bool:
-    """Whether ``path`` names this process's maps (the pid is read now: a fork changes it)."""
-    return path in ("/proc/self/maps", "/proc/thread-self/maps", f"/proc/{os.getpid()}/maps")
-
-
 _VSYSCALL = (0xFFFF_FFFF_FF60_0000, 0xFFFF_FFFF_FF60_1000, 4, None, "[vsyscall]")
 
 # (start, end, prot, (offset, dev, inode, shared) or None for anonymous memory, path)
@@ -81,12 +75,3 @@ def render_maps(mem: GuestMemory) -> bytes:
         )
         lines.append(f"{head}{' ' * max(73 - len(head), 1)}{path}")
     return "".join(line + "\n" for line in lines).encode()
-
-
-def open_maps(mem: GuestMemory) -> int:
-    """A readable host fd (at offset 0) holding the guest's maps text."""
-    fd = os.memfd_create("qpp-maps", os.MFD_CLOEXEC)
-    os.write(fd, render_maps(mem))
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.set_inheritable(fd, False)
-    return fd

@@ -35,6 +35,9 @@ class StackImage(NamedTuple):
     data: bytes
     sp: int
     auxv: tuple[tuple[int, int], ...]
+    arg_start: int  #: the argument strings: [arg_start, env_start)
+    env_start: int  #: the environment strings: [env_start, env_end)
+    env_end: int
 
 
 def build_stack(
@@ -118,4 +121,6 @@ def build_stack(
     buf = bytearray(top - low)
     for addr, data in chunks.items():
         buf[addr - low : addr - low + len(data)] = data
-    return StackImage(low, bytes(buf), sp, tuple(auxv))
+    env_start = env_at[0] if env_at else execfn_at
+    arg_start = argv_at[0] if argv_at else env_start
+    return StackImage(low, bytes(buf), sp, tuple(auxv), arg_start, env_start, execfn_at)

@@ -70,6 +70,12 @@ CASES: tuple[Case, ...] = (
     ),
     _sh("sh_params", "v=hello.tar.gz; echo ${v%%.*} ${v#*.} ${#v} ${u:-dflt} ${v/tar/TAR}"),
     _sh("sh_exit_status", 'set -- a b c; shift; echo "$@" $#; exit 7'),
+    # /proc/self/cmdline is the guest's (argv[0], the binary's path, is machine-specific)
+    _sh(
+        "sh_proc_cmdline",
+        'tr "\\0" "\\n" < /proc/self/cmdline | tail -n +2',
+        needs_fork=True,
+    ),
     # resource limits: set, then read back (mips numbers NOFILE its own way); only limits
     # the case set itself are printed, the host's differ from machine to machine
     _sh(

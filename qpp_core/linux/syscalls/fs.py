@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 
 from ...hostfds import RESERVED
 from ...machine.arch.base import UcError
-from ..maps import is_proc_maps, open_maps
-from . import abi, sigstate
+from . import abi, procself, sigstate
 from .abi import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from .fifo import open_fifo
 from .locks import flock, lock_command
@@ -224,8 +223,9 @@ def _host_open_flags(k: LinuxKernel, flags: int) -> int:
 
 def _open(k: LinuxKernel, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
     path = _path(k, path_addr)
-    if is_proc_maps(path):  # the guest's address space, not qpp's (as qemu-user)
-        return open_maps(k.memory)
+    emulated = procself.emulated_name(path)
+    if emulated is not None:  # the guest's maps, cmdline... not qpp's (as qemu-user)
+        return procself.open_emulated(k, emulated)
     host_flags = _host_open_flags(k, flags)
     follow = not host_flags & os.O_NOFOLLOW
     host = k.files.host_path(path, dirfd, follow=follow)

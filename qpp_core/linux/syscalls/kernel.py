@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..memory import GuestMemory
     from ..options import GuestOptions
     from ..strace import Strace
+    from .procself import ProcessImage
 
 from .delivery import KEEP_REGISTERS, deliver_pending
 from .futex import BLOCKED, MustWait
@@ -62,6 +63,8 @@ class LinuxKernel:
         self.thread_names: dict[int, bytes] = {}
         self.opts = opts
         self.stderr = stderr
+        #: where the program's arguments, environment and auxv are (:mod:`.procself`)
+        self.image: ProcessImage | None = None
         self.table = numbers(machine_arch_name)
         self.unknown: Counter[int] = Counter()
         self.report_unimp = opts.strace or "unimp" in opts.debug

@@ -79,11 +79,16 @@ def _tid(k: LinuxKernel) -> int:
     return threads.current.tid if threads is not None else os.getpid()
 
 
-def _name(k: LinuxKernel) -> bytes:
-    name = k.thread_names.get(_tid(k))
+def thread_name(k: LinuxKernel, tid: int) -> bytes:
+    """Guest thread ``tid``'s name (``/proc/self/stat`` shows the main thread's)."""
+    name = k.thread_names.get(tid)
     if name is None:  # as Linux names a process at execve: its file's name
         name = os.path.basename(k.files.exe).encode(errors="surrogateescape")[: NAME_SIZE - 1]
     return name
+
+
+def _name(k: LinuxKernel) -> bytes:
+    return thread_name(k, _tid(k))
 
 
 def common_prctl(k: LinuxKernel, a: Args) -> int:
