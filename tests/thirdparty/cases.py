@@ -76,6 +76,16 @@ CASES: tuple[Case, ...] = (
         'tr "\\0" "\\n" < /proc/self/cmdline | tail -n +2',
         needs_fork=True,
     ),
+    # links and file times in a fresh directory (TZ is unset: UTC)
+    _sh(
+        "sh_links_times",
+        "d=$(mktemp -d) && cd $d && touch a && touch -d '2021-02-03 04:05:06' a && ln a b"
+        " && ln -s a c && readlink c && [ a -ef b ] && echo same; truncate -s 10 a; wc -c < a;"
+        " touch -d '2021-02-03 04:05:06' a; cp -p a d; date -r d +%F.%T; touch -r a e;"
+        " date -r e +%F.%T; touch -h -d '2019-01-01 01:02:03' c; stat -c %Y c; ls; cd /;"
+        " rm -r $d",
+        needs_fork=True,
+    ),
     # resource limits: set, then read back (mips numbers NOFILE its own way); only limits
     # the case set itself are printed, the host's differ from machine to machine
     _sh(

@@ -38,6 +38,8 @@ _TOPICS: dict[str, str] = {
     "newfstatat fstatat64 statx readlink readlinkat getcwd chdir fchdir unlink unlinkat "
     "rmdir mkdir mkdirat rename renameat renameat2 access faccessat faccessat2 getdents64 "
     "ftruncate ftruncate64 fsync fdatasync umask flock",
+    "fsmeta": "link linkat symlink symlinkat utimensat utimensat_time64 utimes futimesat utime "
+    "truncate truncate64 sync syncfs fallocate fadvise64 fadvise64_64 arm_fadvise64_64",
     "futex": "futex futex_time64",
     "mem": "cacheflush riscv_flush_icache brk mmap mmap2 munmap mprotect madvise msync mremap",
     "perm": "fchmod chmod fchmodat chown lchown fchown chown32 lchown32 fchown32 fchownat",
