@@ -291,6 +291,61 @@ def rlimit_to_host(arch: str, res: int) -> int:
     return RLIMIT_TO_HOST.get(arch, {}).get(res, res)
 
 
+# --- file-system statistics (statfs) ---------------------------------------------------------
+#: struct statfs: (struct format, field order); "f0"/"f1" are f_fsid's two ints, "x" spare
+_STATFS_GENERIC = [
+    "type",
+    "bsize",
+    "blocks",
+    "bfree",
+    "bavail",
+    "files",
+    "ffree",
+    "f0",
+    "f1",
+    "namelen",
+    "frsize",
+    "flags",
+    "x",
+    "x",
+    "x",
+    "x",
+]
+_STATFS_MIPS = [
+    "type",
+    "bsize",
+    "frsize",
+    "blocks",
+    "bfree",
+    "files",
+    "ffree",
+    "bavail",
+    "f0",
+    "f1",
+    "namelen",
+    "flags",
+    "x",
+    "x",
+    "x",
+    "x",
+    "x",
+]
+STATFS = {
+    "x86_64": ("<qqQQQQQiiqqq4q", _STATFS_GENERIC),
+    "aarch64": ("<qqQQQQQiiqqq4q", _STATFS_GENERIC),
+    "riscv64": ("<qqQQQQQiiqqq4q", _STATFS_GENERIC),
+    "arm": ("<7I2i3I4I", _STATFS_GENERIC),
+    "mipsel": ("<8I2i2I5I", _STATFS_MIPS),
+}
+#: struct statfs64 of the 32-bit targets (``statfs64(path, size, buf)`` checks the size;
+#: EABI arm packs it to 84 bytes and accepts 88, what old toolchains passed)
+STATFS64 = {
+    "arm": ("<II5Q2i3I4I", _STATFS_GENERIC),
+    "mipsel": ("<4I5Q2i2I5I4x", ["type", "bsize", "frsize", "x", *_STATFS_MIPS[3:]]),
+}
+STATFS64_SIZES = {"arm": (84, 88), "mipsel": (96,)}
+
+
 # --- processes ------------------------------------------------------------------------------
 #: clone's argument order: (flags, newsp, parent_tid, tls, child_tid) where the kernel has
 #: CONFIG_CLONE_BACKWARDS; x86_64 has (flags, newsp, parent_tid, child_tid, tls)

@@ -57,6 +57,7 @@ _TOPICS: dict[str, str] = {
     "rt_tgsigqueueinfo",
     "sockaddr": "getsockname getpeername",
     "sockets": "socketpair shutdown",
+    "statfs": "statfs fstatfs statfs64 fstatfs64",
     "threads": "exit gettid set_tid_address clone3 tgkill tkill sched_yield membarrier",
     "time": "clock_gettime clock_gettime64 clock_getres clock_getres_time64 gettimeofday "
     "time nanosleep clock_nanosleep clock_nanosleep_time64",
