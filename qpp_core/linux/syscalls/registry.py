@@ -29,6 +29,9 @@ HANDLERS: dict[str, Handler] = {}
 #: the syscalls each handler module registers (module -> names)
 _TOPICS: dict[str, str] = {
     "arch_misc": "prctl",
+    "creds": "getgroups getgroups32 getresuid getresuid32 getresgid getresgid32 times "
+    "getpriority setpriority sched_getscheduler sched_getparam sched_get_priority_max "
+    "sched_get_priority_min sched_rr_get_interval sched_rr_get_interval_time64",
     "delivery": "rt_sigsuspend pause",
     "epoll": "epoll_create epoll_create1 epoll_ctl epoll_wait epoll_pwait epoll_pwait2",
     "execve": "execve execveat",
