@@ -156,8 +156,13 @@ ftruncate: uint fd:fd, long length
 truncate64: str path, loff length
 ftruncate64: uint fd:fd, loff length
 fallocate: int fd:fd, int mode:hex, loff offset, loff len
+fadvise64: int fd:fd, loff offset, size len, int advice
+arm_fadvise64_64: int fd:fd, int advice, loff offset, loff len
 utimensat: int dfd:dirfd, str filename, ptr utimes, int flags:atflags
 utimensat_time64: int dfd:dirfd, str filename, ptr utimes, int flags:atflags
+utimes: str filename, ptr utimes
+futimesat: int dfd:dirfd, str filename, ptr utimes
+utime: str filename, ptr times
 getcwd: ptr buf:rbuf, ulong size:size
 getdents: uint fd:fd, ptr dirent, uint count:size
 getdents64: uint fd:fd, ptr dirent, uint count:size
@@ -276,6 +281,8 @@ timer_delete: int timer_id
 timerfd_create: int clockid, int flags:oflags
 timerfd_settime: int ufd:fd, int flags:hex, ptr utmr, ptr otmr
 timerfd_gettime: int ufd:fd, ptr otmr
+timerfd_settime64: int ufd:fd, int flags:hex, ptr utmr, ptr otmr
+timerfd_gettime64: int ufd:fd, ptr otmr
 futex: ptr uaddr, int op, uint val, ptr utime, ptr uaddr2, uint val3
 futex_time64: ptr uaddr, int op, uint val, ptr utime, ptr uaddr2, uint val3
 wait4: int upid, ptr stat_addr, int options:hex, ptr ru
@@ -294,6 +301,8 @@ sched_getparam: int pid, ptr param
 sched_setparam: int pid, ptr param
 sched_get_priority_max: int policy
 sched_get_priority_min: int policy
+sched_rr_get_interval: int pid, ptr interval
+sched_rr_get_interval_time64: int pid, ptr interval
 getpriority: int which, int who
 setpriority: int which, int who, int niceval
 nice: int increment
@@ -323,8 +332,11 @@ setregid: uint rgid, uint egid
 setresuid: uint ruid, uint euid, uint suid
 setresgid: uint rgid, uint egid, uint sgid
 getresuid: ptr ruidp, ptr euidp, ptr suidp
+getresuid32: ptr ruidp, ptr euidp, ptr suidp
 getresgid: ptr rgidp, ptr egidp, ptr sgidp
+getresgid32: ptr rgidp, ptr egidp, ptr sgidp
 getgroups: int gidsetsize, ptr grouplist
+getgroups32: int gidsetsize, ptr grouplist
 setgroups: int gidsetsize, ptr grouplist
 getrusage: int who, ptr ru
 socket: int family, int type, int protocol

@@ -251,7 +251,7 @@ RESTARTABLE_CALLS = frozenset(
         *("read", "readv", "write", "writev", "pread64", "pwrite64", "open", "openat"),
         *("ioctl", "wait4", "waitid", "waitpid", "accept", "accept4", "connect", "recv"),
         *("recvfrom", "recvmsg", "recvmmsg", "send", "sendto", "sendmsg", "sendmmsg"),
-        *("flock", "fcntl", "fcntl64", "futex", "getrandom"),
+        *("flock", "fcntl", "fcntl64", "futex", "getrandom", "sendfile", "sendfile64"),
     )
 )
 #: blocking calls that end with EINTR whatever SA_RESTART says

@@ -245,7 +245,7 @@ def sys_fallocate(k: LinuxKernel, a: Args) -> int:
     return 0
 
 
-@handles("fadvise64", "fadvise64_64", "arm_fadvise64_64")
+@handles("fadvise64", "arm_fadvise64_64")
 def sys_fadvise64(k: LinuxKernel, a: Args) -> int:
     """Advice is advisory: checked for the descriptor (EBADF, ESPIPE for a pipe or
     socket), then taken without acting on it."""

@@ -19,7 +19,7 @@ FD_CALLS = {
     **dict.fromkeys(("read", "readv", "pread64", "recv", "recvfrom", "recvmsg"), False),
     **dict.fromkeys(("recvmmsg", "accept", "accept4"), False),
     **dict.fromkeys(("write", "writev", "pwrite64", "send", "sendto", "sendmsg"), True),
-    **dict.fromkeys(("sendmmsg",), True),
+    **dict.fromkeys(("sendmmsg", "sendfile", "sendfile64"), True),
 }
 
 

@@ -28,6 +28,8 @@ HANDLERS: dict[str, Handler] = {}
 
 #: the syscalls each handler module registers (module -> names)
 _TOPICS: dict[str, str] = {
+    "anonfd": "eventfd eventfd2 memfd_create timerfd_create timerfd_settime timerfd_settime64 "
+    "timerfd_gettime timerfd_gettime64 sendfile sendfile64 copy_file_range",
     "arch_misc": "prctl",
     "creds": "getgroups getgroups32 getresuid getresuid32 getresgid getresgid32 times "
     "getpriority setpriority sched_getscheduler sched_getparam sched_get_priority_max "
@@ -42,7 +44,7 @@ _TOPICS: dict[str, str] = {
     "rmdir mkdir mkdirat rename renameat renameat2 access faccessat faccessat2 getdents64 "
     "ftruncate ftruncate64 fsync fdatasync umask flock",
     "fsmeta": "link linkat symlink symlinkat utimensat utimensat_time64 utimes futimesat utime "
-    "truncate truncate64 sync syncfs fallocate fadvise64 fadvise64_64 arm_fadvise64_64",
+    "truncate truncate64 sync syncfs fallocate fadvise64 arm_fadvise64_64",
     "futex": "futex futex_time64",
     "mem": "cacheflush riscv_flush_icache brk mmap mmap2 munmap mprotect madvise msync mremap",
     "perm": "fchmod chmod fchmodat chown lchown fchown chown32 lchown32 fchown32 fchownat",

@@ -219,7 +219,7 @@ def sys_membarrier(k: LinuxKernel, a: Args) -> int:
 # --- blocking calls: wait while the other threads run ------------------------------------
 
 _READS = {"read", "readv", "recvfrom", "recvmsg", "recv", "accept", "accept4"}
-_WRITES = {"write", "writev", "sendto", "sendmsg", "send"}
+_WRITES = {"write", "writev", "sendto", "sendmsg", "send", "sendfile", "sendfile64"}
 
 
 def _nonblocking(fd: int) -> bool:
