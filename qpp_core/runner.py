@@ -15,6 +15,7 @@ precedence (their own statuses, see :class:`ExitStatus`); otherwise the guest's 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 from collections.abc import Callable, Sequence
@@ -161,6 +162,11 @@ def _run_guest(
 ) -> int:
     status = _finish_guest(session, guest, stderr, host, collect)
     machine = guest.machine  # the last program the process ran (after any execve)
+    if machine.native_exec is not None and status == 0:  # plugins done: the host's program
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        machine.native_exec()
     if machine.is_fork_child:  # a guest fork's child ends here, as its guest ended
         from qpp_core.machine.run import GuestExit, end_forked_child
 

@@ -149,6 +149,9 @@ class Machine:
         self.load_bias = 0
         #: execve: the machine running the process's new program (this one is done)
         self.successor: Machine | None = None
+        #: execve of a program the host runs itself: what replaces the process once the
+        #: plugins' atexit ran (:meth:`leave_for_native`)
+        self.native_exec: Callable[[], NoReturn] | None = None
         #: the guest's threads, from its first clone of a thread or futex wait (None: one
         #: thread, run exactly as before: no time slice, no context switch)
         self.threads: Threads | None = None
@@ -237,6 +240,15 @@ class Machine:
         """execve succeeded: this program is over, ``successor`` runs the process now."""
         self.successor = successor
         self._stopped = True
+        self.uc.emu_stop()
+
+    def leave_for_native(self, replace: Callable[[], NoReturn]) -> None:
+        """execve of a program for the host itself (qemu-user hands it to the kernel):
+        this program is over as if it had exited with 0; whoever runs the machine calls
+        ``replace`` once the plugins are done, and the host process becomes that program."""
+        self.native_exec = replace
+        if self._exit is None:
+            self._exit = GuestExit(0)
         self.uc.emu_stop()
 
     def takes_host_signal(self, sig: int) -> bool:

@@ -13,12 +13,15 @@ interpreter looked up through the same file view (``--jail``, ``-L``) as every p
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import signal
 import stat
 import struct
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
 
 from ...errors import QppError
 from .cint import c_int
@@ -136,7 +139,11 @@ def do_execve(
     try:
         machine = load_guest(opts, stderr=k.stderr)
     except QppError as error:
-        raise OSError(errno.ENOEXEC, str(error)) from None
+        if not _runs_natively(k, head):
+            raise OSError(errno.ENOEXEC, str(error)) from None
+        release_vfork_parent(k)
+        k.m.leave_for_native(_native_exec(k, host, args, envp))
+        return 0
     except MemoryError:
         raise OSError(errno.ENOMEM, "no memory for the new image") from None
     close_on_exec_fds()
@@ -145,6 +152,53 @@ def do_execve(
     machine.is_fork_child = k.m.is_fork_child
     k.m.exec_into(machine)
     return 0
+
+
+#: ELF e_machine of the hosts qpp runs on
+_HOST_MACHINES = {"x86_64": 62, "aarch64": 183}
+
+
+def _runs_natively(k: LinuxKernel, head: bytes) -> bool:
+    """Whether an ELF qpp cannot load is a program for the host itself (a dynamically
+    linked host tool: ``/bin/sh`` for ``system()``), which qemu-user hands to the host
+    kernel to run. Never in a ``--jail``: the program would run outside it."""
+    if k.files.jail is not None or len(head) < 20:
+        return False
+    machine = struct.unpack_from("<H", head, 18)[0]
+    return head[5] == 1 and machine == _HOST_MACHINES.get(os.uname().machine)
+
+
+def _native_exec(
+    k: LinuxKernel, host: str, argv: list[str], envp: list[str]
+) -> Callable[[], NoReturn]:
+    """What replaces the process with the host's program: the guest's ignored signals
+    stay ignored and the others go back to their default action, the guest's signal mask
+    is the new program's, as an exec on Linux leaves them."""
+    from .sigstate import SIG_ABI, SIG_IGN, disposition, host_signal, state
+
+    ignored, blocked = set(), set()
+    mask = int.from_bytes(state(k).mask or b"\0", "little")
+    for sig in range(1, SIG_ABI[k.arch_name].nsig + 1):
+        number = host_signal(k, sig)
+        if not 0 < number < signal.NSIG or number in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        if disposition(k, sig) == SIG_IGN:
+            ignored.add(number)
+        if mask >> (sig - 1) & 1:
+            blocked.add(number)
+
+    def replace() -> NoReturn:
+        for number in range(1, signal.NSIG):
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, signal.SIG_IGN if number in ignored else signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        try:
+            os.execve(host, argv, dict(e.partition("=")[::2] for e in envp))
+        except OSError as e:  # it was checked: only a race gets here
+            os.write(2, f"qpp: execve of {host} failed: {e.strerror}\n".encode())
+            os._exit(127)
+
+    return replace
 
 
 @handles("execve")
