@@ -239,6 +239,34 @@ LOCK_COMMANDS: dict[str, dict[int, tuple[int, bool]]] = {
 #: socket types whose numbers differ (mips swaps SOCK_STREAM and SOCK_DGRAM): guest -> host;
 #: SOCK_NONBLOCK and SOCK_CLOEXEC are the target's O_NONBLOCK and O_CLOEXEC
 SOCK_TYPES: dict[str, dict[int, int]] = {"mipsel": {1: 2, 2: 1}}
+#: SOL_SOCKET where it is not 1 (mips: 0xffff), and SOL_SOCKET option names that differ
+#: from the generic numbers (asm/socket.h): guest -> host; options absent agree
+SOL_SOCKET = {"mipsel": 0xFFFF}
+SOCKET_OPTIONS: dict[str, dict[int, int]] = {
+    "mipsel": {
+        0x0004: 2,  # SO_REUSEADDR
+        0x0008: 9,  # SO_KEEPALIVE
+        0x0010: 5,  # SO_DONTROUTE
+        0x0020: 6,  # SO_BROADCAST
+        0x0080: 13,  # SO_LINGER
+        0x0100: 10,  # SO_OOBINLINE
+        0x0200: 15,  # SO_REUSEPORT
+        0x1001: 7,  # SO_SNDBUF
+        0x1002: 8,  # SO_RCVBUF
+        0x1003: 19,  # SO_SNDLOWAT
+        0x1004: 18,  # SO_RCVLOWAT
+        0x1005: 21,  # SO_SNDTIMEO_OLD
+        0x1006: 20,  # SO_RCVTIMEO_OLD
+        0x1007: 4,  # SO_ERROR
+        0x1008: 3,  # SO_TYPE
+        0x1009: 30,  # SO_ACCEPTCONN
+        0x1028: 38,  # SO_PROTOCOL
+        0x1029: 39,  # SO_DOMAIN
+        17: 16,  # SO_PASSCRED
+        18: 17,  # SO_PEERCRED
+        31: 32,  # SO_SNDBUFFORCE
+    },
+}
 
 
 #: struct epoll_event {u32 events; u64 data}: packed (12 bytes) on x86_64 only, where the

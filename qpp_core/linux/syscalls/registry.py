@@ -47,6 +47,8 @@ _TOPICS: dict[str, str] = {
     "truncate truncate64 sync syncfs fallocate fadvise64 arm_fadvise64_64",
     "futex": "futex futex_time64",
     "mem": "cacheflush riscv_flush_icache brk mmap mmap2 munmap mprotect madvise msync mremap",
+    "netsock": "socket bind connect listen accept accept4 sendto send recvfrom recv "
+    "setsockopt getsockopt sendmsg recvmsg",
     "perm": "fchmod chmod fchmodat chown lchown fchown chown32 lchown32 fchown32 fchownat",
     "poll": "poll ppoll ppoll_time64 select _newselect pselect6 pselect6_time64",
     "posix_timers": "timer_create timer_settime timer_settime64 timer_gettime "
