@@ -12,10 +12,11 @@ from __future__ import annotations
 import errno
 import os
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import abi, sigstate
 from .fs import MAX_IO, _fd
+from .hostlibc import call
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -71,21 +72,6 @@ def sys_memfd_create(k: LinuxKernel, a: Args) -> int:
 # --- timerfd ---------------------------------------------------------------------------------
 
 
-def _libc() -> Any:
-    import ctypes  # only here: it costs start-up
-
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _check(ret: int) -> int:
-    if ret < 0:
-        import ctypes
-
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return ret
-
-
 def _wide(k: LinuxKernel) -> bool:
     return k.m.arch.bits == 64 or (k.running_call or "").endswith("64")
 
@@ -104,7 +90,7 @@ def _put_itimerspec(k: LinuxKernel, addr: int, host: bytes, wide: bool) -> None:
 @handles("timerfd_create")
 def sys_timerfd_create(k: LinuxKernel, a: Args) -> int:
     host, cloexec = _fd_flags(k, a[1] & 0xFFFFFFFF)
-    return _owned(_check(_libc().timerfd_create(a[0] & 0xFFFFFFFF, host)), cloexec)
+    return _owned(call("timerfd_create", a[0] & 0xFFFFFFFF, host), cloexec)
 
 
 @handles("timerfd_settime", "timerfd_settime64")
@@ -116,7 +102,7 @@ def sys_timerfd_settime(k: LinuxKernel, a: Args) -> int:
         return -errno.EINVAL
     new = ctypes.create_string_buffer(_get_itimerspec(k, a[2], wide), 32)
     old = ctypes.create_string_buffer(32)
-    _check(_libc().timerfd_settime(fd, flags, new, old if a[3] else None))
+    call("timerfd_settime", fd, flags, new, old if a[3] else None)
     if a[3]:
         _put_itimerspec(k, a[3], old.raw, wide)
     return 0
@@ -127,7 +113,7 @@ def sys_timerfd_gettime(k: LinuxKernel, a: Args) -> int:
     import ctypes
 
     cur = ctypes.create_string_buffer(32)
-    _check(_libc().timerfd_gettime(_fd(k, a[0]), cur))
+    call("timerfd_gettime", _fd(k, a[0]), cur)
     _put_itimerspec(k, a[1], cur.raw, _wide(k))
     return 0
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 import ctypes
 import errno
 import struct
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import abi, sigstate
 from .anonfd import _fd_flags
 from .cint import c_int
 from .fs import MAX_IO, _fd
+from .hostlibc import call as _call
 from .registry import Args, handles
 from .sockets import _host_type
 
@@ -38,24 +38,6 @@ SOL_SOCKET = 1
 SO_TYPE, SO_ERROR, SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD = 3, 4, 20, 21
 MSG_NOSIGNAL = 0x4000
 SCM_MAX = 1 << 16  # the control data qpp moves in one call
-
-
-@lru_cache(maxsize=1)
-def _libc() -> Any:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _call(name: str, *args: Any) -> int:
-    """A host C library call, again while a signal interrupted it (when the guest's
-    handler must end the call, qpp's host signal handler has raised by then)."""
-    fn = getattr(_libc(), name)
-    while True:
-        ret = fn(*args)
-        if ret >= 0:
-            return int(ret)
-        err = ctypes.get_errno()
-        if err != errno.EINTR:
-            raise OSError(err, name)
 
 
 def _sockaddr(k: LinuxKernel, addr: int, size: int) -> bytes:

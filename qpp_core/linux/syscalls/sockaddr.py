@@ -12,10 +12,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import struct
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .fs import _fd
+from .hostlibc import libc as _libc
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 #: the largest sockaddr (struct sockaddr_storage)
 SOCKADDR_MAX = 128
-
-
-@lru_cache(maxsize=1)
-def _libc() -> Any:
-    return ctypes.CDLL(None, use_errno=True)
 
 
 def _name(k: LinuxKernel, a: Args, call: str) -> int:

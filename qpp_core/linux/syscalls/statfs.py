@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import abi
 from .fs import _fd, _path
+from .hostlibc import call
 from .registry import Args, handles
 
 if TYPE_CHECKING:
@@ -30,15 +31,11 @@ def _host_statfs(target: str | int) -> dict[str, int]:
     """The host's statfs of a path or an fd, by field name."""
     import ctypes  # only here: it costs start-up
 
-    libc = ctypes.CDLL(None, use_errno=True)
     buf = ctypes.create_string_buffer(struct.calcsize(_HOST_FORMAT))
     if isinstance(target, int):
-        ret = libc.fstatfs(target, buf)
+        call("fstatfs", target, buf)
     else:
-        ret = libc.statfs(os.fsencode(target), buf)
-    if ret != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
+        call("statfs", os.fsencode(target), buf)
     return dict(zip(_HOST_FIELDS, struct.unpack(_HOST_FORMAT, buf.raw), strict=True))
 
 
